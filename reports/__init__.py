@@ -1,0 +1,1 @@
+"""slaproof reports package."""
