@@ -1,0 +1,333 @@
+"""The configuration: one TOML file, checked whole before anything starts.
+
+Loaded with pydantic-settings: the file gives the values, environment variables
+``SLAPROOF_<SECTION>__<KEY>`` override them (``SLAPROOF_AGENT__LOG_LEVEL=DEBUG``).
+A bad file raises :class:`ConfigError` whose message names the file, the key
+path and what is wrong, so the CLI can print it and exit 2.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tomllib
+from pathlib import Path
+from typing import Annotated, Any, Literal, Union
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from agent.errors import ConfigError
+
+ENV_CONFIG = "SLAPROOF_CONFIG"
+DEFAULT_CONFIG_PATHS = (Path("/etc/slaproof/config.toml"),)
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class IcmpCheck(_Strict):
+    """Echo requests; RTT from kernel receive timestamps."""
+
+    kind: Literal["icmp"] = "icmp"
+    count: int = Field(3, ge=1, le=100, description="echo requests per round")
+    spacing_s: float = Field(0.2, ge=0.0, le=10.0, description="gap between requests")
+    timeout_s: float = Field(1.0, gt=0.0, le=30.0, description="wait for each reply")
+    payload_size: int = Field(56, ge=0, le=65000, description="ICMP payload bytes")
+
+
+class TcpCheck(_Strict):
+    """Connect time to host:port."""
+
+    kind: Literal["tcp"] = "tcp"
+    port: int = Field(ge=1, le=65535)
+    timeout_s: float = Field(5.0, gt=0.0, le=120.0)
+
+
+class HttpCheck(_Strict):
+    """One HTTP(S) request with timings, status and an optional body keyword."""
+
+    kind: Literal["http"] = "http"
+    url: str
+    method: Literal["GET", "HEAD", "POST", "PUT", "OPTIONS"] = "GET"
+    expect_status: list[int] = Field(default_factory=list, description="empty: 200-399")
+    keyword: str | None = None
+    timeout_s: float = Field(10.0, gt=0.0, le=300.0)
+    verify_tls: bool = True
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, v: str) -> str:
+        parts = urlsplit(v)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"{v!r} is not an http:// or https:// URL with a host")
+        return v
+
+
+class BandwidthCheck(_Strict):
+    """Throughput: HTTP download/upload or iperf3; long interval, traffic budget."""
+
+    kind: Literal["bandwidth"] = "bandwidth"
+    mode: Literal["http_download", "http_upload", "iperf3"] = "http_download"
+    url: str | None = None
+    host: str | None = None
+    port: int = Field(5201, ge=1, le=65535)
+    direction: Literal["download", "upload", "both"] = "download"
+    streams: int = Field(4, ge=1, le=64)
+    warmup_s: float = Field(1.0, ge=0.0, le=60.0)
+    sample_interval_s: float = Field(0.25, gt=0.0, le=10.0)
+    max_bytes: int = Field(100_000_000, gt=0)
+    max_seconds: float = Field(10.0, gt=0.0, le=600.0)
+    token: str | None = None
+    interval_s: float = Field(3600.0, ge=60.0, description="bandwidth runs on its own, long interval")
+    jitter_s: float = Field(300.0, ge=0.0)
+
+    @model_validator(mode="after")
+    def _needs(self) -> "BandwidthCheck":
+        if self.mode in ("http_download", "http_upload") and not self.url:
+            raise ValueError(f"mode {self.mode!r} needs url")
+        if self.mode == "iperf3" and not self.host:
+            raise ValueError("mode 'iperf3' needs host")
+        return self
+
+
+Check = Annotated[Union[IcmpCheck, TcpCheck, HttpCheck, BandwidthCheck], Field(discriminator="kind")]
+
+
+class Thresholds(_Strict):
+    """Past these for a sustained window, a target is 'degraded'."""
+
+    rtt_ms_max: float | None = Field(None, gt=0)
+    loss_pct_max: float | None = Field(None, ge=0, le=100)
+    sustain_s: float = Field(300.0, gt=0)
+
+
+class Budget(_Strict):
+    """Traffic the bandwidth checks may use, so the agent never eats the quota."""
+
+    day_mb: float | None = Field(None, gt=0)
+    month_mb: float | None = Field(None, gt=0)
+
+
+class Target(_Strict):
+    name: str = Field(min_length=1, max_length=100)
+    address: str = Field(min_length=1)
+    provider: str | None = None
+    interval_s: float | None = Field(None, ge=1.0, le=86400.0)
+    control: bool = False
+    checks: list[Check] = Field(min_length=1)
+    thresholds: Thresholds = Thresholds()
+    budget: Budget = Budget()
+    sla: dict[str, Any] | None = None
+    monthly_fee: float | None = Field(None, ge=0)
+    currency: str | None = None
+
+    @field_validator("address")
+    @classmethod
+    def _address(cls, v: str) -> str:
+        if any(c.isspace() for c in v) or "/" in v:
+            raise ValueError(f"{v!r} is not a host name or an IP address")
+        return v.strip("[]")
+
+
+class AgentSettings(_Strict):
+    database_url: str | None = Field(None, description="SQLAlchemy URL; default SQLite in state_dir")
+    state_dir: str | None = Field(None, description="default: $STATE_DIRECTORY, /var/lib/slaproof as root, else ~/.local/state/slaproof")
+    timezone: str | None = Field(None, description="display time zone; default the system's")
+    interval_s: float = Field(30.0, ge=1.0, le=86400.0)
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    vantage: str | None = Field(None, description="where the agent runs, printed on reports")
+    network: str | None = Field(None, description="the agent's own network (ISP, AS), printed on reports")
+    batch_s: float = Field(1.0, gt=0, le=60, description="how often pending rows are committed")
+    heartbeat_s: float = Field(10.0, ge=1, le=300)
+    open_after: int = Field(2, ge=1, le=100, description="failed rounds before an incident opens")
+    merge_gap_s: float | None = Field(None, ge=0)
+    evidence_on_incident: bool = True
+    budget: Budget = Budget()
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, v: str | None) -> str | None:
+        if v:
+            try:
+                ZoneInfo(v)
+            except (ZoneInfoNotFoundError, ValueError):
+                raise ValueError(f"unknown time zone {v!r}; use an IANA name such as 'Asia/Shanghai' or 'UTC'") from None
+        return v
+
+
+class Settings(BaseSettings):
+    """The whole file. Environment variables override file values."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="SLAPROOF_", env_nested_delimiter="__", extra="forbid", frozen=True
+    )
+
+    agent: AgentSettings = AgentSettings()
+    targets: list[Target] = Field(default_factory=list)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # The file arrives as init kwargs; the environment must win over it.
+        return (env_settings, init_settings)
+
+    @model_validator(mode="after")
+    def _unique(self) -> "Settings":
+        seen: dict[str, int] = {}
+        for i, t in enumerate(self.targets):
+            if t.name in seen:
+                raise ValueError(f"duplicate target name {t.name!r} (targets[{seen[t.name]}] and targets[{i}])")
+            seen[t.name] = i
+        return self
+
+    # -- derived values -------------------------------------------------
+    def interval_of(self, target: Target) -> float:
+        return target.interval_s or self.agent.interval_s
+
+    def display_tz(self) -> ZoneInfo:
+        if self.agent.timezone:
+            return ZoneInfo(self.agent.timezone)
+        return system_timezone()
+
+    def state_dir(self) -> Path:
+        if self.agent.state_dir:
+            return Path(self.agent.state_dir).expanduser()
+        if os.environ.get("STATE_DIRECTORY"):
+            return Path(os.environ["STATE_DIRECTORY"].split(":")[0])
+        if os.geteuid() == 0:
+            return Path("/var/lib/slaproof")
+        return Path.home() / ".local" / "state" / "slaproof"
+
+    def database_url(self) -> str:
+        if self.agent.database_url:
+            return self.agent.database_url
+        return f"sqlite:///{self.state_dir() / 'slaproof.db'}"
+
+    def target(self, name: str) -> Target:
+        for t in self.targets:
+            if t.name == name:
+                return t
+        raise KeyError(name)
+
+    def fingerprint(self) -> str:
+        """A stable hash of the effective settings, stored with each run."""
+        blob = json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def system_timezone() -> ZoneInfo:
+    """The machine's zone: $TZ, /etc/timezone, /etc/localtime's link, else UTC."""
+    name = os.environ.get("TZ", "").lstrip(":")
+    if not name:
+        try:
+            name = Path("/etc/timezone").read_text().strip()
+        except OSError:
+            name = ""
+    if not name:
+        try:
+            link = os.readlink("/etc/localtime")
+            name = link.split("zoneinfo/", 1)[1] if "zoneinfo/" in link else ""
+        except OSError:
+            name = ""
+    try:
+        return ZoneInfo(name or "UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def config_path(explicit: str | os.PathLike[str] | None) -> Path:
+    """Which file: --config, else $SLAPROOF_CONFIG, else /etc/slaproof/config.toml."""
+    if explicit:
+        return Path(explicit)
+    if os.environ.get(ENV_CONFIG):
+        return Path(os.environ[ENV_CONFIG])
+    for p in DEFAULT_CONFIG_PATHS:
+        if p.exists():
+            return p
+    raise ConfigError(
+        "no configuration file given: pass --config PATH, set SLAPROOF_CONFIG, "
+        "or write one with 'slaproof init /etc/slaproof/config.toml'"
+    )
+
+
+def _loc(loc: tuple[Any, ...], data: dict[str, Any]) -> str:
+    """Render a pydantic error location as a key path, naming targets by name."""
+    out = ""
+    node: Any = data
+    for part in loc:
+        if isinstance(part, int):
+            label = f"[{part}]"
+            if isinstance(node, list) and part < len(node):
+                node = node[part]
+                if isinstance(node, dict) and "name" in node and out.endswith("targets"):
+                    label = f"[{part}] (name {node['name']!r})"
+            else:
+                node = None
+            out += label
+        else:
+            if part in ("icmp", "tcp", "http", "bandwidth") and out.endswith("]"):
+                continue  # discriminator tag: the kind is already in the data
+            out += ("." if out else "") + str(part)
+            node = node.get(part) if isinstance(node, dict) else None
+    return out or "(top level)"
+
+
+def format_validation_error(path: Path, err: ValidationError, data: dict[str, Any]) -> str:
+    lines = [f"{path}: invalid configuration ({err.error_count()} problem{'s' if err.error_count() != 1 else ''}):"]
+    for e in err.errors():
+        key = _loc(tuple(e["loc"]), data)
+        msg = e["msg"]
+        if e["type"] == "extra_forbidden":
+            msg = "unknown key (check the spelling; config.example.toml lists every key)"
+        elif e["type"] == "missing":
+            msg = "required key is missing"
+        elif e["type"] == "union_tag_invalid":
+            msg = f"unknown check kind {e.get('input', {}).get('kind')!r}; use icmp, tcp, http or bandwidth"
+        elif e["type"] == "union_tag_not_found":
+            msg = "each check needs kind = \"icmp\" | \"tcp\" | \"http\" | \"bandwidth\""
+        got = e.get("input")
+        if e["type"] not in ("missing", "union_tag_not_found") and not isinstance(got, (dict, list)):
+            msg += f" (got {got!r})"
+        lines.append(f"  {key}: {msg.removeprefix('Value error, ')}")
+    return "\n".join(lines)
+
+
+def parse_config(text: str, path: Path) -> Settings:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"{path}: not valid TOML: {e}") from None
+    try:
+        return Settings(**data)
+    except ValidationError as e:
+        raise ConfigError(format_validation_error(path, e, data)) from None
+
+
+def load_config(explicit: str | os.PathLike[str] | None = None) -> tuple[Settings, Path]:
+    """Read and check the file; raise ConfigError with a fixable message."""
+    path = config_path(explicit)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such file; write one with 'slaproof init {path}'") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise ConfigError(f"{path}: cannot read: {e}") from None
+    return parse_config(text, path), path

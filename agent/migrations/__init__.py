@@ -1,0 +1,1 @@
+"""Alembic migrations; run on every start and by ``slaproof db upgrade``."""
