@@ -1,0 +1,330 @@
+"""A realistic report input: one week, two provider targets and a control target.
+
+Deterministic (seeded). It holds what the renderers must cope with: an
+outage at a known moment, an incident clipped at the period start, one still
+open at the end, a degraded and a partial stretch, a local-network band, a
+whole display-zone day without data, an SLA section with unconfirmed terms,
+a control target without series, and markup in names and evidence texts.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from datetime import date, datetime, timedelta, timezone
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from reports.render_input import SUMMARY_SCHEMA, TargetSeries
+
+ZONE = ZoneInfo("Asia/Shanghai")
+UTC = timezone.utc
+PERIOD_FROM = datetime(2026, 10, 31, 16, 0, tzinfo=UTC)  # 2026-11-01 00:00 CST
+PERIOD_TO = datetime(2026, 11, 7, 16, 0, tzinfo=UTC)  # 2026-11-08 00:00 CST
+GENERATED_AT = datetime(2026, 11, 8, 1, 2, 3, 456789, tzinfo=UTC)
+
+EVIL_NAME = '<script>alert("x")</script> & co'
+HTTP_NAME = "api-https"
+CONTROL_NAME = "gateway-control"
+
+# What the tests look for in the rendered output.
+OUTAGE_START_LOCAL = "2026-11-03 10:00:00 CST"
+OUTAGE_START_UTC = "02:00:00 UTC"
+OUTAGE_DURATION_WORDS = "47 min 10 s"
+OUTAGE_DURATION_S = 2830
+NO_DATA_DAY = date(2026, 11, 5)
+LOCAL_START = datetime(2026, 11, 6, 12, 0, tzinfo=UTC)
+LOCAL_END = datetime(2026, 11, 6, 12, 20, tzinfo=UTC)
+METHODS_TEXT_EN = (
+    "Each target was checked at its interval from one agent. A round failed when every check "
+    "of the round failed. Periods in which the agent was not running are reported as no data "
+    "and are not counted as available. When the control targets failed at the same time, the "
+    "period is attributed to the local network and not to the provider."
+)
+METHODS_TEXT_ZH = (
+    "每个目标由同一代理按其间隔检测。一轮中所有检测都失败时，该轮判为失败。代理未运行的时段报告为无数据，"
+    "不计为可用。对照目标同时失败时，该时段归因于本地网络，而非服务商。"
+)
+SLA_UNCONFIRMED = ["credit_pct", "claim_deadline"]
+
+
+def iso(moment: datetime) -> str:
+    """The summary's time format: UTC, microseconds, "Z"."""
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def _no_data_span() -> tuple[datetime, datetime]:
+    start = datetime(NO_DATA_DAY.year, NO_DATA_DAY.month, NO_DATA_DAY.day, tzinfo=ZONE).astimezone(UTC)
+    return start, start + timedelta(days=1)
+
+
+def _incident(
+    iid: str,
+    kind: str,
+    start: datetime,
+    end: datetime | None,
+    *,
+    slack_s: float = 10.0,
+    clipped_start: bool = False,
+    clipped_end: bool = False,
+    errors: dict[str, int] | None = None,
+    evidence: list[dict[str, str]] | None = None,
+) -> dict[str, Any]:
+    stop = end if end is not None else PERIOD_TO
+    dur = (stop - start).total_seconds()
+    return {
+        "id": iid,
+        "kind": kind,
+        "start": iso(start),
+        "end": iso(end) if end is not None else None,
+        "duration_s": dur,
+        "duration_min_s": max(dur - slack_s, 0.0),
+        "duration_max_s": dur + slack_s,
+        "clipped_start": clipped_start,
+        "clipped_end": clipped_end,
+        "error_classes": errors or {},
+        "evidence": evidence or [],
+    }
+
+
+def _latency_series(
+    rng: random.Random,
+    base_ms: float,
+    step: timedelta,
+    down: list[tuple[datetime, datetime]],
+    slow: list[tuple[datetime, datetime]],
+    lossy: list[tuple[datetime, datetime]],
+    absent: list[tuple[datetime, datetime]],
+) -> list[tuple[datetime, float | None, float | None]]:
+    def inside(t: datetime, spans: list[tuple[datetime, datetime]]) -> bool:
+        return any(a <= t < b for a, b in spans)
+
+    points: list[tuple[datetime, float | None, float | None]] = []
+    t = PERIOD_FROM
+    while t < PERIOD_TO:
+        if inside(t, absent):
+            pass
+        elif inside(t, down):
+            points.append((t, None, 100.0))
+        else:
+            hour = t.astimezone(ZONE).hour + t.minute / 60
+            diurnal = 1.0 + 0.25 * max(0.0, math.sin((hour - 12) / 24 * 2 * math.pi))
+            rtt = base_ms * diurnal + rng.gauss(0, base_ms * 0.04)
+            loss = 0.0 if rng.random() > 0.05 else rng.choice([10.0, 20.0])
+            if inside(t, slow):
+                rtt *= 4.5
+            if inside(t, lossy):
+                loss = rng.choice([30.0, 40.0, 50.0])
+            points.append((t, round(rtt, 3), loss))
+        t += step
+    return points
+
+
+def _histogram(points: list[tuple[datetime, float | None, float | None]], width: float) -> list[tuple[float, int]]:
+    counts: dict[float, int] = {}
+    for _, rtt, _ in points:
+        if rtt is not None:
+            lo = math.floor(rtt / width) * width
+            counts[lo] = counts.get(lo, 0) + 1
+    return sorted(counts.items())
+
+
+def _percentiles(points: list[tuple[datetime, float | None, float | None]]) -> dict[str, float | int | None]:
+    vals = sorted(r for _, r, _ in points if r is not None)
+
+    def pct(p: float) -> float:
+        return vals[min(len(vals) - 1, int(round(p / 100 * (len(vals) - 1))))]
+
+    return {
+        "p50": pct(50),
+        "p95": pct(95),
+        "p99": pct(99),
+        "mean": sum(vals) / len(vals),
+        "min": vals[0],
+        "max": vals[-1],
+        "count": len(vals),
+    }
+
+
+def _daily(
+    down: list[tuple[datetime, datetime]], absent: list[tuple[datetime, datetime]], local: list[tuple[datetime, datetime]]
+) -> list[tuple[date, float | None, float]]:
+    def overlap(a0: datetime, a1: datetime, spans: list[tuple[datetime, datetime]]) -> float:
+        return sum(max(0.0, (min(a1, b1) - max(a0, b0)).total_seconds()) for b0, b1 in spans)
+
+    out = []
+    day = PERIOD_FROM.astimezone(ZONE).date()
+    while True:
+        d0 = datetime(day.year, day.month, day.day, tzinfo=ZONE).astimezone(UTC)
+        d1 = d0 + timedelta(days=1)
+        if d0 >= PERIOD_TO:
+            break
+        absent_s = overlap(d0, d1, absent)
+        counted = 86400 - absent_s - overlap(d0, d1, local)
+        cov = 100.0 * (86400 - absent_s) / 86400
+        avail = None if counted <= 0 else 100.0 * (counted - overlap(d0, d1, down)) / counted
+        out.append((day, avail, cov))
+        day += timedelta(days=1)
+    return out
+
+
+def build_sample(lang: str = "en") -> tuple[dict[str, Any], dict[str, TargetSeries]]:
+    """The summary dict and series dict for the sample week."""
+    rng = random.Random(20261108)
+    nd0, nd1 = _no_data_span()
+    local = [(LOCAL_START, LOCAL_END)]
+
+    # Target 1: ICMP to a VPS, with the 47 min 10 s outage.
+    t1_outage = datetime(2026, 11, 3, 2, 0, tzinfo=UTC)
+    t1_down = [
+        (PERIOD_FROM, PERIOD_FROM + timedelta(minutes=12, seconds=30)),
+        (t1_outage, t1_outage + timedelta(seconds=OUTAGE_DURATION_S)),
+    ]
+    t1_slow = [(datetime(2026, 11, 4, 6, 0, tzinfo=UTC), datetime(2026, 11, 4, 7, 35, tzinfo=UTC))]
+    t1_lossy = [(datetime(2026, 11, 2, 13, 5, tzinfo=UTC), datetime(2026, 11, 2, 13, 50, tzinfo=UTC))]
+    t1_points = _latency_series(rng, 38.0, timedelta(minutes=5), t1_down, t1_slow, t1_lossy, [(nd0, nd1)])
+    t1_incidents = [
+        _incident(
+            "T1-1", "outage", t1_down[0][0], t1_down[0][1], clipped_start=True,
+            errors={"timeout": 75},
+            evidence=[{"type": "rows", "ref": "rows 1\u201375", "summary": "75 rounds, every ICMP echo timed out"}],
+        ),
+        _incident(
+            "T1-2", "outage", t1_down[1][0], t1_down[1][1],
+            errors={"timeout": 280, "unreachable": 3},
+            evidence=[
+                {"type": "traceroute", "ref": "ev-0042", "summary": "last hop answering: 10.23.0.1 (hop 6); hops 7\u201330 silent"},
+                {"type": "rows", "ref": "rows 40211\u201340493", "summary": "283 failed rounds"},
+            ],
+        ),
+        _incident(
+            "T1-3", "degraded", t1_slow[0][0], t1_slow[0][1], slack_s=5.0,
+            errors={},
+            evidence=[{"type": "rows", "ref": "rows 47310\u201347880", "summary": "median RTT 171 ms > threshold 150 ms"}],
+        ),
+        _incident(
+            "T1-4", "partial", t1_lossy[0][0], t1_lossy[0][1],
+            errors={"timeout": 41},
+            evidence=[{"type": "rows", "ref": "rows 31001\u201331270", "summary": "loss 30\u201350 % > threshold 20 %"}],
+        ),
+        _incident(
+            "T1-5", "local", LOCAL_START, LOCAL_END,
+            errors={"unreachable": 120},
+            evidence=[{"type": "rows", "ref": "rows 61002\u201361121", "summary": "control target failed at the same time"}],
+        ),
+    ]
+    t1_bands = [(nd0, nd1, "no_data")] + [
+        (datetime.fromisoformat(i["start"]), datetime.fromisoformat(i["end"]), i["kind"]) for i in t1_incidents
+    ]
+
+    # Target 2: HTTPS health check, an outage still open at the period end.
+    t2_open = PERIOD_TO - timedelta(minutes=23, seconds=20)
+    t2_down = [(datetime(2026, 11, 1, 22, 14, 5, tzinfo=UTC), datetime(2026, 11, 1, 22, 31, 45, tzinfo=UTC)), (t2_open, PERIOD_TO)]
+    t2_points = _latency_series(rng, 112.0, timedelta(minutes=5), t2_down, [], [], [(nd0, nd1)])
+    t2_incidents = [
+        _incident(
+            "T2-1", "outage", t2_down[0][0], t2_down[0][1], slack_s=30.0,
+            errors={"http_status": 18},
+            evidence=[{
+                "type": "http_response", "ref": "ev-0051",
+                "summary": 'HTTP 502 body: "<h1>502 Bad Gateway</h1>" & <img src="http://evil.example/x.png"> \'quoted\'',
+            }],
+        ),
+        _incident(
+            "T2-2", "outage", t2_open, None, slack_s=30.0, clipped_end=True,
+            errors={"tls": 2, "timeout": 21},
+            evidence=[{"type": "http_response", "ref": "ev-0057", "summary": "TLS handshake timeout <after 10 s>"}],
+        ),
+    ]
+    t2_bands = [(nd0, nd1, "no_data"), (LOCAL_START, LOCAL_END, "local")] + [
+        (datetime.fromisoformat(i["start"]), datetime.fromisoformat(i["end"] or iso(PERIOD_TO)), i["kind"])
+        for i in t2_incidents
+    ]
+
+    period_s = (PERIOD_TO - PERIOD_FROM).total_seconds()
+    no_data_s = (nd1 - nd0).total_seconds()
+    local_s = (LOCAL_END - LOCAL_START).total_seconds()
+
+    def figures(down: list[tuple[datetime, datetime]], points: list[Any], partial_s: float, degraded_s: float) -> dict[str, Any]:
+        downtime = sum((b - a).total_seconds() for a, b in down)
+        counted = period_s - no_data_s - local_s
+        losses = [l for _, _, l in points if l is not None]
+        return {
+            "availability_pct": 100.0 * (counted - downtime) / counted,
+            "downtime_s": downtime,
+            "coverage_pct": 100.0 * (period_s - no_data_s) / period_s,
+            "local_s": local_s,
+            "no_data_s": no_data_s,
+            "partial_s": partial_s,
+            "degraded_s": degraded_s,
+            "latency_ms": _percentiles(points),
+            "loss_pct": sum(losses) / len(losses),
+            "rows": len(points) * 30,
+        }
+
+    t1 = {
+        "name": EVIL_NAME, "address": "203.0.113.10", "provider": 'Example Cloud & Co "Ltd" <hk-2>',
+        "control": False, "interval_s": 10,
+        **figures(t1_down, t1_points, 45 * 60, 95 * 60),
+        "incidents": t1_incidents,
+        "sla": {
+            "target": EVIL_NAME, "preset": "generic-99.9", "uptime_target_pct": 99.9,
+            "uptime_measured_pct": 99.4092261904762, "counted_downtime_s": 3580.0, "excluded_downtime_s": 1200.0,
+            "verdict": "breached", "credit_pct": 10.0, "credit_amount": "USD 4.20",
+            "claim_deadline": "2026-12-31T15:59:59.999999Z",
+            "terms": [
+                {"metric": "uptime_pct", "threshold": 99.9, "measured": 99.4092261904762, "met": False},
+                {"metric": "packet_loss_pct", "threshold": 1.0, "measured": 0.8121, "met": True},
+                {"metric": "latency_p95_ms", "threshold": 150.0, "measured": None, "met": None},
+            ],
+            "unconfirmed": list(SLA_UNCONFIRMED),
+        },
+    }
+    t2 = {
+        "name": HTTP_NAME, "address": "https://api.example.net/health", "provider": "Example Cloud",
+        "control": False, "interval_s": 60,
+        **figures(t2_down, t2_points, 0.0, 0.0),
+        "incidents": t2_incidents,
+    }
+    t3 = {
+        "name": CONTROL_NAME, "address": "198.51.100.1", "provider": "", "control": True, "interval_s": 10,
+        "availability_pct": None, "downtime_s": 0.0, "coverage_pct": 85.71428571428571, "local_s": local_s,
+        "no_data_s": no_data_s, "partial_s": 0.0, "degraded_s": 0.0,
+        "latency_ms": {"p50": None, "p95": None, "p99": None, "mean": None, "min": None, "max": None, "count": 0},
+        "loss_pct": None, "rows": 0, "incidents": [],
+    }
+    summary = {
+        "schema": SUMMARY_SCHEMA,
+        "generated_at": iso(GENERATED_AT),
+        "lang": lang,
+        "period": {"from": iso(PERIOD_FROM), "to": iso(PERIOD_TO), "timezone": "Asia/Shanghai"},
+        "agent": {
+            "id": "7f3c2a9e-4b1d-4e8f-9a6b-2c5d8e1f0a37", "host": "probe-sh-01",
+            "vantage": "Shanghai office, wired", "network": "AS4812 China Telecom (Shanghai)", "version": "0.1.0",
+        },
+        "methods": {
+            "probes": [
+                {"target": EVIL_NAME, "kind": "icmp", "interval_s": 10, "settings": {"count": 3, "timeout_s": 2.0}},
+                {"target": HTTP_NAME, "kind": "http", "interval_s": 60, "settings": {"timeout_s": 10.0, "expect_status": 200, "keyword": "<ok>"}},
+                {"target": CONTROL_NAME, "kind": "icmp", "interval_s": 10, "settings": {"count": 3, "timeout_s": 2.0}},
+            ],
+            "thresholds": {"latency_ms": 150.0, "loss_pct": 20.0},
+            "control_targets": [CONTROL_NAME],
+            "clock": "system clock synchronised by chrony (NTP), offset < 5 ms throughout the period",
+            "open_after": 2,
+            "merge_gap_s": 60,
+            "gap_rule": "gaps longer than 2 intervals are no data; rounds where control targets also failed are local",
+            "text_en": METHODS_TEXT_EN,
+            "text_zh": METHODS_TEXT_ZH,
+        },
+        "targets": [t1, t2, t3],
+        "notes": [
+            "Agent restarted once (clean stop) on 2026-11-05; see the no-data day.",
+            "Evidence texts are quoted as received & may contain <markup>.",
+        ],
+    }
+    series = {
+        EVIL_NAME: TargetSeries(t1_points, _histogram(t1_points, 2.0), _daily(t1_down, [(nd0, nd1)], local), t1_bands),
+        HTTP_NAME: TargetSeries(t2_points, _histogram(t2_points, 5.0), _daily(t2_down, [(nd0, nd1)], local), t2_bands),
+    }
+    return summary, series
