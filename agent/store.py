@@ -18,7 +18,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
-from sqlalchemy import Engine, create_engine, event, func, select, text
+from sqlalchemy import Engine, create_engine, event, func, select, text, update
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, OperationalError, SQLAlchemyError
 
@@ -263,6 +263,32 @@ class Store:
         """Insert rows (already hashed) inside the caller's transaction."""
         if rows:
             conn.execute(measurements.insert(), [{k: r[k] for k in MEASUREMENT_COLUMNS} for r in rows])
+
+    def append_chained(self, conn: Connection, agent_id: int, genesis: bytes, rows: Iterable[dict[str, Any]], *, chunk: int = 5000) -> int:
+        """Hash rows onto the agent's chain and insert them, inside the caller's transaction.
+
+        The agent row is locked first (an UPDATE: SQLite's write lock, a row lock on
+        PostgreSQL), so the head read next stays the head until commit.
+        """
+        conn.execute(update(agents).where(agents.c.id == agent_id).values(hostname=agents.c.hostname))
+        head = conn.execute(
+            select(measurements.c.hash)
+            .where(measurements.c.check_id.in_(select(checks.c.id).join(targets, targets.c.id == checks.c.target_id)
+                                               .where(targets.c.agent_id == agent_id)))
+            .order_by(measurements.c.id.desc()).limit(1)).scalar()
+        prev = bytes(head) if head is not None else genesis
+        n = 0
+        buf: list[dict[str, Any]] = []
+        for r in rows:
+            h = chain.link(prev, r)
+            buf.append({**r, "hash": h})
+            prev = h
+            if len(buf) >= chunk:
+                self.insert_measurements(conn, buf)
+                n += len(buf)
+                buf = []
+        self.insert_measurements(conn, buf)
+        return n + len(buf)
 
     def insert_evidence(self, conn: Connection, items: Sequence[dict[str, Any]]) -> None:
         if items:

@@ -20,12 +20,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select, update
 from sqlalchemy.exc import SQLAlchemyError
 
 from agent import chain
 from agent.rows import result_to_row
-from agent.schema import agents, checks, measurements, targets
 from agent.store import CheckRef, Store
 from probes.result import ProbeResult
 
@@ -200,20 +198,7 @@ class Writer:
 
     def _commit(self, b: _Batch) -> None:
         with self.store.engine.begin() as conn:
-            # Take the agent row's write lock first: the head we read stays the head.
-            conn.execute(update(agents).where(agents.c.id == self.agent_id).values(hostname=agents.c.hostname))
-            head = conn.execute(
-                select(measurements.c.hash)
-                .where(measurements.c.check_id.in_(select(checks.c.id).join(targets, targets.c.id == checks.c.target_id)
-                                                   .where(targets.c.agent_id == self.agent_id)))
-                .order_by(measurements.c.id.desc()).limit(1)).scalar()
-            prev = bytes(head) if head is not None else self._genesis
-            hashed = []
-            for r in b.rows:
-                h = chain.link(prev, r)
-                hashed.append({**r, "hash": h})
-                prev = h
-            self.store.insert_measurements(conn, hashed)
+            self.store.append_chained(conn, self.agent_id, self._genesis, b.rows)
             self.store.insert_evidence(conn, b.evidence)
             if b.heartbeat:
                 self.store.heartbeat(conn, *b.heartbeat)

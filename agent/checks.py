@@ -1,0 +1,56 @@
+"""Runs one configured check with the right probe. The seam between config and probes/.
+
+Whatever goes wrong inside a probe comes back as a result, never an exception:
+a bug in the agent is recorded as error class ``internal`` (the agent's fault,
+which the analysis never counts against the provider).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Protocol
+
+from agent.config import BandwidthCheck, HttpCheck, IcmpCheck, Target, TcpCheck
+from probes import result as R
+from probes.result import ProbeResult
+
+log = logging.getLogger(__name__)
+
+
+class PingerLike(Protocol):
+    async def ping(self, address: str, *, count: int, spacing_s: float, timeout_s: float, payload_size: int) -> ProbeResult: ...
+
+
+def check_settings(check: Any) -> dict[str, Any]:
+    """The settings that define a check (stored with its rows); secrets left out."""
+    d = check.model_dump(mode="json")
+    if d.get("token"):
+        d["token"] = "(set)"
+    return d
+
+
+async def run_check(target: Target, check: Any, *, pinger: PingerLike | None) -> ProbeResult:
+    try:
+        if isinstance(check, IcmpCheck):
+            if pinger is None:
+                raise RuntimeError("no ICMP pinger")
+            return await pinger.ping(target.address, count=check.count, spacing_s=check.spacing_s,
+                                     timeout_s=check.timeout_s, payload_size=check.payload_size)
+        if isinstance(check, TcpCheck):
+            from probes.tcp import tcp_check
+
+            return await tcp_check(target.address, check.port, timeout_s=check.timeout_s)
+        if isinstance(check, HttpCheck):
+            from probes.http import http_check
+
+            return await http_check(check.url, method=check.method, expect_status=check.expect_status or None,
+                                    keyword=check.keyword, timeout_s=check.timeout_s, verify_tls=check.verify_tls)
+        if isinstance(check, BandwidthCheck):
+            from agent.bandwidth_glue import run_bandwidth
+
+            return await run_bandwidth(target, check)
+        raise RuntimeError(f"unknown check {check!r}")
+    except Exception as e:  # a probe bug must not stop the agent: record it as the agent's fault
+        log.exception("check %s/%s failed inside the agent", target.name, getattr(check, "kind", "?"))
+        return ProbeResult(getattr(check, "kind", "unknown"), R.utcnow(), False, error_class=R.INTERNAL,
+                           error=f"{type(e).__name__}: {e}")

@@ -1,0 +1,285 @@
+"""`slaproof run`: the scheduled measurement loop.
+
+Each target runs on a fixed grid: scheduled times are ``phase + k × interval``
+from the Unix epoch, with a per-target phase taken from a hash of its name, so a
+thousand targets do not fire in the same millisecond and a restart keeps the
+same grid. A round (:meth:`Daemon.run_round`) is one step that can be called
+directly in tests; APScheduler only decides when. Results go to the Writer
+queue; the probe path never touches the disk.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import os
+import signal
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+from apscheduler.events import EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED, JobExecutionEvent
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+
+from agent import identity, sdnotify
+from agent.checks import check_settings, run_check
+from agent.config import BandwidthCheck, Settings, Target
+from agent.rows import dumps, to_us
+from agent.store import Store, TargetRef
+from agent.version import VERSION
+from agent.writer import Writer, recover_spool
+from probes import result as R
+from probes.result import ProbeResult, utcnow
+
+log = logging.getLogger(__name__)
+
+EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+def phase_of(name: str, interval_s: float) -> float:
+    """A stable offset in [0, interval) from the target's name."""
+    h = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big")
+    return (h / 2**64) * interval_s
+
+
+def grid_time(now: datetime, interval_s: float, phase_s: float) -> datetime:
+    """The scheduled time nearest ``now`` on the grid phase + k·interval."""
+    t = (now - EPOCH).total_seconds() - phase_s
+    k = round(t / interval_s)
+    return EPOCH + timedelta(seconds=k * interval_s + phase_s)
+
+
+def first_run_after(now: datetime, interval_s: float, phase_s: float) -> datetime:
+    t = (now - EPOCH).total_seconds() - phase_s
+    k = int(t // interval_s) + 1
+    return EPOCH + timedelta(seconds=k * interval_s + phase_s)
+
+
+def target_spec(t: Target) -> dict[str, Any]:
+    return {"name": t.name, "address": t.address, "provider": t.provider, "control": t.control,
+            "checks": [check_settings(c) for c in t.checks]}
+
+
+@dataclass
+class DaemonStats:
+    rounds: int = 0
+    missed: int = 0
+    overlapped: int = 0
+    evidence_taken: int = 0
+    lags_us: list[int] = field(default_factory=list)
+
+
+class Daemon:
+    """One agent process: pinger, writer, scheduler, and the run row that explains its time."""
+
+    def __init__(self, settings: Settings, store: Store, *, clock: Callable[[], datetime] = utcnow,
+                 pinger: Any | None = None, keep_lags: bool = False) -> None:
+        self.settings = settings
+        self.store = store
+        self.clock = clock
+        self.pinger = pinger
+        self.keep_lags = keep_lags
+        self.stats = DaemonStats()
+        self.state_dir = settings.state_dir()
+        self.agent_uuid = identity.load_or_create(self.state_dir)
+        now_us = to_us(clock())
+        self.agent_id = store.ensure_agent(self.agent_uuid, now_us)
+        self.refs: dict[str, TargetRef] = store.sync_targets(self.agent_id, [target_spec(t) for t in settings.targets], now_us)
+        self.targets = {t.name: t for t in settings.targets}
+        self.writer = Writer(store, self.agent_uuid, self.agent_id, batch_s=settings.agent.batch_s,
+                             spool_dir=self.state_dir / "spool")
+        self.run_id: int | None = None
+        self._fails: dict[str, int] = {}
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self.scheduler: AsyncIOScheduler | None = None
+        self.stop_event = asyncio.Event()
+
+    # -- one step --------------------------------------------------------------
+    async def run_round(self, name: str, scheduled: datetime | None = None, *, bandwidth: bool = False) -> list[ProbeResult]:
+        """Run every regular check of one target once, queue the rows, take evidence if an incident opens."""
+        target = self.targets[name]
+        interval = self.settings.interval_of(target)
+        now = self.clock()
+        sched = scheduled or grid_time(now, interval, phase_of(name, interval))
+        lag_us = to_us(now) - to_us(sched)
+        ref = self.refs[name]
+        pairs = [(c, r) for c, r in zip(target.checks, ref.checks) if isinstance(c, BandwidthCheck) == bandwidth]
+        results = await asyncio.gather(*(run_check(target, c, pinger=self.pinger) for c, _ in pairs))
+        for (_, cref), res in zip(pairs, results):
+            if res.figures.get("address") == target.address:
+                # The configured address is in the targets table; keep only a resolved one that differs.
+                res = ProbeResult(res.kind, res.started_at, res.ok, res.rtt_ms,
+                                  {k: v for k, v in res.figures.items() if k != "address"}, res.error_class, res.error)
+            self.writer.submit(cref, res, lag_us)
+        self.stats.rounds += 1
+        if self.keep_lags:
+            self.stats.lags_us.append(lag_us)
+        if not bandwidth:
+            self._track(target, results)
+        return list(results)
+
+    def _track(self, target: Target, results: list[ProbeResult]) -> None:
+        counted = [r for r in results if r.error_class not in (R.SKIPPED, R.INTERNAL, R.PERMISSION)]
+        failed = any(not r.ok for r in counted)
+        n = self._fails.get(target.name, 0) + 1 if failed else 0
+        self._fails[target.name] = n
+        if failed and n == self.settings.agent.open_after and self.settings.agent.evidence_on_incident and not target.control:
+            self._spawn(self.take_evidence(target, results))
+
+    async def take_evidence(self, target: Target, results: list[ProbeResult]) -> int:
+        """What provider support asks for first: a traceroute to the target and to a control target."""
+        from probes.traceroute import traceroute
+
+        jobs: list[tuple[Target, Any]] = [(target, traceroute(target.address, max_hops=20, count=2, timeout_s=1.0))]
+        control = next((t for t in self.settings.targets if t.control), None)
+        if control is not None:
+            jobs.append((control, traceroute(control.address, max_hops=20, count=2, timeout_s=1.0)))
+        outs = await asyncio.gather(*(j for _, j in jobs), return_exceptions=True)
+        n = 0
+        for (about, _), out in zip(jobs, outs):
+            if isinstance(out, BaseException):
+                content: dict[str, Any] = {"ok": False, "error": f"{type(out).__name__}: {out}"}
+                ts = self.clock()
+            else:
+                content = {"ok": out.ok, "figures": dict(out.figures), "error_class": out.error_class, "error": out.error}
+                ts = out.started_at
+            content.update({"kind": "traceroute", "to": about.name, "address": about.address,
+                            "because": [{"kind": r.kind, "error_class": r.error_class, "error": r.error} for r in results if not r.ok]})
+            body = dumps(content)
+            self.writer.submit_evidence({"ts_us": to_us(ts), "target_id": self.refs[target.name].id,
+                                         "about_target_id": self.refs[about.name].id, "kind": "traceroute",
+                                         "measurement_id": None, "content": body,
+                                         "sha256": hashlib.sha256(body.encode()).hexdigest()})
+            n += 1
+        self.stats.evidence_taken += n
+        return n
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    # -- lifecycle -------------------------------------------------------------
+    async def start(self) -> None:
+        now = self.clock()
+        stale = self.store.close_stale_runs(self.agent_id)
+        if stale:
+            log.warning("%d earlier run(s) ended without a clean stop (crash or kill); marked unclean", stale)
+        self.run_id = self.store.start_run(self.agent_id, to_us(now), version=VERSION, pid=os.getpid(),
+                                           config_hash=self.settings.fingerprint())
+        self.writer.start()
+        spooled = recover_spool(self.state_dir / "spool", self.writer) if (self.state_dir / "spool").exists() else 0
+        if spooled:
+            log.info("filed %d rows spooled by an earlier run", spooled)
+        if self.pinger is None and any(c.kind == "icmp" for t in self.settings.targets for c in t.checks):
+            from probes.icmp import Pinger
+
+            self.pinger = Pinger()
+        self._schedule(now)
+        sdnotify.notify("READY=1\nSTATUS=measuring %d targets" % len(self.targets))
+        log.info("slaproof %s running: agent %s, %d targets, database %s", VERSION, self.agent_uuid, len(self.targets), self.store.url)
+
+    def _schedule(self, now: datetime) -> None:
+        sched = AsyncIOScheduler(timezone=timezone.utc, event_loop=asyncio.get_running_loop())
+        for t in self.settings.targets:
+            interval = self.settings.interval_of(t)
+            phase = phase_of(t.name, interval)
+            if any(not isinstance(c, BandwidthCheck) for c in t.checks):
+                sched.add_job(self._job, IntervalTrigger(seconds=interval, start_date=first_run_after(now, interval, phase), timezone=timezone.utc),
+                              args=(t.name, interval, phase, False), id=f"round:{t.name}", name=t.name,
+                              misfire_grace_time=max(1, int(interval / 2)), coalesce=True, max_instances=1)
+            for c in t.checks:
+                if isinstance(c, BandwidthCheck):
+                    bphase = phase_of(t.name + "/bw", c.interval_s)
+                    sched.add_job(self._job, IntervalTrigger(seconds=c.interval_s, start_date=first_run_after(now, c.interval_s, bphase),
+                                                             timezone=timezone.utc, jitter=c.jitter_s or None),
+                                  args=(t.name, c.interval_s, bphase, True), id=f"bandwidth:{t.name}", name=f"{t.name} bandwidth",
+                                  misfire_grace_time=int(c.interval_s / 2), coalesce=True, max_instances=1)
+                    break
+        hb = sdnotify.watchdog_interval_s() or self.settings.agent.heartbeat_s
+        sched.add_job(self._heartbeat, IntervalTrigger(seconds=min(hb, self.settings.agent.heartbeat_s), timezone=timezone.utc),
+                      id="heartbeat", misfire_grace_time=30, coalesce=True)
+        sched.add_listener(self._on_missed, EVENT_JOB_MISSED | EVENT_JOB_MAX_INSTANCES)
+        sched.start()
+        self.scheduler = sched
+
+    async def _job(self, name: str, interval: float, phase: float, bandwidth: bool) -> None:
+        now = self.clock()
+        await self.run_round(name, grid_time(now, interval, phase), bandwidth=bandwidth)
+
+    async def _heartbeat(self) -> None:
+        if self.run_id is not None:
+            self.writer.heartbeat(self.run_id, to_us(self.clock()))
+        sdnotify.notify("WATCHDOG=1")
+
+    def _on_missed(self, event: JobExecutionEvent) -> None:
+        if event.code == EVENT_JOB_MISSED:
+            self.stats.missed += 1
+            log.warning("round %s scheduled for %s was missed (the agent was too busy); that round is 'no data'", event.job_id, event.scheduled_run_time)
+        else:
+            self.stats.overlapped += 1
+            log.warning("round %s still running at its next time; skipped one round", event.job_id)
+
+    async def stop(self, *, clean: bool = True, note: str | None = None) -> None:
+        sdnotify.notify("STOPPING=1")
+        if self.scheduler:
+            self.scheduler.shutdown(wait=False)
+        if self._tasks:
+            await asyncio.wait(list(self._tasks), timeout=15)
+        # Let in-flight rounds (started by the scheduler) finish their checks.
+        pending = [t for t in asyncio.all_tasks() if t is not asyncio.current_task() and t.get_coro().__qualname__.startswith("Daemon._job")]  # type: ignore[union-attr]
+        if pending:
+            await asyncio.wait(pending, timeout=15)
+        if self.pinger is not None and hasattr(self.pinger, "close"):
+            await self.pinger.close()
+        spooled = await asyncio.to_thread(self.writer.close, 20.0)
+        if self.run_id is not None:
+            msg = note or ""
+            if self.stats.missed or self.stats.overlapped:
+                msg += f" missed rounds: {self.stats.missed}, overlapped: {self.stats.overlapped}."
+            if spooled:
+                msg += f" {spooled} rows spooled to {self.state_dir / 'spool'} (database unwritable)."
+            try:
+                self.store.end_run(self.run_id, to_us(self.clock()), clean=clean, note=msg.strip() or None)
+            except Exception as e:  # the next start marks it unclean; say why now
+                log.error("could not record the end of this run: %s", e)
+
+    async def serve(self, duration_s: float | None = None) -> None:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            try:
+                loop.add_signal_handler(sig, self.stop_event.set)
+            except (NotImplementedError, RuntimeError):
+                pass
+        await self.start()
+        try:
+            if duration_s is None:
+                await self.stop_event.wait()
+            else:
+                try:
+                    await asyncio.wait_for(self.stop_event.wait(), duration_s)
+                except asyncio.TimeoutError:
+                    pass
+        finally:
+            await self.stop(clean=True)
+
+
+def run_daemon(settings: Settings, *, duration_s: float | None = None, store: Store | None = None) -> Daemon:
+    store = store or Store.open(settings.database_url())
+    holder: dict[str, Daemon] = {}
+
+    async def main() -> None:
+        d = Daemon(settings, store)
+        holder["d"] = d
+        await d.serve(duration_s)
+
+    asyncio.run(main())
+    return holder["d"]
+
+
+def state_path(settings: Settings) -> Path:
+    return settings.state_dir()

@@ -1,0 +1,36 @@
+"""The agent's identity: a UUID made at first start and kept in the state directory.
+
+It names the hash chain and appears on every report, so a report can be tied to
+the machine that measured. A fleet sharing one PostgreSQL database has one per host.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from pathlib import Path
+
+from agent.errors import ConfigError
+
+FILENAME = "agent-id"
+
+
+def load_or_create(state_dir: Path) -> str:
+    path = state_dir / FILENAME
+    try:
+        text = path.read_text().strip()
+        uuid.UUID(text)
+        return text
+    except FileNotFoundError:
+        pass
+    except ValueError:
+        raise ConfigError(f"{path}: not a UUID ({text[:40]!r}); restore it from a backup, or delete it to start a new agent identity") from None
+    try:
+        state_dir.mkdir(parents=True, exist_ok=True)
+        new = str(uuid.uuid4())
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(new + "\n")
+        os.replace(tmp, path)
+        return new
+    except OSError as e:
+        raise ConfigError(f"cannot write the agent identity {path}: {e.strerror}; set agent.state_dir to a writable folder") from None
