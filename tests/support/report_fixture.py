@@ -187,32 +187,33 @@ def build_sample(lang: str = "en") -> tuple[dict[str, Any], dict[str, TargetSeri
         _incident(
             "T1-1", "outage", t1_down[0][0], t1_down[0][1], clipped_start=True,
             errors={"timeout": 75},
-            evidence=[{"type": "rows", "ref": "rows 1\u201375", "summary": "75 rounds, every ICMP echo timed out"}],
+            evidence=[{"type": "rows", "ref": "1\u201375", "summary": "75 rounds, every ICMP echo timed out"}],
         ),
         _incident(
-            "T1-2", "outage", t1_down[1][0], t1_down[1][1],
+            "T1-3", "outage", t1_down[1][0], t1_down[1][1],
             errors={"timeout": 280, "unreachable": 3},
             evidence=[
                 {"type": "traceroute", "ref": "ev-0042", "summary": "last hop answering: 10.23.0.1 (hop 6); hops 7\u201330 silent"},
-                {"type": "rows", "ref": "rows 40211\u201340493", "summary": "283 failed rounds"},
+                {"type": "rows", "ref": "40211\u201340493", "summary": "283 failed rounds"},
             ],
         ),
         _incident(
-            "T1-3", "degraded", t1_slow[0][0], t1_slow[0][1], slack_s=5.0,
+            "T1-4", "degraded", t1_slow[0][0], t1_slow[0][1], slack_s=5.0,
             errors={},
-            evidence=[{"type": "rows", "ref": "rows 47310\u201347880", "summary": "median RTT 171 ms > threshold 150 ms"}],
+            evidence=[{"type": "rows", "ref": "47310\u201347880", "summary": "median RTT 171 ms > threshold 150 ms"}],
         ),
         _incident(
-            "T1-4", "partial", t1_lossy[0][0], t1_lossy[0][1],
+            "T1-2", "partial", t1_lossy[0][0], t1_lossy[0][1],
             errors={"timeout": 41},
-            evidence=[{"type": "rows", "ref": "rows 31001\u201331270", "summary": "loss 30\u201350 % > threshold 20 %"}],
+            evidence=[{"type": "rows", "ref": "31001\u201331270", "summary": "loss 30\u201350 % > threshold 20 %"}],
         ),
         _incident(
             "T1-5", "local", LOCAL_START, LOCAL_END,
             errors={"unreachable": 120},
-            evidence=[{"type": "rows", "ref": "rows 61002\u201361121", "summary": "control target failed at the same time"}],
+            evidence=[{"type": "rows", "ref": "61002\u201361121", "summary": "control target failed at the same time"}],
         ),
     ]
+    t1_incidents.sort(key=lambda i: i["start"])
     t1_bands = [(nd0, nd1, "no_data")] + [
         (datetime.fromisoformat(i["start"]), datetime.fromisoformat(i["end"]), i["kind"]) for i in t1_incidents
     ]
