@@ -187,7 +187,9 @@ def udp_trace(
                     poller.register(sock, select.POLLERR | select.POLLIN)
             deadline = time.perf_counter_ns() + int(timeout_s * 1e9)
             pending = set(probes)
-            while pending:
+            final_ttl = max_hops + 1  # lowest TTL that ended the path so far
+            while any(probes[fd][1] <= final_ttl for fd in pending):
+                # Probes past the end of the path are moot: do not wait for them.
                 left_ms = (deadline - time.perf_counter_ns()) / 1e6
                 if left_ms <= 0:
                     break
@@ -212,6 +214,7 @@ def udp_trace(
                     if final:
                         hop.final = True
                         hop.note = hop.note or note
+                        final_ttl = min(final_ttl, ttl)
         finally:
             for sock, *_rest in probes.values():
                 sock.close()
