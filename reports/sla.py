@@ -555,6 +555,8 @@ def evaluate(
     now_local = now.astimezone(zone)
     passed = None if deadline is None else now_local.date() > deadline
 
+    if clock_hours and d.billing.hourly_rate is None and clock_amount is not None:
+        warnings.append("clock-hour amount values each hour at the monthly fee / hours in the period (set billing.hourly_rate)")
     complete = _us(now) >= p1
     if not complete:
         warnings.append("the period is not over yet: figures are interim")
