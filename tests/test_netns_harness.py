@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from support.netns import (
+from tests.support.netns import (
     NetnsError,
     _ip,
     requires_netns,

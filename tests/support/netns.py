@@ -207,6 +207,23 @@ class TestHost:
         self._procs.clear()
 
 
+def _new_name() -> str:
+    """Create and return a fresh namespace ``sp-<pid>-<n>``.
+
+    Skips names already taken (the module may be imported twice, as
+    ``support.netns`` and ``tests.support.netns``, each with its own counter).
+    """
+    for _ in range(1000):
+        base = f"{PREFIX}{os.getpid()}-{next(_counter)}"
+        if len(base) > 14:  # interface names are ≤ 15 chars with the h/p suffix
+            raise NetnsError(f"namespace name {base!r} too long for interface names")
+        if _ip("link", "show", base + "h", check=False).returncode == 0:
+            continue
+        if _ip("netns", "add", base, check=False).returncode == 0:
+            return base
+    raise NetnsError("no free namespace name")
+
+
 @contextmanager
 def test_host(index: int = 0, *, subnet: str | None = None) -> Iterator[TestHost]:
     """A fresh namespace + veth pair with addresses from a /30; always removed afterwards."""
@@ -214,9 +231,8 @@ def test_host(index: int = 0, *, subnet: str | None = None) -> Iterator[TestHost
     if net.prefixlen > 30:
         raise ValueError(f"subnet {net} too small: need at least a /30")
     hosts = list(net.hosts())
-    base = f"{PREFIX}{os.getpid()}-{next(_counter)}"
-    if len(base) > 14:  # interface names are ≤ 15 chars with the h/p suffix
-        raise NetnsError(f"namespace name {base!r} too long for interface names")
+    _free_subnet(net)
+    base = _new_name()
     host = TestHost(
         ns=base,
         host_ip=str(hosts[0]),
@@ -224,8 +240,6 @@ def test_host(index: int = 0, *, subnet: str | None = None) -> Iterator[TestHost
         veth_host=base + "h",
         veth_peer=base + "p",
     )
-    _free_subnet(net)
-    _ip("netns", "add", host.ns)
     try:
         _ip("link", "add", host.veth_host, "type", "veth", "peer", "name", host.veth_peer)
         _ip("link", "set", host.veth_peer, "netns", host.ns)
