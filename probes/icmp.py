@@ -189,6 +189,7 @@ class _Probe:
     late: int = 0
     fallbacks: int = 0
     cookie_len: int = 0  # leading payload bytes that must echo our cookie
+    aborted: int = 0  # requests still waiting when the Pinger was closed
     error_from: list[str | None] = field(default_factory=list)
 
 
@@ -281,6 +282,7 @@ class Pinger:
         for p in list(self._pending.values()):
             if p.timer:
                 p.timer.cancel()
+            p.probe.aborted += 1
             if not p.future.done():
                 p.future.set_result(None)
         self._pending.clear()
@@ -706,6 +708,7 @@ def _summarise(probe: _Probe, started: datetime, ch: _Channel) -> ProbeResult:
         "unreachable": sum(1 for e in probe.errors if e is not None),
         "send_errors": sum(1 for e in probe.send_errors if e is not None),
         "clock_fallbacks": probe.fallbacks,
+        "aborted": probe.aborted,
         "socket": ch.mode,
     }
     avg = None
@@ -734,6 +737,12 @@ def _failure(probe: _Probe) -> tuple[str, str]:
     errs = [(e, src) for e, src in zip(probe.errors, probe.error_from) if e is not None]
     sends = [e for e in probe.send_errors if e is not None]
     n = probe.count
+    if probe.aborted:
+        # Not the target's fault and not a measurement: say so.
+        return R.INTERNAL, (
+            f"the agent stopped pinging {probe.target} before {probe.aborted} of {n} "
+            "replies were due; no data"
+        )
     if errs:
         e, src = errs[0]
         frm = f" from {src}" if src else ""

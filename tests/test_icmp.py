@@ -308,3 +308,23 @@ def test_local_no_route_is_unreachable_and_says_local(netns_pair: str) -> None:
     r = asyncio.run(run())
     assert not r.ok and r.error_class == R.UNREACHABLE
     assert r.figures["send_errors"] == 1 and r.error and "locally" in r.error
+
+
+@needs_root
+@pytest.mark.root
+def test_closing_mid_ping_gives_no_data_not_timeout(netns_pair: str) -> None:
+    from probes.icmp_netns import netns_socket_factory
+
+    async def run() -> R.ProbeResult:
+        p = Pinger(socket_factory=netns_socket_factory(netns_pair))
+        task = asyncio.ensure_future(p.ping("10.200.1.41", count=1, timeout_s=5.0))  # blackholed
+        for _ in range(200):
+            await asyncio.sleep(0.005)
+            if p.stats["sent"]:
+                break
+        await p.close()
+        return await task
+
+    r = asyncio.run(run())
+    assert not r.ok and r.error_class == R.INTERNAL and r.figures["aborted"] == 1
+    assert r.error and "no data" in r.error
