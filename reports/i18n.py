@@ -250,7 +250,7 @@ def fmt_duration(seconds: float | None, lang: str) -> str:
     """"47 min 10 s (2830 s)"; words and exact seconds."""
     if seconds is None:
         return "\u2013"
-    if abs(seconds) < 60:
+    if round(abs(seconds)) < 60:
         return fmt_seconds(seconds, lang)
     return f"{fmt_duration_words(seconds, lang)} ({fmt_seconds(seconds, lang)})"
 

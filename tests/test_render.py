@@ -1,0 +1,320 @@
+"""Rendering the evidence report: PDF and HTML, English and Chinese, charts, fallbacks.
+
+The PDF is checked through poppler (pdftotext, pdftoppm), i.e. as a reader
+of the attached file would see it, not through our own objects.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import math
+import re
+import shutil
+import subprocess
+from datetime import datetime, timezone
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from PIL import Image
+
+from reports.charts import _with_gaps, bucket_widths, make_charts
+from reports.fonts import FontChoice, discover_fonts, no_cjk_fonts
+from reports.i18n import fmt_duration, fmt_duration_words, fmt_pct, fmt_time
+from reports.render_html import render_html
+from reports.render_input import ReportInputError, check_summary
+from reports.render_pdf import render_pdf
+from tests.support.report_fixture import (
+    EVIL_NAME,
+    HTTP_NAME,
+    METHODS_TEXT_EN,
+    METHODS_TEXT_ZH,
+    NO_DATA_DAY,
+    OUTAGE_DURATION_S,
+    OUTAGE_DURATION_WORDS,
+    OUTAGE_START_LOCAL,
+    OUTAGE_START_UTC,
+    build_sample,
+)
+
+needs_poppler = pytest.mark.skipif(
+    not (shutil.which("pdftotext") and shutil.which("pdftoppm")), reason="needs poppler-utils"
+)
+
+
+def pdf_text(path: Path) -> list[str]:
+    """The text of each page (pdftotext separates pages with form feeds)."""
+    out = subprocess.run(["pdftotext", "-enc", "UTF-8", str(path), "-"], capture_output=True, check=True, timeout=60)
+    pages = out.stdout.decode("utf-8").split("\f")
+    return [p for p in pages if p.strip()]
+
+
+def flat(text: str) -> str:
+    return " ".join(text.split())
+
+
+def nospace(text: str) -> str:
+    return "".join(text.split())
+
+
+@pytest.fixture(scope="module")
+def fonts() -> FontChoice:
+    return discover_fonts()
+
+
+@pytest.fixture(scope="module")
+def reports(tmp_path_factory: pytest.TempPathFactory, fonts: FontChoice) -> dict[str, Any]:
+    """Both languages rendered once, charts drawn once per language and reused."""
+    out: dict[str, Any] = {}
+    base = tmp_path_factory.mktemp("report")
+    for lang in ("en", "zh"):
+        summary, series = build_sample(lang)
+        charts = make_charts(summary, series, lang, fonts=fonts)
+        pdf, page = base / f"report_{lang}.pdf", base / f"report_{lang}.html"
+        out[lang] = {
+            "summary": summary,
+            "series": series,
+            "charts": charts,
+            "pdf": pdf,
+            "html": page,
+            "pdf_notes": render_pdf(summary, series, pdf, lang=lang, fonts=fonts, charts=charts),
+            "html_notes": render_html(summary, series, page, lang=lang, fonts=fonts, charts=charts),
+        }
+    return out
+
+
+# --- charts ---------------------------------------------------------------
+
+
+def test_charts_are_pngs_per_target_with_series(reports: dict[str, Any]) -> None:
+    charts = reports["en"]["charts"]
+    assert set(charts) == {EVIL_NAME, HTTP_NAME}  # the control target has no series
+    for per_target in charts.values():
+        assert set(per_target) == {"latency", "daily", "histogram"}
+        for png in per_target.values():
+            img = Image.open(io.BytesIO(png))
+            assert img.format == "PNG" and img.width > 800
+            lo, hi = img.convert("L").getextrema()
+            assert hi - lo > 100  # drawn, not blank
+
+
+def test_latency_line_breaks_over_missing_buckets(reports: dict[str, Any]) -> None:
+    """The no-data day must not be bridged by the latency line."""
+    series = reports["en"]["series"][EVIL_NAME]
+    times, rtt, _ = _with_gaps(series.latency)
+    day_start = datetime(NO_DATA_DAY.year, NO_DATA_DAY.month, NO_DATA_DAY.day, tzinfo=ZoneInfo("Asia/Shanghai"))
+    import matplotlib.dates as mdates
+
+    gap_markers = [t for t, r in zip(times, rtt) if math.isnan(r)]
+    assert any(abs(t - mdates.date2num(day_start)) < 0.01 for t in gap_markers)
+
+
+def test_bucket_widths_handle_sparse_linear_and_geometric_buckets() -> None:
+    assert bucket_widths([20.0, 22.0, 26.0, 40.0]) == [2.0, 2.0, 2.0, 2.0]
+    assert bucket_widths([1.0, 2.0, 4.0, 8.0, 32.0]) == [1.0, 2.0, 4.0, 8.0, 32.0]
+    assert bucket_widths([5.0]) == [1.0]
+    assert bucket_widths([]) == []
+
+
+# --- PDF ------------------------------------------------------------------
+
+
+@needs_poppler
+def test_pdf_en_holds_the_figures(reports: dict[str, Any]) -> None:
+    pages = pdf_text(reports["en"]["pdf"])
+    text = flat("\n".join(pages))
+    assert "Network service evidence report" in text
+    assert "7f3c2a9e-4b1d-4e8f-9a6b-2c5d8e1f0a37" in text and "AS4812 China Telecom (Shanghai)" in text
+    assert "2026-11-01 00:00:00 CST (2026-10-31 16:00:00 UTC)" in text  # period start, UTC date differs
+    assert "99.308 %" in text and "99.524 %" in text  # availability of both targets
+    assert "59 min 40 s" in text and "3580 s" in text  # downtime
+    assert OUTAGE_START_LOCAL in text and OUTAGE_START_UTC in text
+    assert OUTAGE_DURATION_WORDS in text and f"{OUTAGE_DURATION_S} s" in text
+    assert "2820 s \u2013 2840 s" in text  # duration bounds
+    assert "began before the period" in text and "ongoing at period end" in text
+    assert "ev-0042" in text and "traceroute" in text
+    assert flat(METHODS_TEXT_EN) in text
+    assert "chrony (NTP)" in text
+    assert "4 consecutive" not in text and "2 consecutive failed rounds" in text
+    assert EVIL_NAME in text  # printed literally, not swallowed as markup
+    assert "[unconfirmed]" in text and "credit_pct, claim_deadline" in text
+    assert "no data" in text and "[control]" in text
+    assert "no chart data for target gateway-control" in text  # render note in the Notes section
+
+
+@needs_poppler
+def test_pdf_every_page_has_footer_and_number(reports: dict[str, Any]) -> None:
+    pages = pdf_text(reports["en"]["pdf"])
+    assert len(pages) >= 4
+    for number, page in enumerate(pages, start=1):
+        page = flat(page)
+        assert f"Page {number} of {len(pages)}" in page
+        assert "slaproof 0.1.0" in page
+        assert "Generated 2026-11-08 09:02:03 CST (01:02:03 UTC)" in page
+
+
+@needs_poppler
+def test_pdf_zh_has_chinese_labels(reports: dict[str, Any], fonts: FontChoice) -> None:
+    if not fonts.has_cjk:
+        pytest.skip("no CJK font on this machine")
+    pages = pdf_text(reports["zh"]["pdf"])
+    text = nospace("\n".join(pages))
+    for words in ("网络服务证据报告", "可用率", "中断时长", "事件", "测量方法", "服务等级协议", "未确认", "无数据"):
+        assert words in text, words
+    assert nospace(OUTAGE_START_LOCAL) in text and nospace(OUTAGE_START_UTC) in text
+    assert "47分10秒" in text and "2830秒" in text
+    assert "99.308%" in text
+    assert nospace(METHODS_TEXT_ZH) in text
+    assert nospace(EVIL_NAME) in text
+    assert "第1页，共" in text
+    assert reports["zh"]["pdf_notes"] == ["no chart data for target gateway-control"]
+
+
+@needs_poppler
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_pdf_pages_are_not_blank(reports: dict[str, Any], lang: str, tmp_path: Path) -> None:
+    subprocess.run(["pdftoppm", "-r", "50", "-png", str(reports[lang]["pdf"]), str(tmp_path / "p")], check=True, timeout=120)
+    images = sorted(tmp_path.glob("p-*.png"))
+    assert len(images) == len(pdf_text(reports[lang]["pdf"]))
+    for png in images:
+        img = Image.open(png).convert("L")
+        body = img.crop((0, int(img.height * 0.08), img.width, int(img.height * 0.85)))
+        lo, hi = body.getextrema()
+        assert hi - lo > 100, png.name
+        dark = sum(body.histogram()[:128])
+        assert dark > 200, png.name  # real content in the body, not just a stray line
+
+
+def test_pdf_is_reproducible(reports: dict[str, Any], tmp_path: Path, fonts: FontChoice) -> None:
+    """Same summary, same bytes: a recipient can regenerate and compare hashes."""
+    r = reports["en"]
+    again = tmp_path / "again.pdf"
+    render_pdf(r["summary"], r["series"], again, lang="en", fonts=fonts, charts=r["charts"])
+    assert hashlib.sha256(again.read_bytes()).digest() == hashlib.sha256(r["pdf"].read_bytes()).digest()
+
+
+# --- HTML -----------------------------------------------------------------
+
+
+class _Tags(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, dict(attrs)))
+
+    def handle_data(self, data: str) -> None:
+        self.text.append(data)
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_html_is_escaped_and_self_contained(reports: dict[str, Any], lang: str) -> None:
+    page = reports[lang]["html"].read_text(encoding="utf-8")
+    assert "<script" not in page.lower()
+    assert 'alert("x")</script>' not in page
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; co" in page
+    assert '<img src="http' not in page  # the evidence text carrying an <img> tag stays text
+    assert not re.search(r"""(?:src|href)\s*=\s*["']?\s*(?:https?:)?//""", page, re.I)
+    assert "url(" not in page and "@import" not in page
+    assert "Content-Security-Policy" in page
+    parser = _Tags()
+    parser.feed(page)
+    names = [t for t, _ in parser.tags]
+    assert "script" not in names and "iframe" not in names and "link" not in names
+    imgs = [a for t, a in parser.tags if t == "img"]
+    assert len(imgs) == 6  # 2 targets with series × 3 charts
+    assert all((a.get("src") or "").startswith("data:image/png;base64,") for a in imgs)
+    for _, attrs in parser.tags:
+        assert not any(k.startswith("on") for k in attrs)
+        href = attrs.get("href")
+        assert href is None or href.startswith("#")
+    shown = "".join(parser.text)
+    assert EVIL_NAME in shown  # displayed as text, verbatim
+    assert 'HTTP 502 body: "<h1>502 Bad Gateway</h1>" &' in shown
+
+
+def test_html_holds_the_same_figures(reports: dict[str, Any]) -> None:
+    parser = _Tags()
+    parser.feed(reports["en"]["html"].read_text(encoding="utf-8"))
+    shown = flat(" ".join(parser.text))
+    for needle in ("99.308 %", OUTAGE_START_LOCAL, OUTAGE_START_UTC, OUTAGE_DURATION_WORDS, f"{OUTAGE_DURATION_S} s",
+                   flat(METHODS_TEXT_EN), "[unconfirmed]", "slaproof 0.1.0"):
+        assert needle in shown, needle
+    zh = _Tags()
+    zh.feed(reports["zh"]["html"].read_text(encoding="utf-8"))
+    assert "网络服务证据报告" in "".join(zh.text) and '<html lang="zh-CN">' in reports["zh"]["html"].read_text(encoding="utf-8")
+
+
+# --- without a CJK font ---------------------------------------------------
+
+
+@needs_poppler
+def test_zh_without_cjk_font_falls_back_and_says_so(reports: dict[str, Any], tmp_path: Path) -> None:
+    summary, series = build_sample("zh")
+    none = no_cjk_fonts()
+    assert not none.has_cjk
+    charts_zh = make_charts(summary, series, "zh", fonts=none)
+    charts_en = make_charts(summary, series, "en", fonts=none)
+    assert charts_zh == charts_en  # English labels, byte for byte
+    notes = render_pdf(summary, series, tmp_path / "r.pdf", lang="zh", fonts=none, charts=charts_zh)
+    assert "no CJK font found: charts labelled in English" in notes
+    assert any("STSong-Light" in n for n in notes)
+    assert len(pdf_text(tmp_path / "r.pdf")) >= 4
+    html_notes = render_html(summary, series, tmp_path / "r.html", lang="zh", fonts=none, charts=charts_zh)
+    assert "no CJK font found: charts labelled in English" in html_notes
+    assert "未找到中文字体：图表使用英文标注" in (tmp_path / "r.html").read_text(encoding="utf-8")
+
+
+# --- formatting and input checks -------------------------------------------
+
+CST = ZoneInfo("Asia/Shanghai")
+
+
+def test_time_shows_display_zone_and_utc() -> None:
+    assert fmt_time("2026-11-03T02:00:00.000000Z", CST) == "2026-11-03 10:00:00 CST (02:00:00 UTC)"
+    assert fmt_time("2026-11-02T20:30:00.000000Z", CST) == "2026-11-03 04:30:00 CST (2026-11-02 20:30:00 UTC)"
+    assert fmt_time("2026-11-03T02:00:00.000000Z", timezone.utc) == "2026-11-03 02:00:00 UTC"
+    assert fmt_time("2026-07-01T12:00:00.000000Z", ZoneInfo("Europe/Berlin")) == "2026-07-01 14:00:00 CEST (12:00:00 UTC)"
+
+
+def test_durations_in_words_and_seconds() -> None:
+    assert fmt_duration(2830, "en") == "47 min 10 s (2830 s)"
+    assert fmt_duration(2830, "zh") == "47 分 10 秒 (2830 秒)"
+    assert fmt_duration(42, "en") == "42 s"
+    assert fmt_duration(90061, "en") == "1 d 01 h 01 min 01 s (90061 s)"
+    assert fmt_duration(59.6, "en") == "1 min 00 s (59.6 s)"
+
+
+@given(st.floats(min_value=0.0, max_value=100.0, allow_nan=False))
+def test_percent_never_rounds_to_0_or_100(value: float) -> None:
+    shown = float(fmt_pct(value, "en").split(" ")[0])
+    assert (shown == 100.0) == (value == 100.0)
+    assert (shown == 0.0) == (value == 0.0)
+    assert abs(shown - value) < 0.001
+
+
+@given(st.floats(min_value=0, max_value=10 * 86400, allow_nan=False))
+def test_duration_words_add_up(seconds: float) -> None:
+    units = {"d": 86400, "h": 3600, "min": 60, "s": 1}
+    parts = fmt_duration_words(seconds, "en").split(" ")
+    total = sum(int(n) * units[u] for n, u in zip(parts[::2], parts[1::2]))
+    assert total == int(round(seconds))
+
+
+def test_summary_with_wrong_shape_is_refused() -> None:
+    summary, _ = build_sample()
+    check_summary(summary)
+    with pytest.raises(ReportInputError):
+        check_summary({**summary, "schema": "slaproof.report/2"})
+    broken = {**summary, "targets": [{**summary["targets"][0], "incidents": [{"id": "x", "kind": "outage", "start": "2026-11-03 02:00", "end": None, "duration_s": 1}]}]}
+    with pytest.raises(ReportInputError):
+        check_summary(broken)
+    with pytest.raises(ReportInputError):
+        check_summary({**summary, "period": {**summary["period"], "timezone": "Mars/Olympus"}})
