@@ -1,0 +1,152 @@
+"""The daemon: its grid, one round called directly, evidence on incidents, and a real outage."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import threading
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from agent.config import load_config
+from agent.daemon import Daemon, first_run_after, grid_time, phase_of
+from agent.store import Store
+from agent.verify import verify_chain
+from tests.support.netns import requires_netns, test_host
+from tests.support.servers import Reply, closed_port, http_server, tcp_listener
+
+ROOT_ONLY = pytest.mark.skipif(os.geteuid() != 0, reason="raw ICMP sockets need root or CAP_NET_RAW")
+
+
+class FixedClock:
+    def __init__(self, t: datetime) -> None:
+        self.t = t
+
+    def __call__(self) -> datetime:
+        return self.t
+
+
+def test_phases_spread_and_grid_is_stable() -> None:
+    phases = sorted(phase_of(f"target-{i}", 10.0) for i in range(1000))
+    assert all(0 <= p < 10 for p in phases)
+    # spread: no tenth of the interval holds more than twice its share
+    counts = [sum(1 for p in phases if k <= p < k + 1) for k in range(10)]
+    assert max(counts) < 200 and min(counts) > 50
+    now = datetime(2026, 11, 23, 9, 0, 0, 400_000, tzinfo=timezone.utc)
+    p = phase_of("vps", 30.0)
+    first = first_run_after(now, 30.0, p)
+    assert now < first <= now + timedelta(seconds=30)
+    assert grid_time(first + timedelta(milliseconds=40), 30.0, p) == first
+    assert grid_time(first + timedelta(seconds=30, milliseconds=-5), 30.0, p) == first + timedelta(seconds=30)
+
+
+def _daemon(cfg: Path, clock: Any) -> Daemon:
+    settings, _ = load_config(cfg)
+    store = Store.open(settings.database_url())
+    return Daemon(settings, store, clock=clock)
+
+
+@ROOT_ONLY
+def test_one_round_stores_every_check_with_its_lag(config_file: Any) -> None:
+    with tcp_listener() as tcp, http_server() as web:
+        web.routes["/bad"] = Reply(status=503, headers={"Retry-After": "60"}, body=b"<h1>upstream down</h1>")
+        cfg = config_file([{"name": "vps", "address": "127.0.0.1", "checks": [
+            {"kind": "icmp", "count": 2, "spacing_s": 0.01},
+            {"kind": "tcp", "port": tcp.port},
+            {"kind": "http", "url": web.url("/bad")},
+        ]}])
+        sched = datetime(2026, 11, 23, 9, 0, 10, tzinfo=timezone.utc)
+        d = _daemon(cfg, FixedClock(sched + timedelta(milliseconds=250)))
+
+        async def go() -> list[Any]:
+            d.writer.start()
+            from probes.icmp import Pinger
+
+            d.pinger = Pinger()
+            try:
+                return await d.run_round("vps", sched)
+            finally:
+                await d.pinger.close()
+
+        results = asyncio.run(go())
+        d.writer.close()
+    assert [r.ok for r in results] == [True, True, False]
+    rows = list(d.store.iter_rows([c.id for c in d.refs["vps"].checks], 0, 2**62))
+    assert len(rows) == 3
+    assert {r["lag_us"] for r in rows} == {250_000}
+    http = next(r for r in rows if r["kind"] == "http")
+    assert http["status"] == 503 and http["error_class"] == "http_status"
+    assert "upstream down" in http["detail"]  # the failing response body is kept as evidence
+    assert verify_chain(d.store, d.agent_uuid)[0]
+
+
+@ROOT_ONLY
+def test_incident_opening_takes_traceroutes(config_file: Any) -> None:
+    port = closed_port()
+    cfg = config_file([
+        {"name": "svc", "address": "127.0.0.4", "checks": [{"kind": "tcp", "port": port, "timeout_s": 1.0}]},
+        {"name": "ctl", "address": "127.0.0.5", "control": True, "checks": [{"kind": "icmp", "count": 1}]},
+    ], open_after=2)
+    t0 = datetime(2026, 11, 23, 9, 0, 0, tzinfo=timezone.utc)
+    clock = FixedClock(t0)
+    d = _daemon(cfg, clock)
+
+    async def go() -> None:
+        d.writer.start()
+        await d.run_round("svc", t0)
+        assert not d._tasks  # one failed round: no incident yet
+        clock.t = t0 + timedelta(seconds=30)
+        await d.run_round("svc", clock.t)
+        await asyncio.wait(list(d._tasks), timeout=30)
+
+    asyncio.run(go())
+    d.writer.close()
+    ev = d.store.evidence_between([d.refs["svc"].id], 0, 2**62)
+    assert [e["kind"] for e in ev] == ["traceroute", "traceroute"]
+    assert {e["about_target_id"] for e in ev} == {d.refs["svc"].id, d.refs["ctl"].id}
+    assert all('"because"' in e["content"] and "refused" in e["content"] for e in ev)
+
+
+@ROOT_ONLY
+@requires_netns
+def test_real_link_outage_is_recorded(config_file: Any) -> None:
+    """A test host whose veth goes down for ~4 s: the agent records failed rounds, then recovery."""
+    with test_host(20) as host:
+        cfg = config_file([{"name": "ns-host", "address": host.peer_ip, "interval_s": 1,
+                            "checks": [{"kind": "icmp", "count": 1, "timeout_s": 0.5}]}], batch_s=0.2)
+        settings, _ = load_config(cfg)
+        store = Store.open(settings.database_url())
+        d = Daemon(settings, store)
+        marks: dict[str, datetime] = {}
+
+        def cut() -> None:
+            time.sleep(3.2)
+            marks["down"] = datetime.now(timezone.utc)
+            host.link_down()
+            time.sleep(4.0)
+            host.link_up()
+            marks["up"] = datetime.now(timezone.utc)
+
+        t = threading.Thread(target=cut)
+        t.start()
+        try:
+            asyncio.run(d.serve(duration_s=11))
+        finally:
+            t.join()
+            host.link_up()
+    rows = list(store.iter_rows([c.id for c in d.refs["ns-host"].checks], 0, 2**62))
+    oks = [r["ok"] for r in rows]
+    assert len(rows) >= 9
+    assert oks[0] and oks[-1]
+    down_us = int((marks["down"] - datetime(1970, 1, 1, tzinfo=timezone.utc)).total_seconds() * 1e6)
+    up_us = int((marks["up"] - datetime(1970, 1, 1, tzinfo=timezone.utc)).total_seconds() * 1e6)
+    during = [r for r in rows if down_us + 200_000 < r["ts_us"] < up_us - 1_000_000]
+    assert len(during) >= 2 and not any(r["ok"] for r in during)
+    assert all(r["ok"] for r in rows if r["ts_us"] < down_us - 100_000)
+    run = store.all_runs()[-1]
+    assert run["stop"] == "clean"
+    assert verify_chain(store, d.agent_uuid)[0]
