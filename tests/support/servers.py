@@ -30,7 +30,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, Sequence
 
 STALL_MAX_S = 30.0  # a stalled handler never outlives this, even if nobody stops it
 _CHUNK = 64 * 1024
@@ -216,12 +216,21 @@ class CertFiles:
     not_after: datetime
 
 
-def self_signed_cert(directory: Path, *, days: int = 30, common_name: str = "localhost") -> CertFiles:
-    """Make a self-signed cert valid ``days`` from now, SAN localhost/127.0.0.1/::1."""
+DEFAULT_SAN = ("DNS:localhost", "IP:127.0.0.1", "IP:::1")
+
+
+def self_signed_cert(
+    directory: Path,
+    *,
+    days: int = 30,
+    common_name: str = "slaproof test server",  # not a host name: only the SAN may match
+    san: Sequence[str] = DEFAULT_SAN,
+) -> CertFiles:
+    """Make a self-signed cert valid ``days`` from now for ``san`` (``DNS:…``/``IP:…``)."""
     directory.mkdir(parents=True, exist_ok=True)
     cert, key = directory / "cert.pem", directory / "key.pem"
     try:
-        return _cert_with_cryptography(cert, key, days, common_name)
+        return _cert_with_cryptography(cert, key, days, common_name, san)
     except ImportError:
         pass
     if shutil.which("openssl") is None:
@@ -232,7 +241,7 @@ def self_signed_cert(directory: Path, *, days: int = 30, common_name: str = "loc
             "openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
             "-nodes", "-keyout", str(key), "-out", str(cert), "-days", str(days),
             "-subj", f"/CN={common_name}",
-            "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1",
+            "-addext", "subjectAltName=" + ",".join(san),
         ],
         check=True, capture_output=True, timeout=30,
     )
@@ -246,7 +255,9 @@ def self_signed_cert(directory: Path, *, days: int = 30, common_name: str = "loc
     return CertFiles(cert=cert, key=key, not_after=not_after)
 
 
-def _cert_with_cryptography(cert: Path, key: Path, days: int, common_name: str) -> CertFiles:
+def _cert_with_cryptography(
+    cert: Path, key: Path, days: int, common_name: str, san_entries: Sequence[str]
+) -> CertFiles:
     import ipaddress
 
     from cryptography import x509  # type: ignore[import-not-found]
@@ -260,9 +271,8 @@ def _cert_with_cryptography(cert: Path, key: Path, days: int, common_name: str) 
     not_after = now + timedelta(days=days)
     san = x509.SubjectAlternativeName(
         [
-            x509.DNSName("localhost"),
-            x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
-            x509.IPAddress(ipaddress.ip_address("::1")),
+            x509.IPAddress(ipaddress.ip_address(e[3:])) if e.startswith("IP:") else x509.DNSName(e[4:])
+            for e in san_entries
         ]
     )
     crt = (
@@ -295,7 +305,11 @@ def server_ssl_context(certs: CertFiles) -> ssl.SSLContext:
 
 @contextmanager
 def https_server(
-    host: str = "127.0.0.1", *, days: int = 30, directory: Path | None = None
+    host: str = "127.0.0.1",
+    *,
+    days: int = 30,
+    san: Sequence[str] = DEFAULT_SAN,
+    directory: Path | None = None,
 ) -> Iterator[tuple[HttpServer, CertFiles]]:
     """An HTTPS server with a fresh self-signed cert valid ``days``; yields (server, certs)."""
     tmp = None
@@ -303,7 +317,7 @@ def https_server(
         tmp = tempfile.TemporaryDirectory(prefix="slaproof-cert-")
         directory = Path(tmp.name)
     try:
-        certs = self_signed_cert(directory, days=days)
+        certs = self_signed_cert(directory, days=days, san=san)
         with http_server(host, ssl_context=server_ssl_context(certs)) as srv:
             yield srv, certs
     finally:
