@@ -247,3 +247,25 @@ def test_max_hops_short_of_destination_is_not_reached(two_hop_path: str) -> None
     res = _trace_in(two_hop_path, B_IP, protocol="udp", max_hops=1, count=1, timeout_s=1.0)
     assert not res["ok"] and res["error_class"] == TIMEOUT
     assert [h["address"] for h in res["figures"]["hops"]] == [R_A_IP]
+
+
+@pytest.mark.root
+@pytest.mark.skipif(os.geteuid() != 0 or shutil.which("setpriv") is None, reason="needs root and setpriv to drop privileges")
+def test_unprivileged_udp_works_and_icmp_says_permission() -> None:
+    """As 'nobody' without capabilities: UDP mode needs no raw socket, ICMP mode reports why not."""
+    code = (
+        "import asyncio, json\nfrom probes.traceroute import traceroute\n"
+        "out = []\n"
+        "for p in ('udp', 'icmp'):\n"
+        "    r = asyncio.run(traceroute('127.0.0.1', protocol=p, count=1))\n"
+        "    out.append([r.ok, r.error_class, [h['address'] for h in r.figures['hops']]])\n"
+        "print(json.dumps(out))\n"
+    )
+    proc = subprocess.run(
+        ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all", PYTHON, "-c", code],
+        capture_output=True, text=True, timeout=30, cwd="/",
+    )
+    assert proc.returncode == 0, proc.stderr
+    (udp_ok, udp_class, udp_hops), (icmp_ok, icmp_class, icmp_hops) = json.loads(proc.stdout)
+    assert udp_ok and udp_class is None and udp_hops == ["127.0.0.1"]
+    assert not icmp_ok and icmp_class == "permission" and icmp_hops == []
