@@ -50,6 +50,7 @@ LABELS: dict[str, tuple[str, str]] = {
         "本报告各文件及其 SHA-256 哈希值列于 manifest.json。",
     ),
     "control": ("control", "对照"),
+    "target.control": ("Control target", "对照目标"),
     "control_note": (
         "Control targets are not the provider's: they show whether the agent's own network worked.",
         "对照目标不属于服务商，用于判断代理自身网络是否正常。",

@@ -252,7 +252,7 @@ def _target_facts(t: Mapping[str, Any], lang: str) -> KeyValues:
         (label("target.rows", lang), str(t.get("rows", "\u2013"))),
     ]
     if t.get("control"):
-        rows.insert(0, (label("control", lang), label("control_note", lang)))
+        rows.insert(0, (label("target.control", lang), label("control_note", lang)))
     return KeyValues(rows)
 
 

@@ -318,3 +318,25 @@ def test_summary_with_wrong_shape_is_refused() -> None:
         check_summary(broken)
     with pytest.raises(ReportInputError):
         check_summary({**summary, "period": {**summary["period"], "timezone": "Mars/Olympus"}})
+
+
+@needs_poppler
+def test_cjk_name_in_english_report_and_empty_series(tmp_path: Path, fonts: FontChoice) -> None:
+    """A Chinese target name prints in an English PDF; a target with empty series still renders."""
+    if not fonts.has_cjk:
+        pytest.skip("no CJK font on this machine")
+    from reports.render_input import TargetSeries
+
+    summary, _ = build_sample("en")
+    name = "上海 VPS <b>主机</b>"
+    target = {**summary["targets"][1], "name": name, "incidents": [], "availability_pct": None,
+              "latency_ms": {k: None for k in ("p50", "p95", "p99", "mean", "min", "max")} | {"count": 0}}
+    summary = {**summary, "targets": [target]}
+    series = {name: TargetSeries()}
+    charts = make_charts(summary, series, "en", fonts=fonts)
+    assert set(charts[name]) == {"latency", "daily", "histogram"}
+    notes = render_pdf(summary, series, tmp_path / "r.pdf", lang="en", fonts=fonts, charts=charts)
+    assert notes == []
+    text = flat("\n".join(pdf_text(tmp_path / "r.pdf")))
+    assert name in text
+    assert "No incidents in the period." in text and "no data" in text
