@@ -103,6 +103,13 @@ class _Handler(BaseHTTPRequestHandler):
             return None
         return parts.path, query
 
+    def handle_expect_100(self) -> bool:
+        """Refuse an unauthorised upload before its body is sent (curl sends Expect)."""
+        if not self._authorised(parse_qs(urlsplit(self.path).query)):
+            self._json(HTTPStatus.UNAUTHORIZED, {"error": "token required"}, close=True)
+            return False
+        return super().handle_expect_100()
+
     # -- endpoints -----------------------------------------------------------
     def do_GET(self) -> None:  # noqa: N802 - stdlib naming
         routed = self._route()

@@ -120,6 +120,25 @@ async def _upload_stream(client: httpx.AsyncClient, url: str, run: _Run, size: i
         _check_status(resp)
 
 
+async def _preflight_upload(client: httpx.AsyncClient, url: str, own_client: bool) -> None:
+    """An empty POST first: a refusal (401, 404 …) then comes back as a clean status.
+
+    Without it the server answers while the client is still sending, closes,
+    and the answer is lost in the reset.
+    """
+    try:
+        resp = await client.post(url, content=b"")
+        _check_status(resp)
+    except BandwidthError:
+        if own_client:
+            await client.aclose()
+        raise
+    except Exception as exc:  # noqa: BLE001 - translated at the edge
+        if own_client:
+            await client.aclose()
+        raise BandwidthError(*classify_httpx(exc)) from None
+
+
 async def _stream_task(coro: Any, run: _Run) -> None:
     try:
         await coro
@@ -158,6 +177,8 @@ async def run_http(settings: BandwidthSettings, direction: str, *,
         client = make_client(settings)
     elif settings.token:
         client.headers["Authorization"] = f"Bearer {settings.token}"
+    if direction == "upload":
+        await _preflight_upload(client, settings.url, own_client)
     run = _Run(settings.max_bytes)
     per_request = min(UPLOAD_REQUEST_MAX, -(-settings.max_bytes // settings.streams))
     tasks: list[asyncio.Task[None]] = []
