@@ -45,6 +45,11 @@ KIND = {
 }
 
 
+def _pct(v: float, places: int = 4) -> str:
+    """Truncated (never rounded up) and without trailing zeros: 100.0 → 100, 99.289157 → 99.2891."""
+    return _trunc(v, places).rstrip("0").rstrip(".")
+
+
 def _get(d: dict[str, Any], key: str, lang: str, alias: str | None = None) -> str:
     v = d.get(key)
     return str(v) if v not in (None, "") else PLACEHOLDERS[lang][alias or key]
@@ -135,7 +140,7 @@ def draft_letter(
 def _credit_phrase(j: dict[str, Any], lang: str) -> str | None:
     parts = []
     if j["credit_pct"] is not None and j["credit_mode"] == "tiered":
-        pct = _trunc(j["credit_pct"], 2).rstrip("0").rstrip(".")
+        pct = _pct(j["credit_pct"], 2)
         parts.append(f"{pct} % of the monthly fee" if lang == "en" else f"月费的 {pct} %")
     if j["credit_service_hours"] is not None:
         parts.append(f"{j['credit_service_hours']:g} h" if lang == "en" else f"{j['credit_service_hours']:g} 小时服务时长")
@@ -172,7 +177,7 @@ def _en(j, result, incidents, customer, service, attachments, zone, tzname, repl
     L.append("")
     L.append(
         f"In total {_dur(j['measured_downtime_s'], 'en')} ({j['measured_downtime_s']:g} s) of downtime was measured; "
-        f"my monitoring covered {_trunc(j['coverage_pct'], 2)} % of the period."
+        f"my monitoring covered {_pct(j['coverage_pct'], 2)} % of the period."
     )
     excluded = [(k, v) for k, v in j["excluded"].items() if v]
     if excluded:
@@ -193,7 +198,7 @@ def _en(j, result, incidents, customer, service, attachments, zone, tzname, repl
         up = j["uptime_provider_pct"]
         if up is not None:
             L.append(
-                f"Counted by that rule, availability in this period was {_trunc(up)} % "
+                f"Counted by that rule, availability in this period was {_pct(up)} % "
                 f"({_dur(j['counted_downtime_s'], 'en')} of counted downtime)."
             )
     if result.unconfirmed:
@@ -282,7 +287,7 @@ def _zh(j, result, incidents, customer, service, attachments, zone, tzname, repl
     L.append("")
     L.append(
         f"本周期内实测中断共 {_dur(j['measured_downtime_s'], 'zh')}（{j['measured_downtime_s']:g} 秒）；"
-        f"监测覆盖了周期的 {_trunc(j['coverage_pct'], 2)} %。"
+        f"监测覆盖了周期的 {_pct(j['coverage_pct'], 2)} %。"
     )
     excluded = [(k, v) for k, v in j["excluded"].items() if v]
     if excluded:
@@ -300,7 +305,7 @@ def _zh(j, result, incidents, customer, service, attachments, zone, tzname, repl
         )
         up = j["uptime_provider_pct"]
         if up is not None:
-            L.append(f"按此规则计算，本周期可用性为 {_trunc(up)} %（计入中断 {_dur(j['counted_downtime_s'], 'zh')}）。")
+            L.append(f"按此规则计算，本周期可用性为 {_pct(up)} %（计入中断 {_dur(j['counted_downtime_s'], 'zh')}）。")
     if result.unconfirmed:
         L.append("以下条款未能在贵司公开文本中核实（" + "，".join(result.unconfirmed) + "），如贵司条款不同，请予说明。")
     L.append("")
