@@ -225,7 +225,8 @@ def test_duplicate_and_foreign_replies_are_counted_not_received() -> None:
 
     r, stats = asyncio.run(run())
     assert r.ok and r.figures["received"] == 2 and r.figures["duplicates"] == 1
-    assert stats["duplicates"] == 1 and stats["foreign"] == 2
+    # foreign >= 2: a raw socket also sees other programs' ICMP on this host
+    assert stats["duplicates"] == 1 and stats["foreign"] >= 2
 
 
 # ------------------------------------------------------- namespaces, 10.200.1.0/24
