@@ -132,12 +132,10 @@ class Daemon:
 
     async def take_evidence(self, target: Target, results: list[ProbeResult]) -> int:
         """What provider support asks for first: a traceroute to the target and to a control target."""
-        from probes.traceroute import traceroute
-
-        jobs: list[tuple[Target, Any]] = [(target, traceroute(target.address, max_hops=20, count=2, timeout_s=1.0))]
+        jobs: list[tuple[Target, Any]] = [(target, _trace(target.address))]
         control = next((t for t in self.settings.targets if t.control), None)
         if control is not None:
-            jobs.append((control, traceroute(control.address, max_hops=20, count=2, timeout_s=1.0)))
+            jobs.append((control, _trace(control.address)))
         outs = await asyncio.gather(*(j for _, j in jobs), return_exceptions=True)
         n = 0
         for (about, _), out in zip(jobs, outs):
@@ -266,6 +264,16 @@ class Daemon:
                     pass
         finally:
             await self.stop(clean=True)
+
+
+async def _trace(address: str) -> ProbeResult:
+    """ICMP traceroute (what MTR shows), UDP where raw sockets are not allowed."""
+    from probes.traceroute import traceroute
+
+    res = await traceroute(address, max_hops=20, count=2, timeout_s=1.0, protocol="icmp")
+    if res.error_class == R.PERMISSION:
+        res = await traceroute(address, max_hops=20, count=2, timeout_s=1.0, protocol="udp")
+    return res
 
 
 def run_daemon(settings: Settings, *, duration_s: float | None = None, store: Store | None = None) -> Daemon:

@@ -22,6 +22,11 @@ _COLUMN_FIGURES = {
 }
 _INT_FIGURES = ("sent", "received", "status")
 _DERIVED = {"loss_pct", "rtt_avg_ms"}
+# Figures left out of ``detail`` when they hold their documented default, so the
+# common row stays small (docs/import-format.md lists them): an absent ICMP
+# counter is 0 and an absent socket is "raw".
+_ICMP_DEFAULTS: dict[str, Any] = {"socket": "raw", "aborted": 0, "clock_fallbacks": 0, "duplicates": 0, "late": 0,
+                                  "send_errors": 0, "unreachable": 0}
 
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
@@ -98,6 +103,13 @@ def result_to_row(
         if name == "loss_pct" and row["sent"] is None and name in fig:
             continue  # no sent/received to derive it from: keep it in detail
         fig.pop(name, None)
+    if result.kind == "icmp":
+        for name, default in _ICMP_DEFAULTS.items():
+            if name in fig and fig[name] == default:
+                del fig[name]
+        rtts = fig.get("rtts_ms")
+        if isinstance(rtts, list) and len(rtts) == 1 and rtts[0] == result.rtt_ms:
+            del fig["rtts_ms"]  # one reply: the list is the RTT itself
     if fig:
         row["detail"] = dumps(fig)
     return row
