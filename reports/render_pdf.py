@@ -149,6 +149,13 @@ def _styles(fonts: PdfFonts, lang: str) -> dict[str, ParagraphStyle]:
     }
 
 
+class _HeadingForImage:
+    """Marks a heading to be kept on the same page as the chart after it."""
+
+    def __init__(self, heading: Paragraph) -> None:
+        self.heading = heading
+
+
 _GRID = [
     ("GRID", (0, 0), (-1, -1), 0.4, colors.HexColor("#7a7a7a")),
     ("VALIGN", (0, 0), (-1, -1), "TOP"),
@@ -162,8 +169,11 @@ _GRID = [
 def _flowables(doc: Document, fonts: PdfFonts, st: dict[str, ParagraphStyle]) -> list[Any]:
     out: list[Any] = []
     m = fonts.markup
-    for block in doc.blocks:
-        if isinstance(block, Heading):
+    blocks = doc.blocks
+    for n, block in enumerate(blocks):
+        if isinstance(block, Heading) and n + 1 < len(blocks) and isinstance(blocks[n + 1], Image):
+            out.append(_HeadingForImage(Paragraph(m(block.text), st["h1" if block.level == 1 else "h2"])))
+        elif isinstance(block, Heading):
             out.append(Paragraph(m(block.text), st["h1" if block.level == 1 else "h2"]))
         elif isinstance(block, Para):
             out.append(Paragraph(m(block.text), st.get(block.style, st["body"])))
@@ -185,7 +195,10 @@ def _flowables(doc: Document, fonts: PdfFonts, st: dict[str, ParagraphStyle]) ->
             out.append(Spacer(1, 4))
         elif isinstance(block, Image):
             img = RLImage(io.BytesIO(block.png), width=TEXT_WIDTH, height=TEXT_WIDTH * block.height_ratio)
-            out.append(KeepTogether([img, Paragraph(m(block.caption), st["caption"])]))
+            group = [img, Paragraph(m(block.caption), st["caption"])]
+            if out and isinstance(out[-1], _HeadingForImage):
+                group.insert(0, out.pop().heading)  # never leave a heading alone at a page foot
+            out.append(KeepTogether(group))
         elif isinstance(block, Bullets):
             out.extend(Paragraph(m(item), st["bullet"], bulletText="\u2022") for item in block.items)
         elif isinstance(block, PageBreak):

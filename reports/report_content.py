@@ -19,6 +19,7 @@ from reports.i18n import (
     fmt_time,
     fmt_value,
     kind_label,
+    LABELS,
     label,
 )
 from reports.render_input import ReportInputError, display_zone, parse_time
@@ -256,18 +257,35 @@ def _target_facts(t: Mapping[str, Any], lang: str) -> KeyValues:
     return KeyValues(rows)
 
 
+# Printed first, in this order; every other key follows in the order given.
 _SLA_FIELDS = (
     "target",
     "preset",
+    "sla_id",
+    "provider",
+    "product",
+    "terms_date",
+    "period_start",
+    "period_end",
+    "period_complete",
     "uptime_target_pct",
+    "uptime_provider_pct",
     "uptime_measured_pct",
+    "coverage_pct",
     "counted_downtime_s",
     "excluded_downtime_s",
     "verdict",
+    "verdict_basis",
     "credit_pct",
     "credit_amount",
     "claim_deadline",
 )
+_SLA_TABLE_ORDER = ("terms", "outages", "credit_per_outage", "fields")
+_TERM_COLUMNS = ("metric", "statistic", "comparator", "threshold", "measured", "met", "samples", "confidence")
+
+
+def _looks_like_time(value: str) -> bool:
+    return len(value) >= 19 and value[4:5] == "-" and value[10:11] == "T"
 
 
 def _sla_value(key: str, value: Any, lang: str, zone: Any) -> str:
@@ -280,51 +298,93 @@ def _sla_value(key: str, value: Any, lang: str, zone: Any) -> str:
         return fmt_pct(float(value), lang)
     if key.endswith("_s") and isinstance(value, (int, float)) and not isinstance(value, bool):
         return fmt_duration(float(value), lang)
-    if isinstance(value, str) and (key.endswith("deadline") or key.endswith("_at")):
+    if isinstance(value, str) and _looks_like_time(value):
         try:
             return fmt_time(parse_time(value), zone)
         except ReportInputError:
             return value
+    if isinstance(value, list) and value and all(isinstance(v, str) and _looks_like_time(v) for v in value):
+        return "\n".join(_sla_value(key, v, lang, zone) for v in value)
     return fmt_value(value, lang)
 
 
+def _sla_key(key: str, lang: str) -> str:
+    return label(f"sla.{key}", lang) if f"sla.{key}" in LABELS else key
+
+
+def _dict_table(key: str, items: list[Mapping[str, Any]], lang: str, zone: Any, unconfirmed: set[str]) -> Table:
+    """A list of objects as a table: columns are the union of their keys.
+
+    "x_utc" columns are left out when "x" exists: the time cell already shows UTC.
+    """
+    columns: list[str] = []
+    for item in items:
+        for k in item:
+            if k not in columns:
+                columns.append(k)
+    if key == "terms":
+        columns = [c for c in _TERM_COLUMNS if c in columns] + [c for c in columns if c not in _TERM_COLUMNS]
+    columns = [c for c in columns if not (c.endswith("_utc") and c[:-4] in columns)]
+    mark = f" [{label('sla.unconfirmed', lang)}]"
+    met_text = {True: label("yes", lang), False: label("no", lang)}
+    rows = []
+    for item in items:
+        row = []
+        for c in columns:
+            v = item.get(c)
+            if c == "met" and (v is None or isinstance(v, bool)):
+                cell = met_text.get(v, "\u2013") if v is not None else "\u2013"
+            elif c == "measured" and v is None:
+                cell = label("no_data", lang)
+            elif isinstance(v, list) and v and all(isinstance(x, Mapping) for x in v):
+                cell = f"{len(v)} \u00d7"  # nested detail stays in summary.json
+            else:
+                cell = _sla_value(c, v, lang, zone)
+            if c in ("metric", "path") and str(v) in unconfirmed:
+                cell += mark
+            row.append(cell)
+        rows.append(row)
+    header = [_sla_key(c, lang) for c in columns]
+    widths = []
+    for i, h in enumerate(header):
+        longest_word = max((len(w) for w in h.split()), default=1)
+        longest_line = max((len(line) for r in rows for line in r[i].split("\n")), default=1)
+        widths.append(float(max(min(longest_word, 16), min(longest_line, 28)) + 2))
+    return Table(header, rows, widths, frozenset())
+
+
 def _sla(t: Mapping[str, Any], lang: str, zone: Any) -> list[Block]:
+    """The SLA evaluation, printed in full: nothing in it is left out."""
     sla = t.get("sla")
     if not sla:
         return []
-    unconfirmed = [str(u) for u in sla.get("unconfirmed") or []]
+    unconfirmed_list = [str(u) for u in (sla.get("unconfirmed") or sla.get("unconfirmed_fields") or [])]
+    unconfirmed = set(unconfirmed_list)
     mark = f" [{label('sla.unconfirmed', lang)}]"
-    keys = [k for k in _SLA_FIELDS if k in sla] + [k for k in sla if k not in _SLA_FIELDS and k not in ("terms", "unconfirmed")]
+    skip = {"unconfirmed", "unconfirmed_fields"}
+
+    def is_table(v: Any) -> bool:
+        return isinstance(v, list) and bool(v) and all(isinstance(x, Mapping) for x in v)
+
+    keys = [k for k in _SLA_FIELDS if k in sla] + [k for k in sla if k not in _SLA_FIELDS]
     rows = []
-    for key in keys:
-        name = label(f"sla.{key}", lang) if f"sla.{key}" in _SLA_LABELS else key
-        rows.append((name, _sla_value(key, sla[key], lang, zone) + (mark if key in unconfirmed else "")))
+    for k in keys:
+        if k in skip or is_table(sla[k]):
+            continue
+        value = _sla_value(k, sla[k], lang, zone)
+        if k in ("credit_amount", "monthly_fee", "clock_hour_amount") and sla[k] is not None and sla.get("currency"):
+            value += f" {sla['currency']}"
+        rows.append((_sla_key(k, lang), value + (mark if k in unconfirmed else "")))
     blocks: list[Block] = [Heading(label("sla.heading", lang), 2), KeyValues(rows)]
-    terms = sla.get("terms") or []
-    if terms:
-        met_text = {True: label("yes", lang), False: label("no", lang), None: "\u2013"}
-        blocks.append(
-            Table(
-                [label("sla.metric", lang), label("sla.threshold", lang), label("sla.measured", lang), label("sla.met", lang)],
-                [
-                    [
-                        str(term.get("metric", "")) + (mark if str(term.get("metric")) in unconfirmed else ""),
-                        fmt_value(term.get("threshold"), lang),
-                        fmt_value(term.get("measured"), lang) if term.get("measured") is not None else label("no_data", lang),
-                        met_text.get(term.get("met"), fmt_value(term.get("met"), lang)),
-                    ]
-                    for term in terms
-                ],
-                [0.40, 0.20, 0.25, 0.15],
-                frozenset({1, 2}),
-            )
-        )
-    if unconfirmed:
-        blocks.append(Para(label("sla.unconfirmed_note", lang, fields=", ".join(unconfirmed)), "small"))
+    tables = [k for k in _SLA_TABLE_ORDER if is_table(sla.get(k))] + [
+        k for k in sla if is_table(sla[k]) and k not in _SLA_TABLE_ORDER
+    ]
+    for k in tables:
+        blocks.append(Para(_sla_key(k, lang), "small"))
+        blocks.append(_dict_table(k, list(sla[k]), lang, zone, unconfirmed))
+    if unconfirmed_list:
+        blocks.append(Para(label("sla.unconfirmed_note", lang, fields=", ".join(unconfirmed_list)), "small"))
     return blocks
-
-
-_SLA_LABELS = {f"sla.{k}" for k in _SLA_FIELDS}
 
 
 def _charts(name: str, charts: Mapping[str, Mapping[str, bytes]], lang: str) -> list[Block]:

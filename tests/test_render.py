@@ -142,7 +142,9 @@ def test_pdf_en_holds_the_figures(reports: dict[str, Any]) -> None:
     assert "chrony (NTP)" in text
     assert "4 consecutive" not in text and "2 consecutive failed rounds" in text
     assert EVIL_NAME in text  # printed literally, not swallowed as markup
-    assert "[unconfirmed]" in text and "credit_pct, claim_deadline" in text
+    assert "credit.tiers [unconfirmed]" in text and "credit.tiers, claim.deadline_days." in text
+    assert "Uptime target 99.900 %" in text and "breached" in text
+    assert "latency_p95_ms" in text and "2026-12-31" in text
     assert "no data" in text and "[control]" in text
     assert "no chart data for target gateway-control" in text  # render note in the Notes section
 

@@ -45,7 +45,7 @@ METHODS_TEXT_ZH = (
     "每个目标由同一代理按其间隔检测。一轮中所有检测都失败时，该轮判为失败。代理未运行的时段报告为无数据，"
     "不计为可用。对照目标同时失败时，该时段归因于本地网络，而非服务商。"
 )
-SLA_UNCONFIRMED = ["credit_pct", "claim_deadline"]
+SLA_UNCONFIRMED = ["credit.tiers", "claim.deadline_days"]
 
 
 def iso(moment: datetime) -> str:
@@ -268,17 +268,37 @@ def build_sample(lang: str = "en") -> tuple[dict[str, Any], dict[str, TargetSeri
         "control": False, "interval_s": 10,
         **figures(t1_down, t1_points, 45 * 60, 95 * 60),
         "incidents": t1_incidents,
+        # The shape of reports.sla.SlaResult.to_json() (a subset of its keys).
         "sla": {
-            "target": EVIL_NAME, "preset": "generic-99.9", "uptime_target_pct": 99.9,
-            "uptime_measured_pct": 99.4092261904762, "counted_downtime_s": 3580.0, "excluded_downtime_s": 1200.0,
-            "verdict": "breached", "credit_pct": 10.0, "credit_amount": "USD 4.20",
-            "claim_deadline": "2026-12-31T15:59:59.999999Z",
-            "terms": [
-                {"metric": "uptime_pct", "threshold": 99.9, "measured": 99.4092261904762, "met": False},
-                {"metric": "packet_loss_pct", "threshold": 1.0, "measured": 0.8121, "met": True},
-                {"metric": "latency_p95_ms", "threshold": 150.0, "measured": None, "met": None},
+            "target": EVIL_NAME, "preset": "generic-99.9", "sla_id": "generic-99.9", "provider": "Example Cloud",
+            "product": "VPS", "terms_date": "2026-01-15", "timezone": "Asia/Shanghai",
+            "period_start": "2026-11-01T00:00:00+08:00", "period_end": "2026-11-08T00:00:00+08:00",
+            "period_complete": True, "uptime_target_pct": 99.9, "uptime_provider_pct": 99.3078,
+            "uptime_measured_pct": 99.3078, "coverage_pct": 85.7142, "counted_downtime_s": 3580.0,
+            "excluded_downtime_s": 0.0, "excluded": {}, "no_data_rule": "exclude",
+            "verdict": "breached", "verdict_basis": "uptime 99.3078 % < 99.9 % over the known time",
+            "credit_pct": 10.0, "credit_amount": "4.20", "currency": "USD",
+            "claim_deadline": "2026-12-31", "claim_deadline_passed": False,
+            "outages": [
+                {"start": "2026-11-01T00:00:00+08:00", "end": "2026-11-01T00:12:30+08:00",
+                 "start_utc": "2026-10-31T16:00:00+00:00", "end_utc": "2026-10-31T16:12:30+00:00",
+                 "duration_s": 750.0, "in_period_s": 750.0, "counted_s": 750.0, "maintenance_s": 0.0, "below_minimum": False},
+                {"start": "2026-11-03T10:00:00+08:00", "end": "2026-11-03T10:47:10+08:00",
+                 "start_utc": "2026-11-03T02:00:00+00:00", "end_utc": "2026-11-03T02:47:10+00:00",
+                 "duration_s": 2830.0, "in_period_s": 2830.0, "counted_s": 2830.0, "maintenance_s": 0.0, "below_minimum": False},
             ],
-            "unconfirmed": list(SLA_UNCONFIRMED),
+            "terms": [
+                {"metric": "packet_loss_pct", "statistic": "mean", "comparator": "<=", "threshold": 1.0,
+                 "measured": 0.8121, "met": True, "samples": 1715, "confidence": "secondary", "breaching_windows": []},
+                {"metric": "latency_p95_ms", "statistic": "p95", "comparator": "<=", "threshold": 150.0,
+                 "measured": None, "met": None, "samples": 0, "confidence": "unconfirmed", "breaching_windows": []},
+            ],
+            "fields": [
+                {"path": "uptime_target_pct", "value": "99.9", "confidence": "verbatim", "source": "preset"},
+                {"path": "credit.tiers", "value": "< 99.9 %: 10 %", "confidence": "unconfirmed", "source": "preset"},
+                {"path": "claim.deadline_days", "value": "30", "confidence": "secondary", "source": "preset"},
+            ],
+            "unconfirmed_fields": list(SLA_UNCONFIRMED),
         },
     }
     t2 = {
