@@ -20,6 +20,7 @@ from reports.sla_terms import PerformanceTerm
 US = 1_000_000
 EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 BIN_RATIO = 1.001  # p95 histogram bins: a value v lands in bin floor(log(v)/log(1.001))
+_LOG_RATIO = math.log(BIN_RATIO)
 MAX_LISTED_WINDOWS = 200
 
 
@@ -33,12 +34,13 @@ class PerfSample:
 
 
 def _meets(value: float, comparator: str, threshold: float) -> bool:
-    return {
-        "le": value <= threshold,
-        "lt": value < threshold,
-        "ge": value >= threshold,
-        "gt": value > threshold,
-    }[comparator]
+    if comparator == "le":
+        return value <= threshold
+    if comparator == "lt":
+        return value < threshold
+    if comparator == "ge":
+        return value >= threshold
+    return value > threshold
 
 
 @dataclass
@@ -51,18 +53,22 @@ class _Acc:
     bins: dict[int, int] = field(default_factory=dict)
     windows: dict[int, list[float]] = field(default_factory=dict)  # k -> [count, sum]
 
+    def __post_init__(self) -> None:
+        # Hoisted out of the per-sample path: a month of 10 s samples is ~270k calls per metric.
+        self._thr = float(self.term.threshold)
+        self._size = self.term.window_s * US
+
     def add(self, us: int, value: float, p0: int) -> None:
-        t = self.term
         self.n += 1
         self.total += value
-        if _meets(value, t.comparator, float(t.threshold)):
+        if _meets(value, self.term.comparator, self._thr):
             self.meeting += 1
         if value <= 0:
             self.zeros += 1
         else:
-            b = math.floor(math.log(value) / math.log(BIN_RATIO))
+            b = math.floor(math.log(value) / _LOG_RATIO)
             self.bins[b] = self.bins.get(b, 0) + 1
-        w = self.windows.setdefault((us - p0) // (t.window_s * US), [0, 0.0])
+        w = self.windows.setdefault((us - p0) // self._size, [0, 0.0])
         w[0] += 1
         w[1] += value
 
