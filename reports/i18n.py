@@ -85,6 +85,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "inc.ongoing": ("ongoing at period end", "统计结束时仍在持续"),
     "inc.clipped_start": ("began before the period", "开始于统计时段之前"),
     "inc.clipped_end": ("continued after the period", "持续至统计时段之后"),
+    "inc.no_upper": ("upper bound not observed", "上限未观测到"),
     "inc.bounds": ("between {lo} and {hi}", "介于 {lo} 与 {hi} 之间"),
     "kind.outage": ("outage", "中断"),
     "kind.partial": ("partial", "部分故障"),

@@ -203,6 +203,8 @@ def _duration_cell(inc: Mapping[str, Any], lang: str) -> str:
     lo, hi = inc.get("duration_min_s"), inc.get("duration_max_s")
     if lo is not None and hi is not None:
         text += f"\n({fmt_seconds(lo, lang)} \u2013 {fmt_seconds(hi, lang)})"
+    elif lo is not None:
+        text += f"\n(\u2265 {fmt_seconds(lo, lang)}; {label('inc.no_upper', lang)})"
     return text
 
 

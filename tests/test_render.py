@@ -136,6 +136,7 @@ def test_pdf_en_holds_the_figures(reports: dict[str, Any]) -> None:
     assert OUTAGE_START_LOCAL in text and OUTAGE_START_UTC in text
     assert OUTAGE_DURATION_WORDS in text and f"{OUTAGE_DURATION_S} s" in text
     assert "2820 s \u2013 2840 s" in text  # duration bounds
+    assert "\u2265 1190 s; upper bound not observed" in text
     assert "began before the period" in text and "ongoing at period end" in text
     assert "ev-0042" in text and "traceroute" in text
     assert flat(METHODS_TEXT_EN) in text

@@ -213,6 +213,7 @@ def build_sample(lang: str = "en") -> tuple[dict[str, Any], dict[str, TargetSeri
             evidence=[{"type": "rows", "ref": "61002\u201361121", "summary": "control target failed at the same time"}],
         ),
     ]
+    t1_incidents[-1]["duration_max_s"] = None  # the analysis leaves it None when a bound was not observed
     t1_incidents.sort(key=lambda i: i["start"])
     t1_bands = [(nd0, nd1, "no_data")] + [
         (datetime.fromisoformat(i["start"]), datetime.fromisoformat(i["end"]), i["kind"]) for i in t1_incidents
