@@ -240,7 +240,8 @@ class TargetAnalysis:
     timezone: str
     policy: IncidentPolicy
     incidents: tuple[Incident, ...]
-    spans: tuple[Span, ...]
+    spans: tuple[Span, ...]  # tiling the period exactly
+    spans_wide: tuple[Span, ...]  # tiling spans_window (== spans when none was given)
     period_s: float
     up_s: float
     downtime_s: float
@@ -679,6 +680,7 @@ def analyse_target(
     control_down: Sequence[tuple[datetime, datetime]] = (),
     tz: tzinfo = UTC,
     target: str | None = None,
+    spans_window: tuple[datetime, datetime] | None = None,
 ) -> TargetAnalysis:
     """Incidents, spans and figures for one target over ``[period_start, period_end)``.
 
@@ -686,8 +688,10 @@ def analyse_target(
     alone), an empty sequence means the agent never ran (only rounds that
     exist count).  ``control_down``: from ``control_down_intervals`` (do not
     pass a control target's own stretches when analysing that control).
-    ``tz``: the display zone for daily figures.  Raises ValueError if rounds
-    are not sorted by ts or times are naive.
+    ``tz``: the display zone for daily figures.  ``spans_window``: a wider
+    window (containing the period) for ``spans_wide``, so that the SLA engine
+    can judge an outage crossing a period edge whole; pass rounds covering it.
+    Raises ValueError if rounds are not sorted by ts or times are naive.
     """
     if period_start.tzinfo is None or period_end.tzinfo is None:
         raise ValueError("period bounds must be timezone-aware")
@@ -695,6 +699,11 @@ def analyse_target(
     p1 = period_end.astimezone(UTC)
     if p1 <= p0:
         raise ValueError("period_end must be after period_start")
+    if spans_window is not None:
+        w0, w1 = (w.astimezone(UTC) for w in spans_window)
+        if not (w0 <= p0 and p1 <= w1):
+            raise ValueError("spans_window must contain the period")
+        spans_window = (w0, w1)
 
     interval = timedelta(seconds=policy.interval_s)
     tol = timedelta(seconds=policy.interval_s * policy.gap_factor)
@@ -895,6 +904,7 @@ def analyse_target(
         blips=par.blips,
         blip_rounds=par.blip_rounds,
         counts=(n_rounds, n_failed, n_local, n_skipped),
+        spans_window=spans_window,
     )
 
 
@@ -910,6 +920,7 @@ def _assemble(
     blips: int,
     blip_rounds: int,
     counts: tuple[int, int, int, int],
+    spans_window: tuple[datetime, datetime] | None,
 ) -> TargetAnalysis:
     layers: dict[State, list[tuple[datetime, datetime]]] = {State.NO_DATA: nodata}
     for kind, bs in built.items():
@@ -938,6 +949,7 @@ def _assemble(
         policy=policy,
         incidents=tuple(incidents),
         spans=tuple(spans),
+        spans_wide=tuple(timeline.paint(*spans_window, layers)) if spans_window else tuple(spans),
         period_s=period.total_seconds(),
         up_s=tot[State.UP].total_seconds(),
         downtime_s=tot[State.DOWN].total_seconds(),

@@ -45,9 +45,10 @@ def analyse(
     )
 
 
-def spans_of(a: TargetAnalysis) -> list[tuple[float, float, str]]:
+def spans_of(a: TargetAnalysis, wide: bool = False) -> list[tuple[float, float, str]]:
     """Spans as (start slot, end slot, state) for readable assertions."""
-    return [((s.start - T0).total_seconds() / 10, (s.end - T0).total_seconds() / 10, s.state.value) for s in a.spans]
+    spans = a.spans_wide if wide else a.spans
+    return [((s.start - T0).total_seconds() / 10, (s.end - T0).total_seconds() / 10, s.state.value) for s in spans]
 
 
 # --- outages -----------------------------------------------------------------
@@ -355,6 +356,15 @@ def test_incidents_crossing_the_period_edges_are_clipped() -> None:
     assert second.duration_min_s == 20.0 and second.duration_max_s == 30.0
     assert a.period_s == 100.0 and a.downtime_s == 40.0
     assert a.rounds == 10
+
+
+def test_spans_window_reaches_past_the_period_for_the_sla_engine() -> None:
+    a = analyse("uu DDDD uuuuuu DDDD uu", period=(at(4), at(14)), spans_window=(T0, at(18)))
+    assert spans_of(a)[0] == (4, 6, "down")
+    assert spans_of(a, wide=True) == [(0, 2, "up"), (2, 6, "down"), (6, 12, "up"), (12, 16, "down"), (16, 18, "up")]
+    assert a.downtime_s == 40.0  # figures stay those of the period
+    with pytest.raises(ValueError, match="contain"):
+        analyse("uuuu", period=(at(1), at(3)), spans_window=(at(2), at(4)))
 
 
 def test_outside_incidents_and_blips_are_not_reported() -> None:
