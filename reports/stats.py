@@ -116,7 +116,8 @@ class LatencyStats:
         "_hist",
         "count",
         "_sum",
-        "_sumsq",
+        "_wmean",
+        "_m2",
         "min",
         "max",
         "_prev",
@@ -131,7 +132,8 @@ class LatencyStats:
         self._hist: dict[int, int] = {}
         self.count = 0
         self._sum = 0.0
-        self._sumsq = 0.0
+        self._wmean = 0.0  # Welford running mean and sum of squared deviations,
+        self._m2 = 0.0  # so the stddev does not cancel catastrophically
         self.min: float | None = None
         self.max: float | None = None
         self._prev: float | None = None
@@ -206,19 +208,26 @@ class LatencyStats:
             else:
                 for b, c in other._hist.items():
                     self._hist[b] = self._hist.get(b, 0) + c
+        self._combine(other.count, other._wmean, other._m2)
         self.count += other.count
         self._sum += other._sum
-        self._sumsq += other._sumsq
         assert other.min is not None and other.max is not None
         self.min = other.min if self.min is None else min(self.min, other.min)
         self.max = other.max if self.max is None else max(self.max, other.max)
         self._jit_sum += other._jit_sum
         self._jit_n += other._jit_n
 
+    def _combine(self, n: int, mean: float, m2: float) -> None:
+        # Chan et al.'s parallel update; call before self.count changes.
+        total = self.count + n
+        delta = mean - self._wmean
+        self._wmean += delta * n / total
+        self._m2 += m2 + delta * delta * self.count * n / total
+
     def _account(self, v: float, n: int) -> None:
+        self._combine(n, v, 0.0)
         self.count += n
         self._sum += v * n
-        self._sumsq += v * v * n
         if self.min is None or v < self.min:
             self.min = v
         if self.max is None or v > self.max:
@@ -242,8 +251,7 @@ class LatencyStats:
     def stddev(self) -> float | None:
         if not self.count:
             return None
-        m = self._sum / self.count
-        return math.sqrt(max(0.0, self._sumsq / self.count - m * m))
+        return math.sqrt(max(0.0, self._m2 / self.count))
 
     @property
     def jitter(self) -> float | None:

@@ -187,3 +187,11 @@ def test_loss_from_sums() -> None:
     assert loss.to_json()["loss_pct"] == 40.0
     with pytest.raises(ValueError):
         loss.add(sent=3, received=4)
+
+
+def test_stddev_of_equal_values_is_zero() -> None:
+    # A sum-of-squares formula cancels catastrophically here (3.8e-6 instead of 0).
+    s = LatencyStats(exact_limit=0)
+    s.add_many([323.91355923366444] * 3)
+    s.add_bucket(323.91355923366444, 1000)
+    assert s.stddev == 0.0
