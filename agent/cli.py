@@ -7,7 +7,6 @@ actionable message with their exit code (2 for bad input), never a traceback.
 from __future__ import annotations
 
 import asyncio
-import csv
 import json
 import logging
 import os
@@ -214,27 +213,13 @@ def export(config_path: str | None, start: str, stop: str, targets: tuple[str, .
                 fh.write(json.dumps(row_to_record(row), ensure_ascii=False) + "\n")
                 n += 1
         else:
+            from agent.exchange import write_csv
+
             n = write_csv(fh, (row_to_record(r) for r in store.iter_rows(ids, to_us(a), to_us(b))))
     finally:
         if out:
             fh.close()
     click.echo(f"exported {n} rows", err=True)
-
-
-CSV_FIELDS = ["ts", "target", "check", "ok", "rtt_ms", "loss_pct", "sent", "received", "rtt_min_ms", "rtt_max_ms",
-              "rtt_stddev_ms", "status", "error_class", "error", "lag_us", "imported", "detail", "row_id", "hash"]
-
-
-def write_csv(fh: Any, records: Any) -> int:
-    w = csv.DictWriter(fh, fieldnames=CSV_FIELDS, extrasaction="ignore")
-    w.writeheader()
-    n = 0
-    for rec in records:
-        if "detail" in rec:
-            rec["detail"] = json.dumps(rec["detail"], ensure_ascii=False, sort_keys=True)
-        w.writerow(rec)
-        n += 1
-    return n
 
 
 @main.command(name="import")
@@ -332,4 +317,8 @@ def _register_reporting() -> None:
 _register_reporting()
 
 if __name__ == "__main__":  # pragma: no cover
-    main()
+    # Run the imported module's group: `python -m` would otherwise build a second one
+    # that the reporting commands never registered on.
+    from agent.cli import main as _main
+
+    _main()

@@ -132,6 +132,8 @@ class Target(_Strict):
     sla: dict[str, Any] | None = None
     monthly_fee: float | None = Field(None, ge=0)
     currency: str | None = None
+    service_name: str | None = Field(None, description="the provider's name for the service (letters)")
+    service_id: str | None = Field(None, description="the provider's id of the service: instance id, order number (letters)")
 
     @field_validator("address")
     @classmethod
@@ -139,6 +141,16 @@ class Target(_Strict):
         if any(c.isspace() for c in v) or "/" in v:
             raise ValueError(f"{v!r} is not a host name or an IP address")
         return v.strip("[]")
+
+
+class Customer(_Strict):
+    """Who complains: printed in complaint letters (placeholders where unset)."""
+
+    name: str | None = None
+    account_id: str | None = None
+    contract_id: str | None = None
+    email: str | None = None
+    phone: str | None = None
 
 
 class AgentSettings(_Strict):
@@ -155,6 +167,7 @@ class AgentSettings(_Strict):
     merge_gap_s: float | None = Field(None, ge=0)
     evidence_on_incident: bool = True
     budget: Budget = Budget()
+    customer: Customer = Customer()
 
     @field_validator("timezone")
     @classmethod
@@ -196,6 +209,14 @@ class Settings(BaseSettings):
             if t.name in seen:
                 raise ValueError(f"duplicate target name {t.name!r} (targets[{seen[t.name]}] and targets[{i}])")
             seen[t.name] = i
+        for i, t in enumerate(self.targets):
+            if t.sla is not None:
+                from reports.sla_terms import resolve
+
+                try:
+                    resolve(dict(t.sla))
+                except ConfigError as e:
+                    raise ValueError(f"targets[{i}] (name {t.name!r}).sla: {e}") from None
         return self
 
     # -- derived values -------------------------------------------------
@@ -306,7 +327,8 @@ def format_validation_error(path: Path, err: ValidationError, data: dict[str, An
         got = e.get("input")
         if e["type"] not in ("missing", "union_tag_not_found") and not isinstance(got, (dict, list)):
             msg += f" (got {got!r})"
-        lines.append(f"  {key}: {msg.removeprefix('Value error, ')}")
+        msg = msg.removeprefix("Value error, ")
+        lines.append(f"  {msg}" if key == "(top level)" and msg.startswith("targets[") else f"  {key}: {msg}")
     return "\n".join(lines)
 
 

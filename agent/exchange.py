@@ -7,6 +7,7 @@ inserted in one transaction, chained, and marked ``imported``.
 
 from __future__ import annotations
 
+import csv
 import json
 import math
 from collections.abc import Iterator
@@ -110,3 +111,19 @@ def read_records(path: Path, targets: set[str]) -> Iterator[dict[str, Any]]:
             except UnicodeDecodeError:
                 raise UsageError(f"{where}: not UTF-8 text") from None
             yield parse_record(rec, where, targets)
+
+
+CSV_FIELDS = ["ts", "target", "check", "ok", "rtt_ms", "loss_pct", "sent", "received", "rtt_min_ms", "rtt_max_ms",
+              "rtt_stddev_ms", "status", "error_class", "error", "lag_us", "imported", "detail", "row_id", "hash"]
+
+
+def write_csv(fh: Any, records: Any) -> int:
+    w = csv.DictWriter(fh, fieldnames=CSV_FIELDS, extrasaction="ignore")
+    w.writeheader()
+    n = 0
+    for rec in records:
+        if "detail" in rec:
+            rec["detail"] = json.dumps(rec["detail"], ensure_ascii=False, sort_keys=True)
+        w.writerow(rec)
+        n += 1
+    return n

@@ -1,0 +1,500 @@
+"""Builds the evidence bundle: reads the store (streaming), calls the pure analysis, writes files.
+
+This module orchestrates; the figures come from reports/ (pure functions) and
+the rows from agent/store.py (the only SQL). Every figure written here can be
+traced to stored rows through summary.json and manifest.json.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import socket
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from agent import identity
+from agent.config import BandwidthCheck, Settings, Target
+from agent.errors import UsageError
+from agent.rows import from_us, iso, to_us
+from agent.store import Store
+from agent.version import VERSION
+from probes import result as R
+from reports.incidents import IncidentPolicy, TargetAnalysis, analyse_target, control_down_intervals
+from reports.model import AgentRun, CheckOutcome, Round, State
+from reports.stats import LatencyStats
+
+UTC = timezone.utc
+# Agent-side failures: recorded, never counted for or against the provider.
+AGENT_SIDE = {R.INTERNAL, R.PERMISSION, R.SKIPPED}
+LATENCY_PREFERENCE = ("icmp", "tcp", "http")
+MARGIN = timedelta(hours=1)  # rounds read beyond the period so edges are judged with context
+ProgressFn = Callable[[str], None]
+
+
+# -- reading rounds ----------------------------------------------------------------
+@dataclass
+class TargetChecks:
+    """All check rows (every settings version) of one target, by kind."""
+
+    name: str
+    ids: list[int] = field(default_factory=list)
+    kind_of: dict[int, str] = field(default_factory=dict)
+    settings: list[dict[str, Any]] = field(default_factory=list)
+
+    def of_kind(self, *kinds: str) -> list[int]:
+        return [i for i in self.ids if self.kind_of[i] in kinds]
+
+    @property
+    def round_ids(self) -> list[int]:
+        return [i for i in self.ids if self.kind_of[i] != "bandwidth"]
+
+
+def target_checks(store: Store, names: Sequence[str]) -> dict[str, TargetChecks]:
+    out = {n: TargetChecks(n) for n in names}
+    for c in store.check_rows(list(names)):
+        tc = out[c["target"]]
+        tc.ids.append(c["id"])
+        tc.kind_of[c["id"]] = c["kind"]
+        tc.settings.append(json.loads(c["settings"]))
+    return out
+
+
+@dataclass
+class RowCounter:
+    n: int = 0
+
+
+def iter_rounds(store: Store, name: str, tc: TargetChecks, start_us: int, end_us: int, interval_s: float,
+                counter: RowCounter | None = None, on_row: Callable[[tuple[Any, ...]], None] | None = None) -> Iterator[Round]:
+    """Group a target's rows into rounds: rows sharing a scheduled time (ts − lag) are one round.
+
+    Imported rows carry no lag; rows within half an interval of a round's first row join it.
+    """
+    half_us = int(interval_s * 500_000)
+    kind_of = tc.kind_of
+    cur_sched: int | None = None
+    checks: list[CheckOutcome] = []
+    n = 0
+    for row_id, ts_us, lag_us, check_id, ok, rtt_ns, sent, received, status, error_class in store.iter_round_rows(tc.round_ids, start_us, end_us):
+        n += 1
+        if on_row is not None:
+            on_row((ts_us, check_id, ok, rtt_ns, sent, received))
+        sched = ts_us - (lag_us or 0)
+        if cur_sched is None or sched - cur_sched >= half_us:
+            if checks:
+                yield Round(name, from_us(cur_sched), tuple(checks))  # type: ignore[arg-type]
+            cur_sched = sched
+            checks = []
+        ec = R.SKIPPED if error_class in AGENT_SIDE else error_class
+        loss = None if not sent else 100.0 * (sent - (received or 0)) / sent
+        checks.append(CheckOutcome(kind_of[check_id], bool(ok), None if rtt_ns is None else rtt_ns / 1e6, loss, status, ec, row_id))
+    if checks:
+        yield Round(name, from_us(cur_sched), tuple(checks))  # type: ignore[arg-type]
+    if counter is not None:
+        counter.n += n
+
+
+def agent_runs(store: Store, agent_uuid: str | None, start_us: int, end_us: int) -> list[AgentRun]:
+    out = []
+    for r in store.runs_between(start_us - int(MARGIN.total_seconds() * 1e6), end_us + int(MARGIN.total_seconds() * 1e6), agent_uuid):
+        ended = r["ended_us"] if r["stop"] else None
+        out.append(AgentRun(from_us(r["started_us"]), from_us(ended) if ended else None,
+                            from_us(r["last_seen_us"]) if r["last_seen_us"] else None,
+                            {"clean": True, "unclean": False}.get(r["stop"] or "", None)))
+    return out
+
+
+def policy_for(settings: Settings, t: Target) -> IncidentPolicy:
+    th = t.thresholds
+    return IncidentPolicy(interval_s=settings.interval_of(t), open_after=settings.agent.open_after,
+                          merge_gap_s=settings.agent.merge_gap_s, rtt_ms_max=th.rtt_ms_max, loss_pct_max=th.loss_pct_max,
+                          degraded_sustain_s=th.sustain_s)
+
+
+def resolve_agent(settings: Settings, store: Store) -> str | None:
+    """This machine's agent id; or the only agent in the database (a copied database)."""
+    path = settings.state_dir() / identity.FILENAME
+    if path.exists():
+        return identity.load_or_create(settings.state_dir())
+    uuids = store.agent_uuids()
+    return uuids[0] if len(uuids) == 1 else None
+
+
+def select_targets(settings: Settings, names: Sequence[str] | None) -> list[Target]:
+    if not names:
+        return list(settings.targets)
+    known = {t.name for t in settings.targets}
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise UsageError(f"--target {', '.join(unknown)}: not in the config (known: {', '.join(sorted(known))})")
+    return [settings.target(n) for n in names]
+
+
+# -- analysis ------------------------------------------------------------------------
+@dataclass
+class Analysis:
+    start: datetime
+    end: datetime
+    tz: ZoneInfo
+    agent_uuid: str | None
+    targets: list[Target]
+    checks: dict[str, TargetChecks]
+    results: dict[str, TargetAnalysis]
+    control_down: list[tuple[datetime, datetime]]
+    rows_used: int
+
+
+def analyse(settings: Settings, store: Store, start: datetime, end: datetime, names: Sequence[str] | None = None,
+            *, progress: ProgressFn | None = None) -> Analysis:
+    """Incidents and spans for each chosen target; controls are always read (they decide 'local')."""
+    tz = settings.display_tz()
+    chosen = select_targets(settings, names)
+    controls = [t for t in settings.targets if t.control]
+    all_names = list(dict.fromkeys([t.name for t in chosen] + [t.name for t in controls]))
+    checks = target_checks(store, all_names)
+    a_us = to_us(start - MARGIN)
+    b_us = to_us(end + MARGIN)
+    counter = RowCounter()
+    agent_uuid = resolve_agent(settings, store)
+    runs = agent_runs(store, agent_uuid, to_us(start), to_us(end))
+    control_down: list[tuple[datetime, datetime]] = []
+    if controls:
+        streams = [iter_rounds(store, t.name, checks[t.name], a_us, b_us, settings.interval_of(t)) for t in controls]
+        control_down = control_down_intervals(streams, policy_for(settings, controls[0]))
+    results: dict[str, TargetAnalysis] = {}
+    for t in chosen:
+        if progress:
+            progress(t.name)
+        rounds = iter_rounds(store, t.name, checks[t.name], a_us, b_us, settings.interval_of(t), counter)
+        results[t.name] = analyse_target(rounds, period_start=start, period_end=end, policy=policy_for(settings, t),
+                                         runs=runs, control_down=() if t.control else control_down, tz=tz, target=t.name)
+    return Analysis(start, end, tz, agent_uuid, chosen, checks, results, control_down, counter.n)
+
+
+# -- latency and loss ----------------------------------------------------------------
+def latency_kind(tc: TargetChecks) -> str | None:
+    kinds = set(tc.kind_of.values())
+    return next((k for k in LATENCY_PREFERENCE if k in kinds), None)
+
+
+def latency_summary(store: Store, tc: TargetChecks, a_us: int, b_us: int) -> tuple[str | None, dict[str, Any], list[tuple[float, int]]]:
+    kind = latency_kind(tc)
+    stats = LatencyStats(exact_limit=0)
+    hist = store.latency_histogram(tc.of_kind(kind), a_us, b_us, bucket_ns=1000) if kind else []
+    for b, n in hist:
+        stats.add_bucket(b / 1000.0, n)
+    s = stats.summary().to_json()
+    out = {k: s.get(k) for k in ("p50", "p95", "p99", "mean", "min", "max", "count")}
+    return kind, out, [(b / 1000.0, n) for b, n in hist]
+
+
+def rebin(hist: list[tuple[float, int]], bins: int = 60) -> list[tuple[float, int]]:
+    """A chart histogram with equal-width bins over the 0–99.5th percentile range (outliers in the last bin)."""
+    total = sum(n for _, n in hist)
+    if not total:
+        return []
+    cut, acc = hist[-1][0], 0
+    for v, n in hist:
+        acc += n
+        if acc >= total * 0.995:
+            cut = v
+            break
+    lo = hist[0][0]
+    width = max((cut - lo) / bins, 0.001)
+    counts = [0] * bins
+    for v, n in hist:
+        counts[min(bins - 1, int((v - lo) / width))] += n
+    return [(lo + i * width, c) for i, c in enumerate(counts)]
+
+
+# -- evidence -------------------------------------------------------------------------
+def evidence_refs(store: Store, target_id: int, res: TargetAnalysis, interval_s: float, open_after: int) -> dict[int, list[dict[str, str]]]:
+    """Incident index → evidence references (traceroutes taken when it opened; failing rows)."""
+    out: dict[int, list[dict[str, str]]] = {}
+    items = store.evidence_between([target_id], to_us(res.period_start - MARGIN), to_us(res.period_end + MARGIN))
+    slack = timedelta(seconds=interval_s * (open_after + 2))
+    for i, inc in enumerate(res.incidents):
+        refs: list[dict[str, str]] = []
+        for e in items:
+            when = from_us(e["ts_us"])
+            if inc.first_failed - slack <= when <= (inc.first_good_after or inc.end) + slack:
+                try:
+                    content = json.loads(e["content"])
+                except ValueError:
+                    content = {}
+                hops = (content.get("figures") or {}).get("hops") or []
+                last = next((h.get("address") for h in reversed(hops) if h.get("address")), None)
+                refs.append({"type": e["kind"], "ref": f"ev-{e['id']:04d}",
+                             "summary": f"to {content.get('to', '?')} ({content.get('address', '?')}) at {iso(e['ts_us'])}: "
+                                        f"{len(hops)} hops, last answering {last or 'none'}, reached={(content.get('figures') or {}).get('reached')}; sha256 {e['sha256'][:16]}…"})
+        if inc.first_row_id is not None:
+            refs.append({"type": "rows", "ref": f"{inc.first_row_id}–{inc.last_row_id}",
+                         "summary": f"{inc.rounds_failed} failed rounds; errors: "
+                                    + ", ".join(f"{k} ×{v}" for k, v in sorted(inc.error_classes.items()))})
+        out[i] = refs
+    return out
+
+
+# -- SLA --------------------------------------------------------------------------------
+def sla_result(settings: Settings, store: Store, t: Target, start: datetime, end: datetime, now: datetime) -> Any:
+    """The provider's SLA evaluated over [start, end), or None when the target has no sla section.
+
+    Spans are computed with an hour of margin on both sides, so an outage that
+    crosses the period's edge is judged whole by minimum-duration rules.
+    """
+    if not t.sla:
+        return None
+    from reports.sla import evaluate
+    from reports.sla_terms import resolve
+
+    definition = resolve(dict(t.sla))
+    wide = analyse(settings, store, start - MARGIN, end + MARGIN, [t.name]).results[t.name]
+    return evaluate(definition, wide.spans, period_start=start, period_end=end,
+                    monthly_fee=Decimal(str(t.monthly_fee)) if t.monthly_fee is not None else None,
+                    currency=t.currency, now=now, target=t.name)
+
+
+# -- the summary --------------------------------------------------------------------------
+METHODS_EN = (
+    "Each target is probed on a fixed schedule: round k is due at a phase derived from the target's name plus k "
+    "intervals from the Unix epoch; every stored row carries its start time (UTC, microseconds, from the system "
+    "clock) and its lag behind the scheduled time. ICMP round-trip times come from kernel receive timestamps on "
+    "one shared socket; TCP is the connect time; HTTP(S) is the time to the end of the capped body read.\n\n"
+    "A round is down when every check failed, partial when some did, degraded when all answered but latency or "
+    "loss stayed past the thresholds for the sustain window. An incident opens after the stated number of "
+    "consecutive failed rounds and is dated to the first failed round; its minimum and maximum durations come "
+    "from the last good round before and the first good round after. Incidents closer than the merge gap are one "
+    "incident.\n\n"
+    "Time when the agent was not running, or when rounds are missing for more than twice the interval, is "
+    "'no data': neither up nor down, and excluded from availability. When the control targets failed in the same "
+    "rounds, the time is 'local' (the agent's own network) and is not counted against the provider. Failures on "
+    "the agent's side (a probe error, a missing permission, a check skipped by the traffic budget) are recorded "
+    "but never counted for or against the provider.\n\n"
+    "Availability = (observed time − outage time) / observed time, where observed time is the period less no-data "
+    "and local time. Latency percentiles are nearest-rank over the successful checks of the target's first latency "
+    "check kind (ICMP, else TCP, else HTTP), from a 1 µs histogram. Loss is lost replies / sent requests over all "
+    "ICMP checks. Every row is SHA-256 hash-chained; manifest.json names the chain head at the end of the period."
+)
+METHODS_ZH = (
+    "每个目标按固定时间表探测：第 k 轮的计划时间为由目标名称导出的相位加上自 Unix 纪元起的 k 个间隔；每条记录都保存开始时间"
+    "（UTC，精确到微秒，取自系统时钟）及其相对计划时间的延迟。ICMP 往返时间取自同一共享套接字上的内核接收时间戳；TCP 为建立连接的时间；"
+    "HTTP(S) 为读取（有上限的）响应体结束时的时间。\n\n"
+    "一轮中所有检查都失败即为中断，部分失败即为部分故障，全部应答但延迟或丢包在持续窗口内超过阈值即为性能下降。连续失败达到规定轮数后"
+    "开启事件，事件起点记为第一轮失败的时间；最短与最长持续时间由失败前最后一次成功和恢复后第一次成功的轮次确定。间隔小于合并间隙的事件"
+    "合并为一个。\n\n"
+    "代理未运行或缺失轮次超过两个间隔的时间记为“无数据”：既不算正常也不算中断，不计入可用率。控制目标在同一轮次也失败时，该时间记为"
+    "“本地故障”（代理自身网络），不计入服务商的停机时间。代理自身的故障（探测程序错误、缺少权限、因流量预算跳过的检查）会被记录，"
+    "但不计入服务商的责任。\n\n"
+    "可用率 =（观测时间 − 中断时间）/ 观测时间，观测时间为周期减去无数据和本地故障时间。延迟百分位数按最近秩法，取目标第一种延迟检查"
+    "（ICMP，否则 TCP，否则 HTTP）的成功检查，基于 1 微秒直方图。丢包率为全部 ICMP 检查中丢失的应答数除以发送的请求数。每条记录都以"
+    " SHA-256 串成哈希链；manifest.json 写明周期结束时的链头。"
+)
+
+
+def _clock_text() -> str:
+    synced = Path("/run/systemd/timesync/synchronized").exists()
+    return ("system clock (CLOCK_REALTIME), stored as UTC; "
+            + ("systemd-timesyncd reports it synchronised" if synced else "NTP synchronisation state not recorded by the agent; check chrony/timesyncd on the host"))
+
+
+@dataclass
+class Built:
+    summary: dict[str, Any]
+    series: dict[str, Any]
+    analysis: Analysis
+
+
+def build_summary(settings: Settings, store: Store, an: Analysis, *, lang: str, now: datetime, with_series: bool = True) -> Built:
+    from reports.render_input import TargetSeries
+
+    a_us, b_us = to_us(an.start), to_us(an.end)
+    info = store.agent_info(an.agent_uuid) if an.agent_uuid else None
+    notes: list[str] = []
+    targets_out: list[dict[str, Any]] = []
+    series: dict[str, Any] = {}
+    rows_used = 0
+    for idx, t in enumerate(an.targets, 1):
+        res = an.results[t.name]
+        tc = an.checks[t.name]
+        kind, lat, hist = latency_summary(store, tc, a_us, b_us)
+        sent, received = store.loss_totals(tc.of_kind("icmp"), a_us, b_us)
+        rows = store.count_rows(tc.ids, a_us, b_us)
+        rows_used += rows
+        refs = evidence_refs(store, store_target_id(store, t.name), res, settings.interval_of(t), settings.agent.open_after)
+        incidents = []
+        for i, inc in enumerate(res.incidents):
+            j = inc.to_json(f"T{idx}-{i + 1}")
+            j["evidence"] = refs.get(i, [])
+            incidents.append(j)
+        entry: dict[str, Any] = {
+            "name": t.name, "address": t.address, "provider": t.provider or "", "control": t.control,
+            "interval_s": settings.interval_of(t),
+            "availability_pct": res.availability_pct, "downtime_s": res.downtime_s, "coverage_pct": res.coverage_pct,
+            "local_s": res.local_s, "no_data_s": res.no_data_s, "partial_s": res.partial_s, "degraded_s": res.degraded_s,
+            "latency_ms": lat, "latency_source": kind,
+            "loss_pct": None if not sent else 100.0 * (sent - received) / sent,
+            "rows": rows, "incidents": incidents,
+            "blips": res.blips, "rounds": res.rounds, "rounds_failed": res.rounds_failed,
+        }
+        sla = sla_result(settings, store, t, an.start, an.end, now)
+        if sla is not None:
+            entry["sla"] = sla.to_json()
+        targets_out.append(entry)
+        if with_series:
+            span_us = b_us - a_us
+            bucket_us = max(int(settings.interval_of(t) * 1e6), span_us // 1500)
+            lat_series = store.latency_series(tc.of_kind(kind) if kind else [], a_us, b_us, bucket_us)
+            bands = [(inc.start, inc.end, inc.kind_name) for inc in res.incidents]
+            bands += [(s.start, s.end, "no_data") for s in res.spans if s.state is State.NO_DATA]
+            bands += [(s.start, s.end, "local") for s in res.spans if s.state is State.LOCAL and not any(i.kind is State.LOCAL for i in res.incidents)]
+            series[t.name] = TargetSeries(latency=[(from_us(b), m, lo) for b, m, lo, _n in lat_series],
+                                          latency_hist=rebin(hist), daily=[d.as_tuple() for d in res.daily], bands=bands)
+        if res.no_data_s > 0:
+            notes.append(f"{t.name}: {res.no_data_s:.0f} s of the period has no data (agent not running or rounds missing); "
+                         "that time is neither up nor down.")
+    runs = store.runs_between(a_us, b_us, an.agent_uuid)
+    unclean = [r for r in runs if r["stop"] == "unclean"]
+    if unclean:
+        notes.append(f"{len(unclean)} agent run(s) in the period ended without a clean stop (crash, kill or power loss); "
+                     "their time after the last heartbeat is counted as no data.")
+    summary: dict[str, Any] = {
+        "schema": "slaproof.report/1",
+        "generated_at": iso(to_us(now)),
+        "lang": lang,
+        "period": {"from": iso(a_us), "to": iso(b_us), "timezone": an.tz.key},
+        "agent": {"id": an.agent_uuid or "unknown", "host": (info or {}).get("hostname") or socket.gethostname(),
+                  "vantage": settings.agent.vantage or "", "network": settings.agent.network or "", "version": VERSION},
+        "methods": {
+            "probes": [{"target": t.name, "kind": c.kind, "interval_s": (c.interval_s if isinstance(c, BandwidthCheck) else settings.interval_of(t)),
+                        "settings": _public_settings(c)} for t in an.targets for c in t.checks],
+            "thresholds": {t.name: {"rtt_ms_max": t.thresholds.rtt_ms_max, "loss_pct_max": t.thresholds.loss_pct_max,
+                                    "sustain_s": t.thresholds.sustain_s} for t in an.targets
+                           if t.thresholds.rtt_ms_max is not None or t.thresholds.loss_pct_max is not None},
+            "control_targets": [t.name for t in settings.targets if t.control],
+            "clock": _clock_text(),
+            "open_after": settings.agent.open_after,
+            "merge_gap_s": policy_for(settings, an.targets[0]).merge_gap if an.targets else None,
+            "gap_rule": "rounds missing for more than 2 intervals, and time outside the agent's runs, are 'no data'; "
+                        "time when every control target failed is 'local' and not the provider's downtime",
+            "text_en": METHODS_EN,
+            "text_zh": METHODS_ZH,
+        },
+        "targets": targets_out,
+        "notes": notes,
+    }
+    an.rows_used = rows_used
+    return Built(summary, series, an)
+
+
+def _public_settings(c: Any) -> dict[str, Any]:
+    d = c.model_dump(mode="json")
+    d.pop("kind", None)
+    if d.get("token"):
+        d["token"] = "(set)"
+    return d
+
+
+def store_target_id(store: Store, name: str) -> int:
+    for t in store.target_rows():
+        if t["name"] == name:
+            return int(t["id"])
+    return -1
+
+
+# -- the bundle ----------------------------------------------------------------------------
+FORMATS = ("pdf", "html", "csv", "json")
+
+
+def parse_formats(text: str) -> list[str]:
+    fmts = [f.strip().lower() for f in text.split(",") if f.strip()]
+    bad = [f for f in fmts if f not in FORMATS]
+    if bad or not fmts:
+        raise UsageError(f"--format {text!r}: use a comma-separated list of {', '.join(FORMATS)}")
+    return fmts
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def write_bundle(settings: Settings, store: Store, start: datetime, end: datetime, names: Sequence[str] | None,
+                 formats: Sequence[str], lang: str, out: Path, *, now: datetime | None = None,
+                 progress: ProgressFn | None = None) -> dict[str, Any]:
+    """Write the report files into ``out``; returns the manifest."""
+    now = now or datetime.now(UTC)
+    chosen = select_targets(settings, names)
+    names = [t.name for t in chosen]
+    checks = target_checks(store, names)
+    total_rows = store.count_rows([i for tc in checks.values() for i in tc.ids], to_us(start), to_us(end))
+    if total_rows == 0:
+        raise UsageError(f"no measurements of {', '.join(names)} between {start.isoformat()} and {end.isoformat()}: "
+                         "the period is empty (check --from/--to, the time zone, and that the agent was running)")
+    an = analyse(settings, store, start, end, names, progress=progress)
+    built = build_summary(settings, store, an, lang=lang, now=now, with_series=bool({"pdf", "html"} & set(formats)))
+    out.mkdir(parents=True, exist_ok=True)
+    files: list[str] = []
+    notes: list[str] = []
+    if "json" in formats:
+        (out / "summary.json").write_text(json.dumps(built.summary, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
+        files.append("summary.json")
+    if "csv" in formats:
+        if progress:
+            progress("measurements.csv")
+        write_measurements_csv(store, [i for tc in checks.values() for i in tc.ids], to_us(start), to_us(end), out / "measurements.csv")
+        files.append("measurements.csv")
+    if {"pdf", "html"} & set(formats):
+        from reports.charts import make_charts
+        from reports.render_html import render_html
+        from reports.render_pdf import render_pdf
+
+        if progress:
+            progress("charts")
+        charts = make_charts(built.summary, built.series, lang)
+        if "pdf" in formats:
+            if progress:
+                progress("report.pdf")
+            notes += render_pdf(built.summary, built.series, out / "report.pdf", lang=lang, charts=charts)
+            files.append("report.pdf")
+        if "html" in formats:
+            notes += render_html(built.summary, built.series, out / "report.html", lang=lang, charts=charts)
+            files.append("report.html")
+    head_id, head_hash = store.chain_head_before(an.agent_uuid, to_us(end)) if an.agent_uuid else (None, None)
+    manifest = {
+        "schema": "slaproof.manifest/1",
+        "files": {f: {"sha256": sha256_file(out / f), "bytes": (out / f).stat().st_size} for f in files},
+        "rows_used": total_rows,
+        "chain_head": {"row_id": head_id, "hash": head_hash, "agent": an.agent_uuid},
+        "period": built.summary["period"],
+        "generated_at": built.summary["generated_at"],
+        "notes": sorted(set(notes)),
+    }
+    (out / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
+    return manifest
+
+
+def write_measurements_csv(store: Store, check_ids: list[int], a_us: int, b_us: int, path: Path) -> int:
+    from agent.exchange import write_csv
+    from agent.rows import row_to_record
+
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        return write_csv(fh, (row_to_record(r) for r in store.iter_rows(check_ids, a_us, b_us)))
+
+
+def month_bounds(month: str, tz: ZoneInfo) -> tuple[datetime, datetime]:
+    from agent.dates import parse_month
+
+    return parse_month(month, tz)
+
+
+def today_in(tz: ZoneInfo, now: datetime | None = None) -> date:
+    return (now or datetime.now(UTC)).astimezone(tz).date()
