@@ -173,7 +173,8 @@ def analyse(settings: Settings, store: Store, start: datetime, end: datetime, na
             progress(t.name)
         rounds = iter_rounds(store, t.name, checks[t.name], a_us, b_us, settings.interval_of(t), counter)
         results[t.name] = analyse_target(rounds, period_start=start, period_end=end, policy=policy_for(settings, t),
-                                         runs=runs, control_down=() if t.control else control_down, tz=tz, target=t.name)
+                                         runs=runs, control_down=() if t.control else control_down, tz=tz, target=t.name,
+                                         spans_window=(start - MARGIN, end + MARGIN))
     return Analysis(start, end, tz, agent_uuid, chosen, checks, results, control_down, counter.n)
 
 
@@ -242,10 +243,11 @@ def evidence_refs(store: Store, target_id: int, res: TargetAnalysis, interval_s:
 
 
 # -- SLA --------------------------------------------------------------------------------
-def sla_result(settings: Settings, store: Store, t: Target, start: datetime, end: datetime, now: datetime) -> Any:
+def sla_result(settings: Settings, store: Store, t: Target, start: datetime, end: datetime, now: datetime,
+               analysis: TargetAnalysis | None = None) -> Any:
     """The provider's SLA evaluated over [start, end), or None when the target has no sla section.
 
-    Spans are computed with an hour of margin on both sides, so an outage that
+    Spans reach an hour past both edges (``spans_wide``), so an outage that
     crosses the period's edge is judged whole by minimum-duration rules.
     """
     if not t.sla:
@@ -254,8 +256,8 @@ def sla_result(settings: Settings, store: Store, t: Target, start: datetime, end
     from reports.sla_terms import resolve
 
     definition = resolve(dict(t.sla))
-    wide = analyse(settings, store, start - MARGIN, end + MARGIN, [t.name]).results[t.name]
-    return evaluate(definition, wide.spans, period_start=start, period_end=end,
+    res = analysis if analysis is not None else analyse(settings, store, start, end, [t.name]).results[t.name]
+    return evaluate(definition, res.spans_wide, period_start=start, period_end=end,
                     monthly_fee=Decimal(str(t.monthly_fee)) if t.monthly_fee is not None else None,
                     currency=t.currency, now=now, target=t.name)
 
@@ -342,7 +344,7 @@ def build_summary(settings: Settings, store: Store, an: Analysis, *, lang: str, 
             "rows": rows, "incidents": incidents,
             "blips": res.blips, "rounds": res.rounds, "rounds_failed": res.rounds_failed,
         }
-        sla = sla_result(settings, store, t, an.start, an.end, now)
+        sla = sla_result(settings, store, t, an.start, an.end, now, res)
         if sla is not None:
             entry["sla"] = sla.to_json()
         targets_out.append(entry)
