@@ -294,7 +294,9 @@ def responder_in(host: TestHost, token: str | None = None) -> Iterator[str]:
 
 
 def _shaped_settings(**kw: object) -> BandwidthSettings:
-    base: dict[str, object] = dict(streams=4, warmup_s=1.0, max_seconds=3.5,
+    # 3.5 s measured after a 1 s warm-up: shorter windows let one TCP loss
+    # episode on the busy 2-core test machine move the mean by several %.
+    base: dict[str, object] = dict(streams=4, warmup_s=1.0, max_seconds=4.5,
                                    max_bytes=200_000_000, timeout_s=5.0)
     base.update(kw)
     return BandwidthSettings(**base)  # type: ignore[arg-type]
@@ -316,7 +318,7 @@ def test_http_probe_follows_the_shaped_rate(rate: int) -> None:
     for r in (down, up):
         assert r.ok, r
         assert rate * 0.9 <= r.figures["mbps_mean"] <= rate * 1.1, r.figures
-        assert r.figures["warmup_s"] >= 1.0 and len(r.figures["samples"]) >= 8
+        assert r.figures["warmup_s"] >= 0.99 and len(r.figures["samples"]) >= 10
     assert not denied.ok and denied.error_class == HTTP_STATUS and "401" in (denied.error or "")
 
 
@@ -328,7 +330,7 @@ def test_iperf3_mode_follows_the_shaped_rate(rate: int) -> None:
     with test_host(subnet="10.200.4.4/30") as host:
         host.shape(rate)
         s = _shaped_settings(mode="iperf3", host=host.peer_ip, port=IPERF_PORT, direction="both",
-                             max_seconds=4.0)
+                             max_seconds=5.0)
         results = []
         for direction in s.directions():
             server = host.popen(["iperf3", "-s", "-1", "-B", host.peer_ip, "-p", str(IPERF_PORT)],
