@@ -26,10 +26,26 @@ from probes.bandwidth import (
 from probes.result import HTTP_STATUS, INTERNAL, PROTOCOL, TIMEOUT, TLS, UNREACHABLE
 from probes.tcp import classify_os_error
 
-UPLOAD_CHUNK = 256 * 1024
+# Upload chunk sizes: a chunk is counted when it has been handed to the socket,
+# so a chunk is the counting granularity. Small on slow links (≥ 16 chunks per
+# stream per sample interval), large on fast ones (less per-call overhead).
+UPLOAD_CHUNKS = (16 * 1024, 64 * 1024, 256 * 1024, 1024 * 1024)
+CHUNKS_PER_INTERVAL = 16
 UPLOAD_REQUEST_MAX = 256 * 1024 * 1024  # stays under the responder's default per-request cap
 MAX_REQUESTS_PER_STREAM = 100_000  # bound on re-requests of a tiny body
-_UPLOAD_BYTES = os.urandom(UPLOAD_CHUNK)  # bytes, not memoryview: h11 then sends it without a copy
+_RANDOM = os.urandom(UPLOAD_CHUNKS[-1])
+# bytes, not memoryview: h11 then sends them without a copy
+_UPLOAD_BYTES = {n: _RANDOM[:n] for n in UPLOAD_CHUNKS}
+
+
+def upload_chunk_size(rate_bytes_per_s: float, sample_interval_s: float) -> int:
+    """The largest chunk that still gives ≥ CHUNKS_PER_INTERVAL chunks per interval."""
+    target = rate_bytes_per_s * sample_interval_s / CHUNKS_PER_INTERVAL
+    best = UPLOAD_CHUNKS[0]
+    for n in UPLOAD_CHUNKS:
+        if n <= target:
+            best = n
+    return best
 
 
 class _Run:
@@ -93,9 +109,10 @@ def _check_status(resp: httpx.Response) -> None:
         raise BandwidthError(HTTP_STATUS, f"HTTP {resp.status_code} from {resp.request.url}")
 
 
-async def _download_stream(client: httpx.AsyncClient, url: str, run: _Run) -> None:
+async def _download_stream(client: httpx.AsyncClient, url: str, run: _Run,
+                           headers: dict[str, str]) -> None:
     for _ in range(MAX_REQUESTS_PER_STREAM):
-        async with client.stream("GET", url) as resp:
+        async with client.stream("GET", url, headers=headers) as resp:
             _check_status(resp)
             async for chunk in resp.aiter_raw():
                 if not run.add(len(chunk)):
@@ -103,31 +120,39 @@ async def _download_stream(client: httpx.AsyncClient, url: str, run: _Run) -> No
         # Body complete before the cap: ask again (a small test file still works).
 
 
-async def _upload_stream(client: httpx.AsyncClient, url: str, run: _Run, size: int) -> None:
+async def _upload_stream(client: httpx.AsyncClient, url: str, run: _Run, size: int,
+                         auth: dict[str, str], interval_s: float, clock: Callable[[], float]) -> None:
+    sent, t0 = 0, clock()
+
     async def body() -> AsyncIterator[bytes]:
+        nonlocal sent
         left = size
         while left > 0:
-            n = min(left, UPLOAD_CHUNK)
-            yield _UPLOAD_BYTES if n == UPLOAD_CHUNK else _UPLOAD_BYTES[:n]
+            elapsed = clock() - t0
+            chunk = upload_chunk_size(sent / elapsed if elapsed > 0 else 0.0, interval_s)
+            n = min(left, chunk)
+            yield _UPLOAD_BYTES[chunk] if n == chunk else _RANDOM[:n]
             # Resumed: the previous chunk is in the socket, so it counts now.
             left -= n
+            sent += n
             if not run.add(n):
                 await asyncio.Event().wait()  # capped: wait to be cancelled, keep the body valid
 
     for _ in range(MAX_REQUESTS_PER_STREAM):
-        headers = {"Content-Length": str(size), "Content-Type": "application/octet-stream"}
+        headers = {**auth, "Content-Length": str(size), "Content-Type": "application/octet-stream"}
         resp = await client.post(url, content=body(), headers=headers)
         _check_status(resp)
 
 
-async def _preflight_upload(client: httpx.AsyncClient, url: str, own_client: bool) -> None:
+async def _preflight_upload(client: httpx.AsyncClient, url: str, own_client: bool,
+                            headers: dict[str, str]) -> None:
     """An empty POST first: a refusal (401, 404 …) then comes back as a clean status.
 
     Without it the server answers while the client is still sending, closes,
     and the answer is lost in the reset.
     """
     try:
-        resp = await client.post(url, content=b"")
+        resp = await client.post(url, content=b"", headers=headers)
         _check_status(resp)
     except BandwidthError:
         if own_client:
@@ -150,19 +175,23 @@ async def _stream_task(coro: Any, run: _Run) -> None:
         run.fail(BandwidthError(*classify_httpx(exc)))
 
 
-def make_client(settings: BandwidthSettings) -> httpx.AsyncClient:
-    """An HTTP/1.1 client with one connection per stream; no proxies from the environment."""
-    t = min(settings.timeout_s, settings.max_seconds)
+def request_headers(settings: BandwidthSettings) -> dict[str, str]:
+    """Per-request headers: no compression (count wire bytes), the token if any."""
     headers = {"Accept-Encoding": "identity"}
     if settings.token:
         headers["Authorization"] = f"Bearer {settings.token}"
+    return headers
+
+
+def make_client(settings: BandwidthSettings) -> httpx.AsyncClient:
+    """An HTTP/1.1 client with one connection per stream; no proxies from the environment."""
+    t = min(settings.timeout_s, settings.max_seconds)
     return httpx.AsyncClient(
         http1=True,
         http2=False,
         trust_env=False,
         verify=settings.verify_tls,
         follow_redirects=False,
-        headers=headers,
         timeout=httpx.Timeout(t),
         limits=httpx.Limits(max_connections=settings.streams, max_keepalive_connections=settings.streams),
     )
@@ -175,10 +204,9 @@ async def run_http(settings: BandwidthSettings, direction: str, *,
     own_client = client is None
     if client is None:
         client = make_client(settings)
-    elif settings.token:
-        client.headers["Authorization"] = f"Bearer {settings.token}"
+    headers = request_headers(settings)
     if direction == "upload":
-        await _preflight_upload(client, settings.url, own_client)
+        await _preflight_upload(client, settings.url, own_client, headers)
     run = _Run(settings.max_bytes)
     per_request = min(UPLOAD_REQUEST_MAX, -(-settings.max_bytes // settings.streams))
     tasks: list[asyncio.Task[None]] = []
@@ -188,9 +216,10 @@ async def run_http(settings: BandwidthSettings, direction: str, *,
     try:
         for _ in range(settings.streams):
             if direction == "upload":
-                coro = _upload_stream(client, settings.url, run, per_request)
+                coro = _upload_stream(client, settings.url, run, per_request, headers,
+                                      settings.sample_interval_s, clock)
             else:
-                coro = _download_stream(client, settings.url, run)
+                coro = _download_stream(client, settings.url, run, headers)
             tasks.append(asyncio.create_task(_stream_task(coro, run)))
         ticks.append((t0, 0))
         deadline = t0 + settings.max_seconds
