@@ -76,6 +76,15 @@ def test_summarise_by_bytes_and_when_the_cap_ends_inside_warmup() -> None:
     assert mean == pytest.approx(600 * 8 / 0.75 / 1e6)
 
 
+def test_upload_chunks_are_small_on_slow_links_and_large_on_fast_ones() -> None:
+    from probes.bandwidth_http import upload_chunk_size
+
+    assert upload_chunk_size(0.0, 0.25) == 16 * 1024  # nothing known yet: smallest
+    assert upload_chunk_size(5e6 / 8, 0.25) == 16 * 1024  # 5 Mbit/s per stream
+    assert upload_chunk_size(250e6 / 8, 0.25) == 256 * 1024  # 250 Mbit/s per stream
+    assert upload_chunk_size(10e9 / 8, 0.25) == 1024 * 1024
+
+
 def test_settings_validation_and_planned_bytes() -> None:
     with pytest.raises(ValueError):
         BandwidthSettings(mode="http_download")
