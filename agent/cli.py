@@ -213,9 +213,9 @@ def export(config_path: str | None, start: str, stop: str, targets: tuple[str, .
                 fh.write(json.dumps(row_to_record(row), ensure_ascii=False) + "\n")
                 n += 1
         else:
-            from agent.exchange import write_csv
+            from agent.exchange import write_csv_export
 
-            n = write_csv(fh, (row_to_record(r) for r in store.iter_rows(ids, to_us(a), to_us(b))))
+            n = write_csv_export(fh, store, ids, to_us(a), to_us(b))
     finally:
         if out:
             fh.close()

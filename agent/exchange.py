@@ -117,13 +117,54 @@ CSV_FIELDS = ["ts", "target", "check", "ok", "rtt_ms", "loss_pct", "sent", "rece
               "rtt_stddev_ms", "status", "error_class", "error", "lag_us", "imported", "detail", "row_id", "hash"]
 
 
-def write_csv(fh: Any, records: Any) -> int:
-    w = csv.DictWriter(fh, fieldnames=CSV_FIELDS, extrasaction="ignore")
-    w.writeheader()
+def _fmt_ns(v: int | None) -> str:
+    return "" if v is None else repr(v / 1_000_000)
+
+
+def write_csv_rows(fh: Any, rows: Any) -> int:
+    """CSV from the store's raw export tuples (Store.EXPORT_COLUMNS), formatted without
+    building a dict per row: the same figures as the JSON-lines export, one row a line."""
+    import time as _time
+
+    w = csv.writer(fh)
+    w.writerow(CSV_FIELDS)
     n = 0
-    for rec in records:
-        if "detail" in rec:
-            rec["detail"] = json.dumps(rec["detail"], ensure_ascii=False, sort_keys=True)
-        w.writerow(rec)
+    last_sec = -1
+    sec_text = ""
+    for (rid, ts_us, target, kind, ok, rtt_ns, sent, received, rmin, rmax, jit, status, eclass, error, lag, imported,
+         detail, h) in rows:
+        sec, us = divmod(ts_us, 1_000_000)
+        if sec != last_sec:
+            sec_text = _time.strftime("%Y-%m-%dT%H:%M:%S", _time.gmtime(sec))
+            last_sec = sec
+        loss = "" if not sent or received is None else repr(100.0 * (sent - received) / sent)
+        w.writerow((f"{sec_text}.{us:06d}Z", target, kind, "True" if ok else "False", _fmt_ns(rtt_ns), loss,
+                    "" if sent is None else sent, "" if received is None else received, _fmt_ns(rmin), _fmt_ns(rmax),
+                    _fmt_ns(jit), "" if status is None else status, eclass or "", error or "", "" if lag is None else lag,
+                    "True" if imported else "", detail or "", rid, bytes(h).hex()))
         n += 1
     return n
+
+
+def write_csv_export(fh: Any, store: Any, check_ids: Any, start_us: int, end_us: int) -> int:
+    """The measurements CSV: formatted inside SQLite where it can be (fast), else row by row."""
+    if store.is_sqlite:
+        w = csv.writer(fh)
+        w.writerow(CSV_FIELDS)
+        n = 0
+        for chunk in _chunks(store.iter_export_csv_sqlite(check_ids, start_us, end_us), 20000):
+            w.writerows(chunk)
+            n += len(chunk)
+        return n
+    return write_csv_rows(fh, store.iter_export(check_ids, start_us, end_us))
+
+
+def _chunks(it: Any, n: int) -> Any:
+    buf = []
+    for x in it:
+        buf.append(x)
+        if len(buf) >= n:
+            yield buf
+            buf = []
+    if buf:
+        yield buf

@@ -25,7 +25,7 @@ from agent.rows import from_us, iso, to_us
 from agent.store import Store
 from agent.version import VERSION
 from probes import result as R
-from reports.incidents import IncidentPolicy, TargetAnalysis, analyse_target, control_down_intervals
+from reports.incidents import IncidentPolicy, TargetAnalysis, agent_down_stretches, analyse_target, control_down_intervals
 from reports.model import AgentRun, CheckOutcome, Round, State
 from reports.stats import LatencyStats
 
@@ -100,6 +100,85 @@ def iter_rounds(store: Store, name: str, tc: TargetChecks, start_us: int, end_us
         counter.n += n
 
 
+def iter_rounds_compressed(store: Store, name: str, tc: TargetChecks, start_us: int, end_us: int, policy: IncidentPolicy,
+                           cuts_us: Sequence[int], counter: RowCounter | None = None,
+                           down_us: Sequence[tuple[int, int]] = ()) -> Iterator[Round]:
+    """Like :func:`iter_rounds` for a target whose rounds hold one check, but runs of plain up
+    rounds are passed as one Round (``until``/``count``).
+
+    A round joins a run only when nothing about it can matter to an incident: it is up and
+    under the thresholds, it follows the previous round within the gap rule, no period or
+    agent-run boundary (``cuts_us``) lies between them, and it is more than the merge gap
+    plus two intervals after the last round that was not plainly up, and it does not fall
+    where the runs table says the agent was not running (``down_us``: such rounds each
+    prove the agent was running, one interval at a time). Everything else is passed one
+    by one, exactly as :func:`iter_rounds` would.
+    """
+    tol_us = int(policy.interval_s * policy.gap_factor * 1_000_000)
+    quiet_us = int((policy.merge_gap + 2 * policy.interval_s) * 1_000_000)
+    rtt_max_ns = None if policy.rtt_ms_max is None else policy.rtt_ms_max * 1e6
+    loss_max = policy.loss_pct_max
+    kind = tc.kind_of[tc.round_ids[0]]
+    downs = sorted(down_us)
+    nd = len(downs)
+    di = 0
+    d_a, d_b = downs[0] if downs else (2**63, 2**63)
+    cuts = sorted(set(int(c) for c in cuts_us))
+    ncuts = len(cuts)
+    ci = 0
+    next_cut = cuts[0] if cuts else 2**63
+    last_bad = -(2**62)
+    prev_s = -(2**62)
+    run: tuple[Any, ...] | None = None
+    run_s = run_last = run_n = 0
+    n = 0
+
+    def single(row: tuple[Any, ...], s: int, until: int | None = None, count: int = 1) -> Round:
+        row_id, _ts, _lag, _cid, ok, rtt_ns, sent, received, status, ec = row
+        loss = None if not sent else 100.0 * (sent - (received or 0)) / sent
+        c = CheckOutcome(kind, bool(ok), None if rtt_ns is None else rtt_ns / 1e6, loss, status,
+                         R.SKIPPED if ec in AGENT_SIDE else ec, row_id)
+        return Round(name, from_us(s), (c,), from_us(until) if until is not None else None, count)
+
+    for row in store.iter_round_rows(tc.round_ids, start_us, end_us):
+        n += 1
+        ts_us, lag_us = row[1], row[2]
+        s = ts_us - (lag_us or 0)
+        crossed = False
+        while s >= next_cut:
+            ci += 1
+            next_cut = cuts[ci] if ci < ncuts else 2**63
+            crossed = True
+        ok = row[4]
+        plain = bool(ok) and row[9] is None
+        if plain and rtt_max_ns is not None and row[5] is not None and row[5] > rtt_max_ns:
+            plain = False
+        if plain and loss_max is not None and row[6] and 100.0 * (row[6] - (row[7] or 0)) / row[6] > loss_max:
+            plain = False
+        while s >= d_b:
+            di += 1
+            d_a, d_b = downs[di] if di < nd else (2**63, 2**63)
+        quiet = s - last_bad > quiet_us and not d_a <= s
+        if run is not None and plain and quiet and not crossed and s - prev_s <= tol_us:
+            run_last = s
+            run_n += 1
+        else:
+            if run is not None:
+                yield single(run, run_s, run_last if run_n > 1 else None, run_n)
+                run = None
+            if plain and quiet:
+                run, run_s, run_last, run_n = row, s, s, 1
+            else:
+                yield single(row, s)
+                if not plain:
+                    last_bad = s
+        prev_s = s
+    if run is not None:
+        yield single(run, run_s, run_last if run_n > 1 else None, run_n)
+    if counter is not None:
+        counter.n += n
+
+
 def agent_runs(store: Store, agent_uuid: str | None, start_us: int, end_us: int) -> list[AgentRun]:
     out = []
     for r in store.runs_between(start_us - int(MARGIN.total_seconds() * 1e6), end_us + int(MARGIN.total_seconds() * 1e6), agent_uuid):
@@ -150,8 +229,34 @@ class Analysis:
     rows_used: int
 
 
+def rounds_for(store: Store, t: Target, tc: TargetChecks, a_us: int, b_us: int, policy: IncidentPolicy,
+               cuts_us: Sequence[int], counter: RowCounter | None = None, *, compress: bool = True,
+               down_us: Sequence[tuple[int, int]] = ()) -> Iterator[Round]:
+    """The target's rounds, compressed where that cannot change the analysis."""
+    if compress and len({tc.kind_of[i] for i in tc.round_ids}) == 1:
+        return iter_rounds_compressed(store, t.name, tc, a_us, b_us, policy, cuts_us, counter, down_us)
+    return iter_rounds(store, t.name, tc, a_us, b_us, policy.interval_s, counter)
+
+
+def _clamp_us(dt: datetime) -> int:
+    """µs for a stretch end that may be datetime.min/max (open-ended)."""
+    if dt.year <= 1:
+        return -(2**62)
+    if dt.year >= 9999:
+        return 2**62
+    return to_us(dt)
+
+
+def run_cuts(runs: Sequence[AgentRun], start: datetime, end: datetime) -> list[int]:
+    """Times a compressed run of rounds must not cross: the period's edges and every run boundary."""
+    cuts = [to_us(start), to_us(end)]
+    for r in runs:
+        cuts += [to_us(x) for x in (r.started_at, r.ended_at, r.last_seen) if x is not None]
+    return cuts
+
+
 def analyse(settings: Settings, store: Store, start: datetime, end: datetime, names: Sequence[str] | None = None,
-            *, progress: ProgressFn | None = None) -> Analysis:
+            *, progress: ProgressFn | None = None, compress: bool = True) -> Analysis:
     """Incidents and spans for each chosen target; controls are always read (they decide 'local')."""
     tz = settings.display_tz()
     chosen = select_targets(settings, names)
@@ -163,16 +268,20 @@ def analyse(settings: Settings, store: Store, start: datetime, end: datetime, na
     counter = RowCounter()
     agent_uuid = resolve_agent(settings, store)
     runs = agent_runs(store, agent_uuid, to_us(start), to_us(end))
+    cuts = run_cuts(runs, start, end) + run_cuts(runs, start - MARGIN, end + MARGIN)
+    down_us = [(_clamp_us(a), _clamp_us(b)) for a, b in agent_down_stretches(runs)]
     control_down: list[tuple[datetime, datetime]] = []
     if controls:
-        streams = [iter_rounds(store, t.name, checks[t.name], a_us, b_us, settings.interval_of(t)) for t in controls]
+        streams = [rounds_for(store, t, checks[t.name], a_us, b_us, policy_for(settings, t), cuts, compress=compress, down_us=down_us)
+                   for t in controls]
         control_down = control_down_intervals(streams, policy_for(settings, controls[0]))
     results: dict[str, TargetAnalysis] = {}
     for t in chosen:
         if progress:
             progress(t.name)
-        rounds = iter_rounds(store, t.name, checks[t.name], a_us, b_us, settings.interval_of(t), counter)
-        results[t.name] = analyse_target(rounds, period_start=start, period_end=end, policy=policy_for(settings, t),
+        policy = policy_for(settings, t)
+        rounds = rounds_for(store, t, checks[t.name], a_us, b_us, policy, cuts, counter, compress=compress, down_us=down_us)
+        results[t.name] = analyse_target(rounds, period_start=start, period_end=end, policy=policy,
                                          runs=runs, control_down=() if t.control else control_down, tz=tz, target=t.name,
                                          spans_window=(start - MARGIN, end + MARGIN))
     return Analysis(start, end, tz, agent_uuid, chosen, checks, results, control_down, counter.n)
@@ -441,19 +550,18 @@ def write_bundle(settings: Settings, store: Store, start: datetime, end: datetim
     if total_rows == 0:
         raise UsageError(f"no measurements of {', '.join(names)} between {start.isoformat()} and {end.isoformat()}: "
                          "the period is empty (check --from/--to, the time zone, and that the agent was running)")
-    an = analyse(settings, store, start, end, names, progress=progress)
-    built = build_summary(settings, store, an, lang=lang, now=now, with_series=bool({"pdf", "html"} & set(formats)))
     out.mkdir(parents=True, exist_ok=True)
     files: list[str] = []
     notes: list[str] = []
+    csv_job = None
+    if "csv" in formats:
+        # The raw rows are written by a second process while this one analyses and renders.
+        csv_job = start_csv(store, [i for tc in checks.values() for i in tc.ids], to_us(start), to_us(end), out / "measurements.csv")
+    an = analyse(settings, store, start, end, names, progress=progress)
+    built = build_summary(settings, store, an, lang=lang, now=now, with_series=bool({"pdf", "html"} & set(formats)))
     if "json" in formats:
         (out / "summary.json").write_text(json.dumps(built.summary, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
         files.append("summary.json")
-    if "csv" in formats:
-        if progress:
-            progress("measurements.csv")
-        write_measurements_csv(store, [i for tc in checks.values() for i in tc.ids], to_us(start), to_us(end), out / "measurements.csv")
-        files.append("measurements.csv")
     if {"pdf", "html"} & set(formats):
         from reports.charts import make_charts
         from reports.render_html import render_html
@@ -470,6 +578,11 @@ def write_bundle(settings: Settings, store: Store, start: datetime, end: datetim
         if "html" in formats:
             notes += render_html(built.summary, built.series, out / "report.html", lang=lang, charts=charts)
             files.append("report.html")
+    if csv_job is not None:
+        if progress:
+            progress("measurements.csv")
+        finish_csv(csv_job)
+        files.insert(1 if "json" in formats else 0, "measurements.csv")
     head_id, head_hash = store.chain_head_before(an.agent_uuid, to_us(end)) if an.agent_uuid else (None, None)
     manifest = {
         "schema": "slaproof.manifest/1",
@@ -484,12 +597,39 @@ def write_bundle(settings: Settings, store: Store, start: datetime, end: datetim
     return manifest
 
 
+def _csv_child(url: str, check_ids: list[int], a_us: int, b_us: int, path: str) -> None:
+    store = Store.open(url, migrate=False)
+    try:
+        write_measurements_csv(store, check_ids, a_us, b_us, Path(path))
+    finally:
+        store.close()
+
+
+def start_csv(store: Store, check_ids: list[int], a_us: int, b_us: int, path: Path) -> Any:
+    """Write measurements.csv in a forked process (a second core); inline where fork is unavailable."""
+    import multiprocessing as mp
+
+    if "fork" not in mp.get_all_start_methods():
+        write_measurements_csv(store, check_ids, a_us, b_us, path)
+        return None
+    proc = mp.get_context("fork").Process(target=_csv_child, args=(store.raw_url, check_ids, a_us, b_us, str(path)), daemon=True)
+    proc.start()
+    return proc
+
+
+def finish_csv(proc: Any) -> None:
+    if proc is None:
+        return
+    proc.join()
+    if proc.exitcode != 0:
+        raise UsageError(f"writing measurements.csv failed (exit {proc.exitcode}); see the messages above")
+
+
 def write_measurements_csv(store: Store, check_ids: list[int], a_us: int, b_us: int, path: Path) -> int:
-    from agent.exchange import write_csv
-    from agent.rows import row_to_record
+    from agent.exchange import write_csv_export
 
     with path.open("w", encoding="utf-8", newline="") as fh:
-        return write_csv(fh, (row_to_record(r) for r in store.iter_rows(check_ids, a_us, b_us)))
+        return write_csv_export(fh, store, check_ids, a_us, b_us)
 
 
 def month_bounds(month: str, tz: ZoneInfo) -> tuple[datetime, datetime]:

@@ -16,8 +16,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from alembic import command
-from alembic.config import Config as AlembicConfig
 from sqlalchemy import Engine, create_engine, event, func, select, text, update
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, OperationalError, SQLAlchemyError
@@ -28,6 +26,8 @@ from agent.rows import dumps
 from agent.schema import agents, checks, evidence, measurements, runs, targets
 
 log = logging.getLogger(__name__)
+
+HEAD_REVISION = "0001"  # the newest file in agent/migrations/versions (a test holds them equal)
 
 MEASUREMENT_COLUMNS = (
     "ts_us", "check_id", "ok", "lag_us", "rtt_ns", "rtt_min_ns", "rtt_max_ns", "jitter_ns",
@@ -81,7 +81,8 @@ class Store:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
-        self.url = safe_url(str(engine.url.render_as_string(hide_password=False)))
+        self.raw_url = engine.url.render_as_string(hide_password=False)  # for worker processes only; never printed
+        self.url = safe_url(self.raw_url)
         self.is_sqlite = engine.dialect.name == "sqlite"
 
     # -- opening -------------------------------------------------------------
@@ -129,7 +130,12 @@ class Store:
         return store
 
     def upgrade(self) -> None:
-        """Run Alembic migrations to head (idempotent)."""
+        """Run Alembic migrations to head (idempotent; a cheap check when already there)."""
+        if self.schema_revision() == HEAD_REVISION:
+            return
+        from alembic import command
+        from alembic.config import Config as AlembicConfig
+
         cfg = AlembicConfig()
         cfg.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
         with self.engine.begin() as conn:
@@ -312,6 +318,28 @@ class Store:
             for r in result.mappings():
                 yield dict(r)
 
+    def _stream(self, q: Any, batch: int = 20000) -> Iterator[tuple[Any, ...]]:
+        """Plain DBAPI tuples for a select, fetched in batches: several times faster than
+        Row objects on the long scans reports make (a server-side cursor on PostgreSQL)."""
+        compiled = q.compile(dialect=self.engine.dialect, compile_kwargs={"render_postcompile": True})
+        if compiled.positional:
+            params: Any = tuple(compiled.params[k] for k in compiled.positiontup)  # type: ignore[union-attr]
+        else:
+            params = compiled.params
+        with self.engine.connect() as conn:
+            dbapi = conn.connection.dbapi_connection
+            assert dbapi is not None
+            cur = dbapi.cursor() if self.is_sqlite else dbapi.cursor(name="slaproof_stream")  # type: ignore[call-arg]
+            try:
+                cur.execute(str(compiled), params)
+                while True:
+                    rows = cur.fetchmany(batch)
+                    if not rows:
+                        break
+                    yield from rows
+            finally:
+                cur.close()
+
     def iter_round_rows(self, check_ids: Sequence[int], start_us: int, end_us: int) -> Iterator[tuple[Any, ...]]:
         """Lean tuples for incident analysis, by time:
         (id, ts_us, lag_us, check_id, ok, rtt_ns, sent, received, status, error_class)."""
@@ -321,8 +349,51 @@ class Store:
         q = (select(m.id, m.ts_us, m.lag_us, m.check_id, m.ok, m.rtt_ns, m.sent, m.received, m.status, m.error_class)
              .where(m.check_id.in_(list(check_ids)), m.ts_us >= start_us, m.ts_us < end_us)
              .order_by(m.ts_us, m.id))
+        yield from self._stream(q)
+
+    EXPORT_COLUMNS = ("id", "ts_us", "target", "kind", "ok", "rtt_ns", "sent", "received", "rtt_min_ns", "rtt_max_ns",
+                      "jitter_ns", "status", "error_class", "error", "lag_us", "imported", "detail", "hash")
+
+    def iter_export_csv_sqlite(self, check_ids: Sequence[int], start_us: int, end_us: int) -> Iterator[tuple[Any, ...]]:
+        """SQLite only: export rows already formatted as CSV fields (CSV_FIELDS order) by SQLite,
+        so a month of rows is written without a Python step per value. Same text as
+        exchange.write_csv_rows produces from :meth:`iter_export` (a test holds them equal)."""
+        ids = ",".join(str(int(i)) for i in check_ids) or "NULL"
+        sql = f"""
+            SELECT strftime('%Y-%m-%dT%H:%M:%S', m.ts_us / 1000000, 'unixepoch') || '.' ||
+                       substr('000000' || (m.ts_us % 1000000), -6) || 'Z',
+                   t.name, k.kind, CASE WHEN m.ok THEN 'True' ELSE 'False' END,
+                   m.rtt_ns / 1000000.0,
+                   CASE WHEN m.sent > 0 AND m.received IS NOT NULL THEN 100.0 * (m.sent - m.received) / m.sent END,
+                   m.sent, m.received, m.rtt_min_ns / 1000000.0, m.rtt_max_ns / 1000000.0, m.jitter_ns / 1000000.0,
+                   m.status, m.error_class, m.error, m.lag_us, CASE WHEN m.imported THEN 'True' END, m.detail, m.id,
+                   lower(hex(m.hash))
+            FROM measurements m JOIN checks k ON k.id = m.check_id JOIN targets t ON t.id = k.target_id
+            WHERE m.check_id IN ({ids}) AND m.ts_us >= ? AND m.ts_us < ?
+            ORDER BY m.ts_us, m.id"""
         with self.engine.connect() as conn:
-            yield from conn.execution_options(stream_results=True, yield_per=10000).execute(q)
+            dbapi = conn.connection.dbapi_connection
+            assert dbapi is not None
+            cur = dbapi.cursor()
+            try:
+                cur.execute(sql, (start_us, end_us))
+                while True:
+                    rows = cur.fetchmany(20000)
+                    if not rows:
+                        break
+                    yield from rows
+            finally:
+                cur.close()
+
+    def iter_export(self, check_ids: Sequence[int], start_us: int, end_us: int) -> Iterator[tuple[Any, ...]]:
+        """Raw rows for CSV export, by time, as tuples in EXPORT_COLUMNS order."""
+        if not check_ids:
+            return
+        m = measurements.c
+        cols = [targets.c.name if c == "target" else checks.c.kind if c == "kind" else m[c] for c in self.EXPORT_COLUMNS]
+        q = (select(*cols).join(checks, checks.c.id == m.check_id).join(targets, targets.c.id == checks.c.target_id)
+             .where(m.check_id.in_(list(check_ids)), m.ts_us >= start_us, m.ts_us < end_us).order_by(m.ts_us, m.id))
+        yield from self._stream(q)
 
     def iter_chain(self, agent_uuid: str, *, upto_id: int | None = None) -> Iterator[dict[str, Any]]:
         """Every measurement of an agent in chain (insertion) order, with its chain fields."""

@@ -334,7 +334,7 @@ def control_down_intervals(
         ts = r.ts
         if st[0] is not None and ts < st[0]:
             raise ValueError(f"control rounds of {r.target!r} are not sorted by ts")
-        st[0] = ts
+        st[0] = r.until or ts
         n = fails = 0
         for c in r.checks:
             if c.error_class == SKIPPED:
@@ -396,6 +396,11 @@ def _local_windows(
         else:
             merged.append((a, b))
     return merged
+
+
+def agent_down_stretches(runs: Sequence[AgentRun] | None) -> list[tuple[datetime, datetime]]:
+    """The complement of the agent's runs, as sorted [a, b) stretches."""
+    return _agent_down(runs)
 
 
 def _agent_down(runs: Sequence[AgentRun] | None) -> list[tuple[datetime, datetime]]:
@@ -770,7 +775,7 @@ def analyse_target(
         else:
             sev = _PARTIAL
         if inp:
-            n_rounds += 1
+            n_rounds += r.count
 
         # --- coverage between the previous round and this one ---
         if prev_ts is None:
@@ -824,8 +829,9 @@ def analyse_target(
                 seg_reason = NO_DATA
                 local_prev = None
 
+        last = r.until or ts  # a compressed run of up rounds ends at its last round
         if sev == _UP and not busy:
-            prev_ts = seg_prev = local_prev = ts
+            prev_ts = seg_prev = local_prev = last
             continue
 
         # --- the slow path: something is going on ---
@@ -875,7 +881,11 @@ def analyse_target(
                 else:
                     t.good(ts)
             seg_prev = ts
-        prev_ts = local_prev = ts
+            if last is not ts and sev == _UP:  # a run while an incident may still merge: its last round counts too
+                for t in trackers:
+                    t.good(last)
+                seg_prev = last
+        prev_ts = local_prev = last
         busy = loc is not None or not (deg.idle and par.idle and dwn.idle)
 
     # --- end of data ---

@@ -30,11 +30,19 @@ class Round:
 
     ``ts`` is the scheduled time (UTC); rounds of one target are ``interval_s``
     apart when the agent is running.
+
+    A run of ``count`` consecutive, unremarkable up rounds may arrive as one
+    Round: ``checks`` describe the first, ``until`` is the last one's ts, and no
+    two of them are further apart than the gap rule allows. Producers only
+    compress rounds that cannot change any incident (see agent/reporting.py);
+    the analysis treats them exactly as the rounds they stand for.
     """
 
     target: str
     ts: datetime
     checks: tuple[CheckOutcome, ...]
+    until: datetime | None = None
+    count: int = 1
 
 
 @dataclass(frozen=True, slots=True)

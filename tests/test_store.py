@@ -173,3 +173,14 @@ def test_unreachable_database_message() -> None:
 
 def test_genesis_depends_on_agent() -> None:
     assert chain.genesis("a") != chain.genesis("b")
+
+
+def test_head_revision_constant_matches_migrations() -> None:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    from agent.store import HEAD_REVISION
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(Path(__file__).resolve().parents[1] / "agent" / "migrations"))
+    assert ScriptDirectory.from_config(cfg).get_current_head() == HEAD_REVISION

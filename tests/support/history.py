@@ -34,7 +34,7 @@ def http(ts: datetime, ok: bool, status: int = 200) -> ProbeResult:
 
 
 def write_history(store: Store, state_dir: Path, targets: dict[str, tuple[str, float]], start: datetime, *,
-                  runs: Sequence[tuple[int, int]] | None = None) -> str:
+                  runs: Sequence[tuple[int, int]] | None = None, kinds: Sequence[str] = ("icmp", "http")) -> str:
     """targets: name → (pattern, interval_s). Each target has an icmp and an http check.
 
     runs: (first round index, last round index) per agent run; default one run over everything.
@@ -42,19 +42,22 @@ def write_history(store: Store, state_dir: Path, targets: dict[str, tuple[str, f
     state_dir.mkdir(parents=True, exist_ok=True)
     agent_uuid = identity.load_or_create(state_dir)
     aid = store.ensure_agent(agent_uuid, to_us(start))
-    specs = [{"name": n, "address": "127.0.0.1", "checks": [{"kind": "icmp"}, {"kind": "http", "url": "http://127.0.0.1/"}]} for n in targets]
+    settings = {"icmp": {"kind": "icmp"}, "http": {"kind": "http", "url": "http://127.0.0.1/"}}
+    specs = [{"name": n, "address": "127.0.0.1", "checks": [settings[k] for k in kinds]} for n in targets]
     refs = store.sync_targets(aid, specs, to_us(start))
     w = Writer(store, agent_uuid, aid, batch_s=0.05).start()
     longest = 0
     for name, (pattern, interval) in targets.items():
-        ic, hc = refs[name].checks
+        refs_by_kind = dict(zip(kinds, refs[name].checks))
         longest = max(longest, int(len(pattern) * interval))
         for i, ch in enumerate(pattern):
             if ch == ".":
                 continue
             ts = start + timedelta(seconds=i * interval)
-            w.submit(ic, icmp(ts, ch != "D", 400.0 if ch == "S" else 20.0), 0)
-            w.submit(hc, http(ts, ch in "uS", 503), 0)
+            if "icmp" in refs_by_kind:
+                w.submit(refs_by_kind["icmp"], icmp(ts, ch != "D", 400.0 if ch == "S" else 20.0), 0)
+            if "http" in refs_by_kind:
+                w.submit(refs_by_kind["http"], http(ts, ch in "uS", 503), 0)
     w.close()
     for a, b in runs or [(0, longest)]:
         rid = store.start_run(aid, to_us(start + timedelta(seconds=a)), version="test", pid=1, config_hash=None)
