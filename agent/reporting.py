@@ -81,10 +81,11 @@ def iter_rounds(store: Store, name: str, tc: TargetChecks, start_us: int, end_us
     cur_sched: int | None = None
     checks: list[CheckOutcome] = []
     n = 0
-    for row_id, ts_us, lag_us, check_id, ok, rtt_ns, sent, received, status, error_class in store.iter_round_rows(tc.round_ids, start_us, end_us):
+    for row in store.iter_round_rows(tc.round_ids, start_us, end_us):
+        row_id, ts_us, lag_us, check_id, ok, rtt_ns, sent, received, status, error_class = row
         n += 1
         if on_row is not None:
-            on_row((ts_us, check_id, ok, rtt_ns, sent, received))
+            on_row(row)
         sched = ts_us - (lag_us or 0)
         if cur_sched is None or sched - cur_sched >= half_us:
             if checks:
@@ -102,7 +103,8 @@ def iter_rounds(store: Store, name: str, tc: TargetChecks, start_us: int, end_us
 
 def iter_rounds_compressed(store: Store, name: str, tc: TargetChecks, start_us: int, end_us: int, policy: IncidentPolicy,
                            cuts_us: Sequence[int], counter: RowCounter | None = None,
-                           down_us: Sequence[tuple[int, int]] = ()) -> Iterator[Round]:
+                           down_us: Sequence[tuple[int, int]] = (),
+                           on_row: Callable[[tuple[Any, ...]], None] | None = None) -> Iterator[Round]:
     """Like :func:`iter_rounds` for a target whose rounds hold one check, but runs of plain up
     rounds are passed as one Round (``until``/``count``).
 
@@ -142,6 +144,8 @@ def iter_rounds_compressed(store: Store, name: str, tc: TargetChecks, start_us: 
 
     for row in store.iter_round_rows(tc.round_ids, start_us, end_us):
         n += 1
+        if on_row is not None:
+            on_row(row)
         ts_us, lag_us = row[1], row[2]
         s = ts_us - (lag_us or 0)
         crossed = False
@@ -227,15 +231,74 @@ class Analysis:
     results: dict[str, TargetAnalysis]
     control_down: list[tuple[datetime, datetime]]
     rows_used: int
+    figures: dict[str, Figures] = field(default_factory=dict)
 
 
 def rounds_for(store: Store, t: Target, tc: TargetChecks, a_us: int, b_us: int, policy: IncidentPolicy,
                cuts_us: Sequence[int], counter: RowCounter | None = None, *, compress: bool = True,
-               down_us: Sequence[tuple[int, int]] = ()) -> Iterator[Round]:
+               down_us: Sequence[tuple[int, int]] = (), on_row: Callable[[tuple[Any, ...]], None] | None = None) -> Iterator[Round]:
     """The target's rounds, compressed where that cannot change the analysis."""
     if compress and len({tc.kind_of[i] for i in tc.round_ids}) == 1:
-        return iter_rounds_compressed(store, t.name, tc, a_us, b_us, policy, cuts_us, counter, down_us)
-    return iter_rounds(store, t.name, tc, a_us, b_us, policy.interval_s, counter)
+        return iter_rounds_compressed(store, t.name, tc, a_us, b_us, policy, cuts_us, counter, down_us, on_row)
+    return iter_rounds(store, t.name, tc, a_us, b_us, policy.interval_s, counter, on_row)
+
+
+class Accumulator:
+    """Figures gathered from the same pass that feeds the analysis, so a report reads each row once:
+    rows in the period, a 1 µs RTT histogram of the latency check kind, ICMP sent/received, and
+    per-bucket sums for the latency chart."""
+
+    __slots__ = ("p0", "p1", "lat", "loss", "bucket_us", "rows", "hist", "sent", "received", "series")
+
+    def __init__(self, tc: TargetChecks, p0_us: int, p1_us: int, bucket_us: int) -> None:
+        kind = latency_kind(tc)
+        self.p0, self.p1 = p0_us, p1_us
+        self.lat = frozenset(tc.of_kind(kind)) if kind else frozenset()
+        self.loss = frozenset(tc.of_kind("icmp"))
+        self.bucket_us = bucket_us
+        self.rows = self.sent = self.received = 0
+        self.hist: dict[int, int] = {}
+        self.series: dict[int, list[int]] = {}  # bucket → [rtt sum ns, rtt n, sent, received]
+
+    def __call__(self, row: tuple[Any, ...]) -> None:
+        ts = row[1]
+        if ts < self.p0 or ts >= self.p1:
+            return
+        self.rows += 1
+        cid = row[3]
+        if cid in self.lat:
+            rtt = row[5]
+            if row[4] and rtt is not None:
+                k = rtt // 1000
+                self.hist[k] = self.hist.get(k, 0) + 1
+                b = self.series.get((ts - self.p0) // self.bucket_us)
+                if b is None:
+                    b = self.series[(ts - self.p0) // self.bucket_us] = [0, 0, 0, 0]
+                b[0] += rtt
+                b[1] += 1
+        if cid in self.loss and row[6]:
+            sent, received = row[6], row[7] or 0
+            self.sent += sent
+            self.received += received
+            b = self.series.get((ts - self.p0) // self.bucket_us)
+            if b is None:
+                b = self.series[(ts - self.p0) // self.bucket_us] = [0, 0, 0, 0]
+            b[2] += sent
+            b[3] += received
+
+    def figures(self) -> "Figures":
+        return Figures(self.rows, sorted(self.hist.items()), self.sent, self.received,
+                       [(self.p0 + k * self.bucket_us, v[0] / v[1] / 1e6 if v[1] else None,
+                         100.0 * (v[2] - v[3]) / v[2] if v[2] else None) for k, v in sorted(self.series.items())])
+
+
+@dataclass
+class Figures:
+    rows: int
+    hist_us: list[tuple[int, int]]  # (RTT µs, count), ascending
+    sent: int
+    received: int
+    series: list[tuple[int, float | None, float | None]]  # (bucket start µs, mean RTT ms, loss %)
 
 
 def _clamp_us(dt: datetime) -> int:
@@ -255,36 +318,84 @@ def run_cuts(runs: Sequence[AgentRun], start: datetime, end: datetime) -> list[i
     return cuts
 
 
+_POOL: dict[str, Any] = {}
+
+
+def _analyse_one(name: str) -> tuple[str, TargetAnalysis, Figures]:
+    """One target's pass, in a worker process (state handed over by fork in _POOL)."""
+    job = _POOL
+    store = job.get("store")
+    if store is None:
+        store = job["store"] = Store.open(job["url"], migrate=False)
+    return (name, *_target_pass(store, job["settings"], job["settings"].target(name), job["checks"][name], job))
+
+
+def _target_pass(store: Store, settings: Settings, t: Target, tc: TargetChecks, job: dict[str, Any]) -> tuple[TargetAnalysis, Figures]:
+    start, end = job["start"], job["end"]
+    policy = policy_for(settings, t)
+    bucket_us = max(int(settings.interval_of(t) * 1e6), (to_us(end) - to_us(start)) // 1500)
+    acc = Accumulator(tc, to_us(start), to_us(end), bucket_us)
+    rounds = rounds_for(store, t, tc, job["a_us"], job["b_us"], policy, job["cuts"], compress=job["compress"],
+                        down_us=job["down_us"], on_row=acc)
+    res = analyse_target(rounds, period_start=start, period_end=end, policy=policy, runs=job["runs"],
+                         control_down=() if t.control else job["control_down"], tz=job["tz"], target=t.name,
+                         spans_window=(start - MARGIN, end + MARGIN))
+    return res, acc.figures()
+
+
 def analyse(settings: Settings, store: Store, start: datetime, end: datetime, names: Sequence[str] | None = None,
-            *, progress: ProgressFn | None = None, compress: bool = True) -> Analysis:
-    """Incidents and spans for each chosen target; controls are always read (they decide 'local')."""
+            *, progress: ProgressFn | None = None, compress: bool = True, workers: int | None = None) -> Analysis:
+    """Incidents, spans and figures for each chosen target, one pass over each target's rows.
+
+    Controls are always read first (they decide 'local'). With several targets the passes
+    run in worker processes, one per core.
+    """
+    import os
+
     tz = settings.display_tz()
     chosen = select_targets(settings, names)
     controls = [t for t in settings.targets if t.control]
     all_names = list(dict.fromkeys([t.name for t in chosen] + [t.name for t in controls]))
     checks = target_checks(store, all_names)
-    a_us = to_us(start - MARGIN)
-    b_us = to_us(end + MARGIN)
-    counter = RowCounter()
     agent_uuid = resolve_agent(settings, store)
     runs = agent_runs(store, agent_uuid, to_us(start), to_us(end))
-    cuts = run_cuts(runs, start, end) + run_cuts(runs, start - MARGIN, end + MARGIN)
-    down_us = [(_clamp_us(a), _clamp_us(b)) for a, b in agent_down_stretches(runs)]
-    control_down: list[tuple[datetime, datetime]] = []
+    job: dict[str, Any] = {
+        "settings": settings, "checks": checks, "start": start, "end": end, "tz": tz, "runs": runs, "compress": compress,
+        "a_us": to_us(start - MARGIN), "b_us": to_us(end + MARGIN),
+        "cuts": run_cuts(runs, start, end) + run_cuts(runs, start - MARGIN, end + MARGIN),
+        "down_us": [(_clamp_us(a), _clamp_us(b)) for a, b in agent_down_stretches(runs)],
+        "control_down": [],
+    }
+    control_rows = 0
     if controls:
-        streams = [rounds_for(store, t, checks[t.name], a_us, b_us, policy_for(settings, t), cuts, compress=compress, down_us=down_us)
-                   for t in controls]
-        control_down = control_down_intervals(streams, policy_for(settings, controls[0]))
+        accs = [Accumulator(checks[t.name], to_us(start), to_us(end), 10**12) for t in controls]
+        streams = [rounds_for(store, t, checks[t.name], job["a_us"], job["b_us"], policy_for(settings, t), job["cuts"],
+                              compress=compress, down_us=job["down_us"], on_row=acc) for t, acc in zip(controls, accs)]
+        job["control_down"] = control_down_intervals(streams, policy_for(settings, controls[0]))
+        control_rows = sum(a.rows for t, a in zip(controls, accs) if t.name not in {c.name for c in chosen})
     results: dict[str, TargetAnalysis] = {}
-    for t in chosen:
-        if progress:
-            progress(t.name)
-        policy = policy_for(settings, t)
-        rounds = rounds_for(store, t, checks[t.name], a_us, b_us, policy, cuts, counter, compress=compress, down_us=down_us)
-        results[t.name] = analyse_target(rounds, period_start=start, period_end=end, policy=policy,
-                                         runs=runs, control_down=() if t.control else control_down, tz=tz, target=t.name,
-                                         spans_window=(start - MARGIN, end + MARGIN))
-    return Analysis(start, end, tz, agent_uuid, chosen, checks, results, control_down, counter.n)
+    figures: dict[str, Figures] = {}
+    n_workers = workers if workers is not None else min(os.cpu_count() or 1, 8)
+    import multiprocessing as mp
+
+    if len(chosen) >= 4 and n_workers > 1 and "fork" in mp.get_all_start_methods() and not store.raw_url.endswith(":memory:"):
+        _POOL.clear()
+        _POOL.update(job, url=store.raw_url)
+        try:
+            with mp.get_context("fork").Pool(n_workers) as pool:
+                for name, res, fig in pool.imap_unordered(_analyse_one, [t.name for t in chosen]):
+                    if progress:
+                        progress(name)
+                    results[name], figures[name] = res, fig
+        finally:
+            _POOL.clear()
+    else:
+        for t in chosen:
+            if progress:
+                progress(t.name)
+            results[t.name], figures[t.name] = _target_pass(store, settings, t, checks[t.name], job)
+    rows = control_rows + sum(f.rows for f in figures.values())
+    return Analysis(start, end, tz, agent_uuid, chosen, checks, results, job["control_down"], rows, figures)
 
 
 # -- latency and loss ----------------------------------------------------------------
@@ -293,15 +404,13 @@ def latency_kind(tc: TargetChecks) -> str | None:
     return next((k for k in LATENCY_PREFERENCE if k in kinds), None)
 
 
-def latency_summary(store: Store, tc: TargetChecks, a_us: int, b_us: int) -> tuple[str | None, dict[str, Any], list[tuple[float, int]]]:
-    kind = latency_kind(tc)
+def latency_from_histogram(hist_us: Sequence[tuple[int, int]]) -> dict[str, Any]:
+    """p50/p95/p99 (nearest rank), mean, min, max from a 1 µs RTT histogram."""
     stats = LatencyStats(exact_limit=0)
-    hist = store.latency_histogram(tc.of_kind(kind), a_us, b_us, bucket_ns=1000) if kind else []
-    for b, n in hist:
-        stats.add_bucket(b / 1000.0, n)
+    for us, n in hist_us:
+        stats.add_bucket(us / 1000.0, n)
     s = stats.summary().to_json()
-    out = {k: s.get(k) for k in ("p50", "p95", "p99", "mean", "min", "max", "count")}
-    return kind, out, [(b / 1000.0, n) for b, n in hist]
+    return {k: s.get(k) for k in ("p50", "p95", "p99", "mean", "min", "max", "count")}
 
 
 def rebin(hist: list[tuple[float, int]], bins: int = 60) -> list[tuple[float, int]]:
@@ -429,14 +538,14 @@ def build_summary(settings: Settings, store: Store, an: Analysis, *, lang: str, 
     notes: list[str] = []
     targets_out: list[dict[str, Any]] = []
     series: dict[str, Any] = {}
-    rows_used = 0
     for idx, t in enumerate(an.targets, 1):
         res = an.results[t.name]
         tc = an.checks[t.name]
-        kind, lat, hist = latency_summary(store, tc, a_us, b_us)
-        sent, received = store.loss_totals(tc.of_kind("icmp"), a_us, b_us)
-        rows = store.count_rows(tc.ids, a_us, b_us)
-        rows_used += rows
+        fig = an.figures[t.name]
+        kind = latency_kind(tc)
+        lat = latency_from_histogram(fig.hist_us)
+        hist = [(us / 1000.0, n) for us, n in fig.hist_us]
+        sent, received, rows = fig.sent, fig.received, fig.rows
         refs = evidence_refs(store, store_target_id(store, t.name), res, settings.interval_of(t), settings.agent.open_after)
         incidents = []
         for i, inc in enumerate(res.incidents):
@@ -458,13 +567,10 @@ def build_summary(settings: Settings, store: Store, an: Analysis, *, lang: str, 
             entry["sla"] = sla.to_json()
         targets_out.append(entry)
         if with_series:
-            span_us = b_us - a_us
-            bucket_us = max(int(settings.interval_of(t) * 1e6), span_us // 1500)
-            lat_series = store.latency_series(tc.of_kind(kind) if kind else [], a_us, b_us, bucket_us)
             bands = [(inc.start, inc.end, inc.kind_name) for inc in res.incidents]
             bands += [(s.start, s.end, "no_data") for s in res.spans if s.state is State.NO_DATA]
             bands += [(s.start, s.end, "local") for s in res.spans if s.state is State.LOCAL and not any(i.kind is State.LOCAL for i in res.incidents)]
-            series[t.name] = TargetSeries(latency=[(from_us(b), m, lo) for b, m, lo, _n in lat_series],
+            series[t.name] = TargetSeries(latency=[(from_us(b), m, lo) for b, m, lo in fig.series],
                                           latency_hist=rebin(hist), daily=[d.as_tuple() for d in res.daily], bands=bands)
         if res.no_data_s > 0:
             notes.append(f"{t.name}: {res.no_data_s:.0f} s of the period has no data (agent not running or rounds missing); "
@@ -499,7 +605,6 @@ def build_summary(settings: Settings, store: Store, an: Analysis, *, lang: str, 
         "targets": targets_out,
         "notes": notes,
     }
-    an.rows_used = rows_used
     return Built(summary, series, an)
 
 
@@ -546,8 +651,7 @@ def write_bundle(settings: Settings, store: Store, start: datetime, end: datetim
     chosen = select_targets(settings, names)
     names = [t.name for t in chosen]
     checks = target_checks(store, names)
-    total_rows = store.count_rows([i for tc in checks.values() for i in tc.ids], to_us(start), to_us(end))
-    if total_rows == 0:
+    if not store.has_rows([i for tc in checks.values() for i in tc.ids], to_us(start), to_us(end)):
         raise UsageError(f"no measurements of {', '.join(names)} between {start.isoformat()} and {end.isoformat()}: "
                          "the period is empty (check --from/--to, the time zone, and that the agent was running)")
     out.mkdir(parents=True, exist_ok=True)
@@ -587,7 +691,7 @@ def write_bundle(settings: Settings, store: Store, start: datetime, end: datetim
     manifest = {
         "schema": "slaproof.manifest/1",
         "files": {f: {"sha256": sha256_file(out / f), "bytes": (out / f).stat().st_size} for f in files},
-        "rows_used": total_rows,
+        "rows_used": an.rows_used,
         "chain_head": {"row_id": head_id, "hash": head_hash, "agent": an.agent_uuid},
         "period": built.summary["period"],
         "generated_at": built.summary["generated_at"],

@@ -99,6 +99,11 @@ def result_to_row(
     for name in _INT_FIGURES:
         if fig.get(name) is not None:
             row[name] = int(fig.pop(name))
+    if row["received"] is not None and row["received"] <= 1 and row["rtt_min_ns"] == row["rtt_max_ns"] == row["rtt_ns"]:
+        # One reply: min = max = the RTT itself, and the spread is 0. Not stored twice.
+        row["rtt_min_ns"] = row["rtt_max_ns"] = None
+        if row["jitter_ns"] == 0:
+            row["jitter_ns"] = None
     for name in _DERIVED:
         if name == "loss_pct" and row["sent"] is None and name in fig:
             continue  # no sent/received to derive it from: keep it in detail

@@ -81,7 +81,9 @@ def upgrade() -> None:
         sa.Column("imported", sa.Boolean, nullable=False),
         sa.Column("hash", sa.LargeBinary, nullable=False),
     )
-    op.create_index("ix_measurements_check_ts", "measurements", ["check_id", "ts_us"])
+    # Covering index for reports (see agent/schema.py): key (check_id, ts_us), then the analysed figures.
+    op.create_index("ix_measurements_check_ts", "measurements",
+                    ["check_id", "ts_us", "lag_us", "ok", "rtt_ns", "sent", "received", "status", "error_class"])
     op.create_table(
         "evidence",
         sa.Column("id", sa.Integer, primary_key=True),
