@@ -8,6 +8,8 @@ which the analysis never counts against the provider).
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any, Protocol
 
 from agent.config import BandwidthCheck, HttpCheck, IcmpCheck, Target, TcpCheck
@@ -19,6 +21,21 @@ log = logging.getLogger(__name__)
 
 class PingerLike(Protocol):
     async def ping(self, address: str, *, count: int, spacing_s: float, timeout_s: float, payload_size: int) -> ProbeResult: ...
+
+
+async def run_checks(target: Target, check: Any, *, pinger: PingerLike | None, budget: Any = None,
+                     clock: Callable[[], datetime] = R.utcnow) -> list[ProbeResult]:
+    """Like :func:`run_check`, but a bandwidth check may give two results (iperf3 both ways)
+    or one ``skipped`` result when the traffic ``budget`` (``agent.budget.TrafficBudget``) refuses it."""
+    if not isinstance(check, BandwidthCheck):
+        return [await run_check(target, check, pinger=pinger)]
+    try:
+        from agent.bandwidth_glue import run_bandwidth
+
+        return await run_bandwidth(target, check, budget=budget, clock=clock)
+    except Exception as e:  # a probe bug must not stop the agent: record it as the agent's fault
+        log.exception("bandwidth check of %s failed inside the agent", target.name)
+        return [ProbeResult(check.kind, R.utcnow(), False, error_class=R.INTERNAL, error=f"{type(e).__name__}: {e}")]
 
 
 def check_settings(check: Any) -> dict[str, Any]:
@@ -46,9 +63,7 @@ async def run_check(target: Target, check: Any, *, pinger: PingerLike | None) ->
             return await http_check(check.url, method=check.method, expect_status=check.expect_status or None,
                                     keyword=check.keyword, timeout_s=check.timeout_s, verify_tls=check.verify_tls)
         if isinstance(check, BandwidthCheck):
-            from agent.bandwidth_glue import run_bandwidth
-
-            return await run_bandwidth(target, check)
+            return (await run_checks(target, check, pinger=pinger))[-1]
         raise RuntimeError(f"unknown check {check!r}")
     except Exception as e:  # a probe bug must not stop the agent: record it as the agent's fault
         log.exception("check %s/%s failed inside the agent", target.name, getattr(check, "kind", "?"))

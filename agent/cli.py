@@ -110,7 +110,7 @@ def _fmt_ms(v: float | None) -> str:
 @click.option("--json", "as_json", is_flag=True, help="print JSON lines instead of a table")
 def probe(config_path: str | None, targets: tuple[str, ...], as_json: bool) -> None:
     """Run one round of checks now and print the results (nothing is stored)."""
-    from agent.checks import run_check
+    from agent.checks import run_checks
 
     settings, _ = _load(config_path)
     names = list(targets) or [t.name for t in settings.targets]
@@ -126,8 +126,8 @@ def probe(config_path: str | None, targets: tuple[str, ...], as_json: bool) -> N
             pinger = Pinger()
         try:
             jobs = [(n, c) for n in names for c in settings.target(n).checks]
-            res = await asyncio.gather(*(run_check(settings.target(n), c, pinger=pinger) for n, c in jobs))
-            return [(n, r) for (n, _), r in zip(jobs, res)]
+            res = await asyncio.gather(*(run_checks(settings.target(n), c, pinger=pinger) for n, c in jobs))
+            return [(n, r) for (n, _), rs in zip(jobs, res) for r in rs]
         finally:
             if pinger is not None:
                 await pinger.close()

@@ -86,9 +86,12 @@ class BandwidthCheck(_Strict):
     direction: Literal["download", "upload", "both"] = "download"
     streams: int = Field(4, ge=1, le=64)
     warmup_s: float = Field(1.0, ge=0.0, le=60.0)
+    warmup_bytes: int | None = Field(None, gt=0, description="if set, warm-up ends after this many bytes instead")
     sample_interval_s: float = Field(0.25, gt=0.0, le=10.0)
     max_bytes: int = Field(100_000_000, gt=0)
     max_seconds: float = Field(10.0, gt=0.0, le=600.0)
+    timeout_s: float = Field(5.0, gt=0.0, le=120.0, description="connect, and each read or write")
+    verify_tls: bool = True
     token: str | None = None
     interval_s: float = Field(3600.0, ge=60.0, description="bandwidth runs on its own, long interval")
     jitter_s: float = Field(300.0, ge=0.0)
@@ -166,7 +169,8 @@ class AgentSettings(_Strict):
     open_after: int = Field(2, ge=1, le=100, description="failed rounds before an incident opens")
     merge_gap_s: float | None = Field(None, ge=0)
     evidence_on_incident: bool = True
-    budget: Budget = Budget()
+    budget: Budget = Field(Budget(day_mb=3000, month_mb=50000),
+                           description="agent-wide cap on bandwidth-check traffic; set a key to a larger value to raise it")
     customer: Customer = Customer()
 
     @field_validator("timezone")

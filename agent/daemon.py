@@ -26,7 +26,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from agent import identity, sdnotify
-from agent.checks import check_settings, run_check
+from agent.checks import check_settings, run_checks
 from agent.config import BandwidthCheck, Settings, Target
 from agent.rows import dumps, to_us
 from agent.store import Store, TargetRef
@@ -97,6 +97,14 @@ class Daemon:
         self._tasks: set[asyncio.Task[Any]] = set()
         self.scheduler: AsyncIOScheduler | None = None
         self.stop_event = asyncio.Event()
+        self.budget: Any = None
+        if any(isinstance(c, BandwidthCheck) for t in settings.targets for c in t.checks):
+            from agent import bandwidth_glue as bw
+
+            # Seeded from the stored rows, so a restart does not reset what was used.
+            self.budget = bw.make_budget(settings)
+            since = bw.seed_since(clock(), settings.display_tz())
+            self.budget.seed(bw.seed_rows(store.bandwidth_usage(to_us(since))))
 
     # -- one step --------------------------------------------------------------
     async def run_round(self, name: str, scheduled: datetime | None = None, *, bandwidth: bool = False) -> list[ProbeResult]:
@@ -108,8 +116,9 @@ class Daemon:
         lag_us = to_us(now) - to_us(sched)
         ref = self.refs[name]
         pairs = [(c, r) for c, r in zip(target.checks, ref.checks) if isinstance(c, BandwidthCheck) == bandwidth]
-        results = await asyncio.gather(*(run_check(target, c, pinger=self.pinger) for c, _ in pairs))
-        for (_, cref), res in zip(pairs, results):
+        nested = await asyncio.gather(*(run_checks(target, c, pinger=self.pinger, budget=self.budget, clock=self.clock) for c, _ in pairs))
+        results = [r for rs in nested for r in rs]
+        for (_, cref), res in ((p, r) for p, rs in zip(pairs, nested) for r in rs):
             if res.figures.get("address") == target.address:
                 # The configured address is in the targets table; keep only a resolved one that differs.
                 res = ProbeResult(res.kind, res.started_at, res.ok, res.rtt_ms,
