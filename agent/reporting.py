@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import socket
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
@@ -26,7 +26,7 @@ from agent.store import Store
 from agent.version import VERSION
 from probes import result as R
 from reports.incidents import IncidentPolicy, TargetAnalysis, agent_down_stretches, analyse_target, control_down_intervals
-from reports.model import AgentRun, CheckOutcome, Round, State
+from reports.model import AgentRun, CheckOutcome, Round, Span, State
 from reports.stats import LatencyStats
 
 UTC = timezone.utc
@@ -475,9 +475,79 @@ def sla_result(settings: Settings, store: Store, t: Target, start: datetime, end
 
     definition = resolve(dict(t.sla))
     res = analysis if analysis is not None else analyse(settings, store, start, end, [t.name]).results[t.name]
-    return evaluate(definition, res.spans_wide, period_start=start, period_end=end,
+    samples: Iterable[Any] = ()
+    if definition.performance:
+        tc = target_checks(store, [t.name])[t.name]
+        samples = perf_samples(store, tc, to_us(start), to_us(end), res.spans_wide,
+                               {p.metric for p in definition.performance})
+    return evaluate(definition, res.spans_wide, period_start=start, period_end=end, samples=samples,
                     monthly_fee=Decimal(str(t.monthly_fee)) if t.monthly_fee is not None else None,
                     currency=t.currency, now=now, target=t.name)
+
+
+PERF_METHOD = (
+    "Performance samples: latency (rtt_ms) is each successful round's RTT of the target's latency check (ICMP, "
+    "else TCP connect, else HTTP); packet loss (loss_pct) is each ICMP round's lost share of its echo requests, "
+    "outages included; jitter (jitter_ms) is the round's RTT standard deviation when it sent several requests, "
+    "else the absolute difference between consecutive rounds' RTTs (IPDV, RFC 3393); bandwidth (bandwidth_mbps) "
+    "is each successful bandwidth test's mean after warm-up. Samples taken while the control targets were also "
+    "failing (local) are left out; agent-side failures and budget-skipped tests are never samples."
+)
+
+
+class _IntervalCursor:
+    """Whether times, asked in increasing order, fall in sorted disjoint [start, end) intervals."""
+
+    def __init__(self, intervals: Sequence[tuple[int, int]]) -> None:
+        self.iv, self.i = intervals, 0
+
+    def __call__(self, ts: int) -> bool:
+        while self.i < len(self.iv) and self.iv[self.i][1] <= ts:
+            self.i += 1
+        return self.i < len(self.iv) and self.iv[self.i][0] <= ts
+
+
+def perf_samples(store: Store, tc: TargetChecks, start_us: int, end_us: int, spans: Sequence[Span],
+                 metrics: set[str]) -> Iterator[Any]:
+    """The samples an SLA's performance terms are measured on, streamed from the store (see PERF_METHOD)."""
+    from reports.sla import PerfSample
+
+    local = [(to_us(sp.start), to_us(sp.end)) for sp in spans if sp.state == State.LOCAL]
+    kind = latency_kind(tc)
+    if metrics & {"rtt_ms", "jitter_ms"} and kind is not None:
+        in_local = _IntervalCursor(local)
+        prev: float | None = None
+        for ts, ok, rtt_ns, sent, received, jitter_ns, ec in store.iter_perf_rows(tc.of_kind(kind), start_us, end_us):
+            if ec in AGENT_SIDE or in_local(ts):
+                continue
+            if not ok or rtt_ns is None:
+                prev = None
+                continue
+            when, rtt = from_us(ts), rtt_ns / 1e6
+            if "rtt_ms" in metrics:
+                yield PerfSample(when, "rtt_ms", rtt)
+            if "jitter_ms" in metrics:
+                if jitter_ns is not None and (received or 0) > 1:
+                    yield PerfSample(when, "jitter_ms", jitter_ns / 1e6)
+                elif (received or 0) <= 1 and prev is not None:
+                    yield PerfSample(when, "jitter_ms", abs(rtt - prev))
+            prev = rtt
+    if "loss_pct" in metrics and tc.of_kind("icmp"):
+        in_local = _IntervalCursor(local)
+        for ts, ok, rtt_ns, sent, received, jitter_ns, ec in store.iter_perf_rows(tc.of_kind("icmp"), start_us, end_us):
+            if ec in AGENT_SIDE or not sent or in_local(ts):
+                continue
+            yield PerfSample(from_us(ts), "loss_pct", 100.0 * (sent - (received or 0)) / sent)
+    if "bandwidth_mbps" in metrics and tc.of_kind("bandwidth"):
+        for ts, ok, ec, detail in store.iter_detail_rows(tc.of_kind("bandwidth"), start_us, end_us):
+            if not ok or ec in AGENT_SIDE or not detail:
+                continue
+            try:
+                mbps = json.loads(detail).get("mbps_mean")
+            except ValueError:
+                continue
+            if isinstance(mbps, (int, float)):
+                yield PerfSample(from_us(ts), "bandwidth_mbps", float(mbps))
 
 
 # -- the summary --------------------------------------------------------------------------

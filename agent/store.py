@@ -352,6 +352,25 @@ class Store:
              .order_by(m.ts_us))  # by time alone: the covering index gives this order for one check
         yield from self._stream(q)
 
+    def iter_perf_rows(self, check_ids: Sequence[int], start_us: int, end_us: int) -> Iterator[tuple[Any, ...]]:
+        """(ts_us, ok, rtt_ns, sent, received, jitter_ns, error_class) of some checks, by time:
+        the samples an SLA's latency, loss and jitter terms are measured on."""
+        if not check_ids:
+            return
+        m = measurements.c
+        q = (select(m.ts_us, m.ok, m.rtt_ns, m.sent, m.received, m.jitter_ns, m.error_class)
+             .where(m.check_id.in_(list(check_ids)), m.ts_us >= start_us, m.ts_us < end_us).order_by(m.ts_us))
+        yield from self._stream(q)
+
+    def iter_detail_rows(self, check_ids: Sequence[int], start_us: int, end_us: int) -> Iterator[tuple[Any, ...]]:
+        """(ts_us, ok, error_class, detail) by time: for checks whose figures live in ``detail`` (bandwidth)."""
+        if not check_ids:
+            return
+        m = measurements.c
+        q = (select(m.ts_us, m.ok, m.error_class, m.detail)
+             .where(m.check_id.in_(list(check_ids)), m.ts_us >= start_us, m.ts_us < end_us).order_by(m.ts_us))
+        yield from self._stream(q)
+
     EXPORT_COLUMNS = ("id", "ts_us", "target", "kind", "ok", "rtt_ns", "sent", "received", "rtt_min_ns", "rtt_max_ns",
                       "jitter_ns", "status", "error_class", "error", "lag_us", "imported", "detail", "hash")
 
