@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
+import subprocess
+import sys
 import threading
 import time
 from datetime import datetime, timedelta, timezone
@@ -150,3 +153,21 @@ def test_real_link_outage_is_recorded(config_file: Any) -> None:
     run = store.all_runs()[-1]
     assert run["stop"] == "clean"
     assert verify_chain(store, d.agent_uuid)[0]
+
+    # The same rows turned into the report's summary: one outage, whose stated bounds hold
+    # the real time the link was down.
+    out = cfg.parent / "report"
+    epoch = datetime(1970, 1, 1, tzinfo=timezone.utc)
+    frm = (epoch + timedelta(microseconds=rows[0]["ts_us"])).strftime("%Y-%m-%dT%H:%M:%SZ")
+    to = (epoch + timedelta(microseconds=rows[-1]["ts_us"] + 2_000_000)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    r = subprocess.run([sys.executable, "-m", "agent.cli", "report", "-c", str(cfg), "--from", frm, "--to", to,
+                        "--format", "json", "--out", str(out)], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    (tgt,) = json.loads((out / "summary.json").read_text())["targets"]
+    real_s = (marks["up"] - marks["down"]).total_seconds()
+    (inc,) = [i for i in tgt["incidents"] if i["kind"] == "outage"]
+    assert inc["duration_min_s"] <= real_s + 0.05 and real_s <= inc["duration_max_s"] + 0.05, (inc, real_s)
+    assert 2.0 <= inc["duration_s"] <= 6.0
+    assert tgt["downtime_s"] == pytest.approx(inc["duration_s"], abs=0.01)
+    # The period's edges (whole seconds around the first and last rounds) are "no data".
+    assert tgt["availability_pct"] < 100.0 and 75.0 < tgt["coverage_pct"] < 100.0
