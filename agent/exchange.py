@@ -147,24 +147,21 @@ def write_csv_rows(fh: Any, rows: Any) -> int:
 
 
 def write_csv_export(fh: Any, store: Any, check_ids: Any, start_us: int, end_us: int) -> int:
-    """The measurements CSV: formatted inside SQLite where it can be (fast), else row by row."""
-    if store.is_sqlite:
-        w = csv.writer(fh)
-        w.writerow(CSV_FIELDS)
-        n = 0
-        for chunk in _chunks(store.iter_export_csv_sqlite(check_ids, start_us, end_us), 20000):
-            w.writerows(chunk)
-            n += len(chunk)
-        return n
-    return write_csv_rows(fh, store.iter_export(check_ids, start_us, end_us))
-
-
-def _chunks(it: Any, n: int) -> Any:
-    buf = []
-    for x in it:
-        buf.append(x)
-        if len(buf) >= n:
-            yield buf
-            buf = []
-    if buf:
-        yield buf
+    """The measurements CSV: joined and quoted inside SQLite where it can be (fast), else row by row.
+    Both give the same text (tests/test_exchange_csv.py)."""
+    if not store.is_sqlite:
+        return write_csv_rows(fh, store.iter_export(check_ids, start_us, end_us))
+    fh.write(",".join(CSV_FIELDS) + "\r\n")
+    n = 0
+    lines: list[str] = []
+    for head, rtt, sent, received, rmin, rmax, jit, tail in store.iter_export_csv_sqlite(check_ids, start_us, end_us):
+        loss = "" if not sent or received is None else repr(100.0 * (sent - received) / sent)
+        lines.append(f"{head},{'' if rtt is None else repr(rtt / 1_000_000)},{loss},{'' if sent is None else sent},"
+                     f"{'' if received is None else received},{'' if rmin is None else repr(rmin / 1_000_000)},"
+                     f"{'' if rmax is None else repr(rmax / 1_000_000)},{'' if jit is None else repr(jit / 1_000_000)},{tail}\r\n")
+        if len(lines) >= 20000:
+            fh.writelines(lines)
+            n += len(lines)
+            lines.clear()
+    fh.writelines(lines)
+    return n + len(lines)

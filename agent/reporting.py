@@ -731,27 +731,25 @@ def write_bundle(settings: Settings, store: Store, start: datetime, end: datetim
     if "csv" in formats:
         # The raw rows are written by a second process while this one analyses and renders.
         csv_job = start_csv(store, [i for tc in checks.values() for i in tc.ids], to_us(start), to_us(end), out / "measurements.csv")
-    an = analyse(settings, store, start, end, names, progress=progress)
-    built = build_summary(settings, store, an, lang=lang, now=now, with_series=bool({"pdf", "html"} & set(formats)))
+    visual = [f for f in ("pdf", "html") if f in formats]
+    # Charts and documents are drawn by a second process that loads matplotlib and reportlab
+    # while this one analyses.
+    renderer = Renderer(visual, lang, out) if visual else None
+    try:
+        an = analyse(settings, store, start, end, names, progress=progress)
+        built = build_summary(settings, store, an, lang=lang, now=now, with_series=bool(visual))
+    except BaseException:
+        if renderer is not None:
+            renderer.cancel()
+        raise
     if "json" in formats:
         (out / "summary.json").write_text(json.dumps(built.summary, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
         files.append("summary.json")
-    if {"pdf", "html"} & set(formats):
-        from reports.charts import make_charts
-        from reports.render_html import render_html
-        from reports.render_pdf import render_pdf
-
+    if renderer is not None:
         if progress:
-            progress("charts")
-        charts = make_charts(built.summary, built.series, lang)
-        if "pdf" in formats:
-            if progress:
-                progress("report.pdf")
-            notes += render_pdf(built.summary, built.series, out / "report.pdf", lang=lang, charts=charts)
-            files.append("report.pdf")
-        if "html" in formats:
-            notes += render_html(built.summary, built.series, out / "report.html", lang=lang, charts=charts)
-            files.append("report.html")
+            progress("charts, report.pdf, report.html")
+        notes += renderer.render(built.summary, built.series)
+        files += [f for f in ("report.pdf", "report.html") if f.split(".")[1] in formats]
     if csv_job is not None:
         if progress:
             progress("measurements.csv")
@@ -769,6 +767,80 @@ def write_bundle(settings: Settings, store: Store, start: datetime, end: datetim
     }
     (out / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
     return manifest
+
+
+def _render(formats: Sequence[str], lang: str, out: Path, summary: Any, series: Any) -> list[str]:
+    from reports.charts import make_charts
+    from reports.render_html import render_html
+    from reports.render_pdf import render_pdf
+
+    charts = make_charts(summary, series, lang)
+    notes: list[str] = []
+    if "pdf" in formats:
+        notes += render_pdf(summary, series, out / "report.pdf", lang=lang, charts=charts)
+    if "html" in formats:
+        notes += render_html(summary, series, out / "report.html", lang=lang, charts=charts)
+    return notes
+
+
+def _render_child(conn: Any, formats: list[str], lang: str, out: str) -> None:
+    try:
+        import reports.charts  # noqa: F401 - the point: load these while the parent analyses
+        import reports.render_html  # noqa: F401
+        from reports.fonts import discover_fonts
+        from reports.render_pdf import PdfFonts
+
+        PdfFonts(discover_fonts(), False)  # registers the fonts once (reportlab keeps them)
+        job = conn.recv()
+        if job is None:
+            return
+        conn.send(("ok", _render(formats, lang, Path(out), *job)))
+    except BaseException as e:  # noqa: BLE001 - reported by the parent
+        import traceback
+
+        try:
+            conn.send(("error", f"{type(e).__name__}: {e}\n{traceback.format_exc()}"))
+        except OSError:
+            pass
+
+
+class Renderer:
+    """report.pdf and report.html drawn in a forked process (inline where fork is unavailable)."""
+
+    def __init__(self, formats: Sequence[str], lang: str, out: Path) -> None:
+        import multiprocessing as mp
+
+        self.formats, self.lang, self.out = list(formats), lang, out
+        self.proc: Any = None
+        if "fork" in mp.get_all_start_methods():
+            self.conn, child = mp.get_context("fork").Pipe()
+            self.proc = mp.get_context("fork").Process(target=_render_child, args=(child, self.formats, lang, str(out)), daemon=True)
+            self.proc.start()
+            child.close()
+
+    def render(self, summary: Any, series: Any) -> list[str]:
+        if self.proc is None:
+            return _render(self.formats, self.lang, self.out, summary, series)
+        try:
+            self.conn.send((summary, series))
+            status, value = self.conn.recv()
+        except (EOFError, OSError) as e:
+            raise RuntimeError(f"the report renderer process ended early (exit {self.proc.exitcode}): {e}") from e
+        finally:
+            self.proc.join(timeout=30)
+        if status != "ok":
+            raise RuntimeError(f"drawing the report failed: {value}")
+        return list(value)
+
+    def cancel(self) -> None:
+        if self.proc is not None and self.proc.is_alive():
+            try:
+                self.conn.send(None)
+            except OSError:
+                pass
+            self.proc.join(timeout=5)
+            if self.proc.is_alive():
+                self.proc.kill()
 
 
 def _csv_child(url: str, check_ids: list[int], a_us: int, b_us: int, path: str) -> None:

@@ -375,19 +375,28 @@ class Store:
                       "jitter_ns", "status", "error_class", "error", "lag_us", "imported", "detail", "hash")
 
     def iter_export_csv_sqlite(self, check_ids: Sequence[int], start_us: int, end_us: int) -> Iterator[tuple[Any, ...]]:
-        """SQLite only: export rows already formatted as CSV fields (CSV_FIELDS order) by SQLite,
-        so a month of rows is written without a Python step per value. Same text as
-        exchange.write_csv_rows produces from :meth:`iter_export` (a test holds them equal)."""
+        """SQLite only: export rows as CSV text already joined and quoted by SQLite, except the
+        float figures, which Python formats (repr) exactly as the generic path does:
+        (head, rtt_ns, sent, received, rtt_min_ns, rtt_max_ns, jitter_ns, tail). One string
+        per row instead of nineteen objects; a test holds the text equal to
+        exchange.write_csv_rows over :meth:`iter_export`."""
         ids = ",".join(str(int(i)) for i in check_ids) or "NULL"
+
+        def q(col: str) -> str:  # the csv module's minimal quoting
+            return (f"CASE WHEN {col} IS NULL THEN '' WHEN instr({col}, ',') OR instr({col}, '\"') OR instr({col}, char(10)) "
+                    f"OR instr({col}, char(13)) THEN '\"' || replace({col}, '\"', '\"\"') || '\"' ELSE {col} END")
+
+        def n(col: str) -> str:
+            return f"coalesce({col}, '')"
+
         sql = f"""
             SELECT strftime('%Y-%m-%dT%H:%M:%S', m.ts_us / 1000000, 'unixepoch') || '.' ||
-                       substr('000000' || (m.ts_us % 1000000), -6) || 'Z',
-                   t.name, k.kind, CASE WHEN m.ok THEN 'True' ELSE 'False' END,
-                   m.rtt_ns / 1000000.0,
-                   CASE WHEN m.sent > 0 AND m.received IS NOT NULL THEN 100.0 * (m.sent - m.received) / m.sent END,
-                   m.sent, m.received, m.rtt_min_ns / 1000000.0, m.rtt_max_ns / 1000000.0, m.jitter_ns / 1000000.0,
-                   m.status, m.error_class, m.error, m.lag_us, CASE WHEN m.imported THEN 'True' END, m.detail, m.id,
-                   lower(hex(m.hash))
+                       substr('000000' || (m.ts_us % 1000000), -6) || 'Z,' || {q('t.name')} || ',' || {q('k.kind')}
+                       || CASE WHEN m.ok THEN ',True' ELSE ',False' END,
+                   m.rtt_ns, m.sent, m.received, m.rtt_min_ns, m.rtt_max_ns, m.jitter_ns,
+                   {n('m.status')} || ',' || {q('m.error_class')} || ',' || {q('m.error')} || ',' || {n('m.lag_us')} || ','
+                       || CASE WHEN m.imported THEN 'True' ELSE '' END || ',' || {q('m.detail')} || ',' || m.id || ','
+                       || lower(hex(m.hash))
             FROM measurements m JOIN checks k ON k.id = m.check_id JOIN targets t ON t.id = k.target_id
             WHERE m.check_id IN ({ids}) AND m.ts_us >= ? AND m.ts_us < ?
             ORDER BY m.ts_us, m.id"""
