@@ -246,48 +246,64 @@ def rounds_for(store: Store, t: Target, tc: TargetChecks, a_us: int, b_us: int, 
 class Accumulator:
     """Figures gathered from the same pass that feeds the analysis, so a report reads each row once:
     rows in the period, a 1 µs RTT histogram of the latency check kind, ICMP sent/received, and
-    per-bucket sums for the latency chart."""
-
-    __slots__ = ("p0", "p1", "lat", "loss", "bucket_us", "rows", "hist", "sent", "received", "series")
+    per-bucket sums for the latency chart. Call it with each row (a closure: this runs per row)."""
 
     def __init__(self, tc: TargetChecks, p0_us: int, p1_us: int, bucket_us: int) -> None:
         kind = latency_kind(tc)
-        self.p0, self.p1 = p0_us, p1_us
-        self.lat = frozenset(tc.of_kind(kind)) if kind else frozenset()
-        self.loss = frozenset(tc.of_kind("icmp"))
-        self.bucket_us = bucket_us
-        self.rows = self.sent = self.received = 0
+        self.p0, self.p1, self.bucket_us = p0_us, p1_us, bucket_us
+        self.counts = [0, 0, 0]  # rows, sent, received
         self.hist: dict[int, int] = {}
         self.series: dict[int, list[int]] = {}  # bucket → [rtt sum ns, rtt n, sent, received]
+        self._add = self._make(frozenset(tc.of_kind(kind)) if kind else frozenset(), frozenset(tc.of_kind("icmp")))
 
     def __call__(self, row: tuple[Any, ...]) -> None:
-        ts = row[1]
-        if ts < self.p0 or ts >= self.p1:
-            return
-        self.rows += 1
-        cid = row[3]
-        if cid in self.lat:
-            rtt = row[5]
-            if row[4] and rtt is not None:
+        self._add(row)
+
+    def _make(self, lat: frozenset[int], loss: frozenset[int]) -> Callable[[tuple[Any, ...]], None]:
+        p0, p1, size = self.p0, self.p1, self.bucket_us
+        counts, hist, series = self.counts, self.hist, self.series
+        hist_get, series_get = hist.get, series.get
+
+        def add(row: tuple[Any, ...]) -> None:
+            _, ts, _, cid, ok, rtt, sent, received = row[:8]
+            if ts < p0 or ts >= p1:
+                return
+            counts[0] += 1
+            b = None
+            if cid in lat and ok and rtt is not None:
                 k = rtt // 1000
-                self.hist[k] = self.hist.get(k, 0) + 1
-                b = self.series.get((ts - self.p0) // self.bucket_us)
+                hist[k] = hist_get(k, 0) + 1
+                key = (ts - p0) // size
+                b = series_get(key)
                 if b is None:
-                    b = self.series[(ts - self.p0) // self.bucket_us] = [0, 0, 0, 0]
+                    b = series[key] = [0, 0, 0, 0]
                 b[0] += rtt
                 b[1] += 1
-        if cid in self.loss and row[6]:
-            sent, received = row[6], row[7] or 0
-            self.sent += sent
-            self.received += received
-            b = self.series.get((ts - self.p0) // self.bucket_us)
-            if b is None:
-                b = self.series[(ts - self.p0) // self.bucket_us] = [0, 0, 0, 0]
-            b[2] += sent
-            b[3] += received
+            if sent and cid in loss:
+                received = received or 0
+                counts[1] += sent
+                counts[2] += received
+                if b is None:
+                    key = (ts - p0) // size
+                    b = series_get(key)
+                    if b is None:
+                        b = series[key] = [0, 0, 0, 0]
+                b[2] += sent
+                b[3] += received
+
+        return add
+
+    @property
+    def add(self) -> Callable[[tuple[Any, ...]], None]:
+        return self._add
+
+    @property
+    def rows(self) -> int:
+        return self.counts[0]
 
     def figures(self) -> "Figures":
-        return Figures(self.rows, sorted(self.hist.items()), self.sent, self.received,
+        rows, sent, received = self.counts
+        return Figures(rows, sorted(self.hist.items()), sent, received,
                        [(self.p0 + k * self.bucket_us, v[0] / v[1] / 1e6 if v[1] else None,
                          100.0 * (v[2] - v[3]) / v[2] if v[2] else None) for k, v in sorted(self.series.items())])
 
@@ -336,7 +352,7 @@ def _target_pass(store: Store, settings: Settings, t: Target, tc: TargetChecks, 
     bucket_us = max(int(settings.interval_of(t) * 1e6), (to_us(end) - to_us(start)) // 1500)
     acc = Accumulator(tc, to_us(start), to_us(end), bucket_us)
     rounds = rounds_for(store, t, tc, job["a_us"], job["b_us"], policy, job["cuts"], compress=job["compress"],
-                        down_us=job["down_us"], on_row=acc)
+                        down_us=job["down_us"], on_row=acc.add)
     res = analyse_target(rounds, period_start=start, period_end=end, policy=policy, runs=job["runs"],
                          control_down=() if t.control else job["control_down"], tz=job["tz"], target=t.name,
                          spans_window=(start - MARGIN, end + MARGIN))
@@ -370,7 +386,7 @@ def analyse(settings: Settings, store: Store, start: datetime, end: datetime, na
     if controls:
         accs = [Accumulator(checks[t.name], to_us(start), to_us(end), 10**12) for t in controls]
         streams = [rounds_for(store, t, checks[t.name], job["a_us"], job["b_us"], policy_for(settings, t), job["cuts"],
-                              compress=compress, down_us=job["down_us"], on_row=acc) for t, acc in zip(controls, accs)]
+                              compress=compress, down_us=job["down_us"], on_row=acc.add) for t, acc in zip(controls, accs)]
         job["control_down"] = control_down_intervals(streams, policy_for(settings, controls[0]))
         control_rows = sum(a.rows for t, a in zip(controls, accs) if t.name not in {c.name for c in chosen})
     results: dict[str, TargetAnalysis] = {}
