@@ -566,6 +566,50 @@ def perf_samples(store: Store, tc: TargetChecks, start_us: int, end_us: int, spa
                 yield PerfSample(from_us(ts), "bandwidth_mbps", float(mbps))
 
 
+MAX_LISTED_TESTS = 200
+
+
+def bandwidth_summary(store: Store, tc: TargetChecks, start_us: int, end_us: int) -> dict[str, Any] | None:
+    """The target's bandwidth tests in the period: counts, per-direction statistics of the
+    tests' means (nearest rank), and the tests themselves (the first 200; all are in the CSV).
+    Failed tests are listed with their error, budget-skipped ones counted apart: neither is a
+    throughput figure."""
+    ids = tc.of_kind("bandwidth")
+    if not ids:
+        return None
+    counts = {"tests": 0, "ok": 0, "failed": 0, "skipped": 0}
+    values: dict[str, list[float]] = {}
+    listed: list[dict[str, Any]] = []
+    for ts, ok, ec, detail in store.iter_detail_rows(ids, start_us, end_us):
+        counts["tests"] += 1
+        try:
+            d = json.loads(detail) if detail else {}
+        except ValueError:
+            d = {}
+        direction = str(d.get("direction") or "download")
+        mbps = d.get("mbps_mean")
+        if ec == R.SKIPPED:
+            counts["skipped"] += 1
+        elif ok and isinstance(mbps, (int, float)):
+            counts["ok"] += 1
+            values.setdefault(direction, []).append(float(mbps))
+        else:
+            counts["failed"] += 1
+        if len(listed) < MAX_LISTED_TESTS:
+            listed.append({"ts": iso(ts), "direction": direction, "ok": bool(ok), "mbps_mean": mbps,
+                           "bytes_total": d.get("bytes_total"), "error_class": ec})
+    stats = {}
+    for direction, v in sorted(values.items()):
+        v.sort()
+
+        def rank(q: int, v: list[float] = v) -> float:  # nearest rank
+            return v[max(0, -(-len(v) * q // 100) - 1)]
+
+        stats[direction] = {"count": len(v), "mean_mbps": sum(v) / len(v), "min_mbps": v[0], "p10_mbps": rank(10),
+                            "p50_mbps": rank(50), "p90_mbps": rank(90), "max_mbps": v[-1]}
+    return {**counts, "by_direction": stats, "listed": listed, "listed_all": counts["tests"] <= MAX_LISTED_TESTS}
+
+
 # -- the summary --------------------------------------------------------------------------
 METHODS_EN = (
     "Each target is probed on a fixed schedule: round k is due at a phase derived from the target's name plus k "
@@ -648,6 +692,9 @@ def build_summary(settings: Settings, store: Store, an: Analysis, *, lang: str, 
             "rows": rows, "incidents": incidents,
             "blips": res.blips, "rounds": res.rounds, "rounds_failed": res.rounds_failed,
         }
+        bw = bandwidth_summary(store, tc, to_us(an.start), to_us(an.end))
+        if bw is not None:
+            entry["bandwidth"] = bw
         sla = sla_result(settings, store, t, an.start, an.end, now, res)
         if sla is not None:
             entry["sla"] = sla.to_json()

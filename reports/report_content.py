@@ -389,6 +389,35 @@ def _sla(t: Mapping[str, Any], lang: str, zone: Any) -> list[Block]:
     return blocks
 
 
+def _mbps(v: Any) -> str:
+    return "\u2013" if v is None else f"{float(v):,.1f}"
+
+
+def _bandwidth(t: Mapping[str, Any], lang: str, zone: Any) -> list[Block]:
+    bw = t.get("bandwidth")
+    if not bw:
+        return []
+    blocks: list[Block] = [Heading(label("bw.heading", lang), 2),
+                           Para(label("bw.counts", lang, tests=bw.get("tests", 0), ok=bw.get("ok", 0),
+                                      failed=bw.get("failed", 0), skipped=bw.get("skipped", 0)), "small")]
+    rows = []
+    for direction, st in (bw.get("by_direction") or {}).items():
+        name = label(f"bw.{direction}", lang) if direction in ("download", "upload") else str(direction)
+        rows.append([name, str(st.get("count", 0))] + [_mbps(st.get(k)) for k in
+                                                       ("mean_mbps", "min_mbps", "p10_mbps", "p50_mbps", "p90_mbps", "max_mbps")])
+    if rows:
+        blocks.append(Table([label(k, lang) for k in ("bw.direction", "bw.count", "bw.mean", "bw.min", "bw.p10", "bw.p50", "bw.p90", "bw.max")],
+                            rows, [0.16, 0.1, 0.13, 0.12, 0.12, 0.12, 0.12, 0.13], frozenset(range(1, 8))))
+    failed = [x for x in bw.get("listed") or [] if not x.get("ok") and x.get("error_class") != "skipped"]
+    if failed:
+        blocks.append(Heading(label("bw.failures", lang), 2))
+        blocks.append(Table([label(k, lang) for k in ("bw.time", "bw.direction", "bw.error")],
+                            [[_time_cell(x["ts"], zone), str(x.get("direction", "")), str(x.get("error_class") or "")]
+                             for x in failed[:50]],
+                            [0.45, 0.2, 0.35], frozenset()))
+    return blocks
+
+
 def _charts(name: str, charts: Mapping[str, Mapping[str, bytes]], lang: str) -> list[Block]:
     blocks: list[Block] = [Heading(label("charts.heading", lang), 2)]
     mine = charts.get(name)
@@ -468,6 +497,7 @@ def build_document(
             )
         else:
             blocks.append(Para(label("incidents.none", lang), "small"))
+        blocks += _bandwidth(t, lang, zone)
         blocks += _sla(t, lang, zone)
         blocks += _charts(t["name"], charts, lang)
     blocks += _methods(summary, lang)

@@ -107,3 +107,45 @@ def test_single_request_rounds_give_jitter_as_consecutive_rtt_difference(tmp_pat
     # A failed round breaks the sequence: 15.0 has no predecessor.
     assert [v for m, v in got if m == "jitter_ms"] == [2.0, 1.0, 0.5]
     assert [v for m, v in got if m == "loss_pct"] == [0.0, 0.0, 0.0, 100.0, 0.0, 0.0]
+
+
+def test_report_holds_the_bandwidth_tests(tmp_path: Path) -> None:
+    import json
+    import shutil
+    import subprocess
+
+    from agent.reporting import write_bundle
+
+    cfg = make_config(tmp_path / "c.toml", [
+        {"name": "vps", "address": "127.0.0.1", "interval_s": 60, "checks": [{"kind": "icmp"}, BW]}])
+    settings, _ = load_config(cfg)
+    store = Store.open(settings.database_url())
+    uuid_ = write_history(store, settings.state_dir(), {"vps": ("u" * 120, 60)}, START, kinds=("icmp",))
+    aid = store.ensure_agent(uuid_, 0)
+    refs = store.sync_targets(aid, [{"name": "vps", "address": "127.0.0.1", "checks": [{"kind": "icmp"}, BW]}], 0)
+    w = Writer(store, uuid_, aid, batch_s=0.05).start()
+    tests = [bw(START, 90.0), bw(START, 95.0), bw(START, 40.0), bw(START, 100.0),
+             bw(START, None, ok=False, ec="timeout"), bw(START, None, ok=False, ec="skipped")]
+    for i, r in enumerate(tests):
+        w.submit(refs["vps"].checks[1], ProbeResult(r.kind, START + timedelta(minutes=10 * i + 1), r.ok, None, r.figures,
+                                                    r.error_class, r.error), None)
+    w.close()
+    out = tmp_path / "out"
+    write_bundle(settings, store, START, START + timedelta(hours=2), None, ["json", "html", "pdf"], "en", out,
+                 now=START + timedelta(days=1))
+    (t,) = json.loads((out / "summary.json").read_text())["targets"]
+    b = t["bandwidth"]
+    assert (b["tests"], b["ok"], b["failed"], b["skipped"]) == (6, 4, 1, 1)
+    d = b["by_direction"]["download"]
+    assert d["count"] == 4 and d["mean_mbps"] == pytest.approx(81.25)
+    assert (d["min_mbps"], d["p10_mbps"], d["p50_mbps"], d["p90_mbps"], d["max_mbps"]) == (40.0, 40.0, 90.0, 100.0, 100.0)
+    assert len(b["listed"]) == 6 and b["listed_all"] is True
+    assert t["availability_pct"] == 100.0  # a failed bandwidth test is not an outage
+    html = (out / "report.html").read_text()
+    assert "Bandwidth tests" in html and "81.2" in html and "Failed tests" in html
+    if shutil.which("pdftotext"):
+        text = subprocess.run(["pdftotext", str(out / "report.pdf"), "-"], capture_output=True, text=True, check=True).stdout
+        assert "Bandwidth tests" in text and "81.2" in text
+    write_bundle(settings, store, START, START + timedelta(hours=2), None, ["html"], "zh", tmp_path / "zh",
+                 now=START + timedelta(days=1))
+    assert "带宽测试" in (tmp_path / "zh" / "report.html").read_text()
