@@ -629,7 +629,10 @@ METHODS_EN = (
     "Availability = (observed time − outage time) / observed time, where observed time is the period less no-data "
     "and local time. Latency percentiles are nearest-rank over the successful checks of the target's first latency "
     "check kind (ICMP, else TCP, else HTTP), from a 1 µs histogram. Loss is lost replies / sent requests over all "
-    "ICMP checks. Every row is SHA-256 hash-chained; manifest.json names the chain head at the end of the period."
+    "ICMP checks. Every row is SHA-256 hash-chained; manifest.json names the chain head at the end of the period.\n\n"
+    "Bandwidth tests run on their own long interval and never decide availability: each moves data over N parallel "
+    "TCP streams (or runs iperf3), discards a warm-up, and reports the mean throughput of the rest; the report gives "
+    "per-direction statistics of those means, and lists failed tests. " + PERF_METHOD
 )
 METHODS_ZH = (
     "每个目标按固定时间表探测：第 k 轮的计划时间为由目标名称导出的相位加上自 Unix 纪元起的 k 个间隔；每条记录都保存开始时间"
@@ -643,7 +646,11 @@ METHODS_ZH = (
     "但不计入服务商的责任。\n\n"
     "可用率 =（观测时间 − 中断时间）/ 观测时间，观测时间为周期减去无数据和本地故障时间。延迟百分位数按最近秩法，取目标第一种延迟检查"
     "（ICMP，否则 TCP，否则 HTTP）的成功检查，基于 1 微秒直方图。丢包率为全部 ICMP 检查中丢失的应答数除以发送的请求数。每条记录都以"
-    " SHA-256 串成哈希链；manifest.json 写明周期结束时的链头。"
+    " SHA-256 串成哈希链；manifest.json 写明周期结束时的链头。\n\n"
+    "带宽测试按各自较长的间隔运行，不参与可用率判定：每次通过 N 条并行 TCP 流传输数据（或运行 iperf3），丢弃预热阶段，报告其余部分的"
+    "平均吞吐量；报告按方向给出这些平均值的统计，并列出失败的测试。SLA 性能条款的样本：延迟为目标延迟检查每轮成功的 RTT；丢包为每轮"
+    " ICMP 请求的丢失比例（含中断）；抖动为多请求轮次的 RTT 标准差，单请求轮次则为相邻成功轮次 RTT 之差的绝对值（IPDV，RFC 3393）；"
+    "带宽为每次成功测试的平均值。控制目标同时失败（本地故障）期间的样本及代理自身的故障不计为样本。"
 )
 
 
