@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import errno
+import functools
 import ipaddress
 import math
 import os
@@ -203,6 +204,7 @@ class _Pending:
     timer: asyncio.TimerHandle | None = None
 
 
+@functools.lru_cache(maxsize=65536)
 def _norm(addr: str) -> str:
     """Canonical text of an address as the kernel reports it (drops IPv6 scope)."""
     return str(ipaddress.ip_address(addr.split("%", 1)[0]))
@@ -244,6 +246,7 @@ class Pinger:
         self._seq = random.randrange(0x10000)
         self._raw_ident = (os.getpid() ^ random.randrange(0x10000)) & 0xFFFF
         self._cookie = os.urandom(COOKIE_LEN)
+        self._payloads: dict[int, bytes] = {}  # payload by size (the cookie is fixed per Pinger)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._closed = False
         self.stats: dict[str, int] = {
@@ -613,7 +616,9 @@ class Pinger:
         probe = _Probe(target, count, [None] * count, [None] * count, [None] * count)
         probe.error_from = [None] * count
         probe.cookie_len = min(COOKIE_LEN, payload_size)
-        payload = make_payload(self._cookie, payload_size)
+        payload = self._payloads.get(payload_size)
+        if payload is None:
+            payload = self._payloads[payload_size] = make_payload(self._cookie, payload_size)
         futures: list[asyncio.Future[None]] = []
         first_send_mono = 0
         first_real = 0
@@ -651,14 +656,27 @@ class _DnsError(Exception):
     pass
 
 
+_LITERALS: dict[tuple[str, int], tuple[int, tuple[Any, ...]]] = {}
+
+
 async def _resolve(address: str, family: int, timeout_s: float) -> tuple[int, tuple[Any, ...]]:
     """(family, sockaddr).  Literals are parsed locally; names go to the system
     resolver via loop.getaddrinfo, bounded by ``timeout_s``."""
+    hit = _LITERALS.get((address, family))
+    if hit is not None:
+        return hit
     flags_numeric = socket.AI_NUMERICHOST
     try:
         infos = socket.getaddrinfo(address, None, family, socket.SOCK_RAW, 0, flags_numeric)
     except (socket.gaierror, UnicodeError):
         infos = None
+    if infos:  # a literal: the same answer every time (names are resolved afresh, their answers change)
+        for fam, _t, _p, _c, sockaddr in infos:
+            if fam in (socket.AF_INET, socket.AF_INET6):
+                if len(_LITERALS) >= 65536:
+                    _LITERALS.clear()
+                _LITERALS[(address, family)] = (fam, sockaddr)
+                return fam, sockaddr
     if not infos:
         loop = asyncio.get_running_loop()
         try:
