@@ -183,6 +183,89 @@ def iter_rounds_compressed(store: Store, name: str, tc: TargetChecks, start_us: 
         counter.n += n
 
 
+def iter_rounds_compressed_multi(store: Store, name: str, tc: TargetChecks, start_us: int, end_us: int,
+                                 policy: IncidentPolicy, cuts_us: Sequence[int], counter: RowCounter | None = None,
+                                 down_us: Sequence[tuple[int, int]] = (),
+                                 on_row: Callable[[tuple[Any, ...]], None] | None = None) -> Iterator[Round]:
+    """:func:`iter_rounds_compressed` for targets with several checks a round: rows are grouped
+    into rounds exactly as :func:`iter_rounds` groups them, and a round is plain only when every
+    one of its checks is up, without an error class, and under both thresholds (stricter than
+    the analysis, which is safe: a round not plain is passed as it is)."""
+    half_us = int(policy.interval_s * 500_000)
+    tol_us = int(policy.interval_s * policy.gap_factor * 1_000_000)
+    quiet_us = int((policy.merge_gap + 2 * policy.interval_s) * 1_000_000)
+    rtt_max_ns = None if policy.rtt_ms_max is None else policy.rtt_ms_max * 1e6
+    loss_max = policy.loss_pct_max
+    kind_of = tc.kind_of
+    downs = sorted(down_us)
+    cuts = sorted(set(int(c) for c in cuts_us))
+    st = {"di": 0, "ci": 0, "last_bad": -(2**62), "prev_s": -(2**62), "run": None, "run_s": 0, "run_last": 0, "run_n": 0}
+    d_ab = [downs[0] if downs else (2**63, 2**63)]
+    next_cut = [cuts[0] if cuts else 2**63]
+
+    def build(rows: list[tuple[Any, ...]], s: int, until: int | None = None, count: int = 1) -> Round:
+        checks = tuple(CheckOutcome(kind_of[r[3]], bool(r[4]), None if r[5] is None else r[5] / 1e6,
+                                    None if not r[6] else 100.0 * (r[6] - (r[7] or 0)) / r[6], r[8],
+                                    R.SKIPPED if r[9] in AGENT_SIDE else r[9], r[0]) for r in rows)
+        return Round(name, from_us(s), checks, from_us(until) if until is not None else None, count)
+
+    def is_plain(rows: list[tuple[Any, ...]]) -> bool:
+        for r in rows:
+            if not r[4] or r[9] is not None:
+                return False
+            if rtt_max_ns is not None and r[5] is not None and r[5] > rtt_max_ns:
+                return False
+            if loss_max is not None and r[6] and 100.0 * (r[6] - (r[7] or 0)) / r[6] > loss_max:
+                return False
+        return True
+
+    def step(rows: list[tuple[Any, ...]], s: int) -> Iterator[Round]:
+        crossed = False
+        while s >= next_cut[0]:
+            st["ci"] += 1
+            next_cut[0] = cuts[st["ci"]] if st["ci"] < len(cuts) else 2**63
+            crossed = True
+        plain = is_plain(rows)
+        while s >= d_ab[0][1]:
+            st["di"] += 1
+            d_ab[0] = downs[st["di"]] if st["di"] < len(downs) else (2**63, 2**63)
+        quiet = s - st["last_bad"] > quiet_us and not d_ab[0][0] <= s
+        if st["run"] is not None and plain and quiet and not crossed and s - st["prev_s"] <= tol_us:
+            st["run_last"] = s
+            st["run_n"] += 1
+        else:
+            if st["run"] is not None:
+                yield build(st["run"], st["run_s"], st["run_last"] if st["run_n"] > 1 else None, st["run_n"])
+                st["run"] = None
+            if plain and quiet:
+                st["run"], st["run_s"], st["run_last"], st["run_n"] = rows, s, s, 1
+            else:
+                yield build(rows, s)
+                if not plain:
+                    st["last_bad"] = s
+        st["prev_s"] = s
+
+    n = 0
+    cur: int | None = None
+    buf: list[tuple[Any, ...]] = []
+    for row in store.iter_round_rows(tc.round_ids, start_us, end_us):
+        n += 1
+        if on_row is not None:
+            on_row(row)
+        sched = row[1] - (row[2] or 0)
+        if cur is None or sched - cur >= half_us:
+            if buf:
+                yield from step(buf, cur)  # type: ignore[arg-type]
+            cur, buf = sched, []
+        buf.append(row)
+    if buf:
+        yield from step(buf, cur)  # type: ignore[arg-type]
+    if st["run"] is not None:
+        yield build(st["run"], st["run_s"], st["run_last"] if st["run_n"] > 1 else None, st["run_n"])
+    if counter is not None:
+        counter.n += n
+
+
 def agent_runs(store: Store, agent_uuid: str | None, start_us: int, end_us: int) -> list[AgentRun]:
     out = []
     for r in store.runs_between(start_us - int(MARGIN.total_seconds() * 1e6), end_us + int(MARGIN.total_seconds() * 1e6), agent_uuid):
@@ -240,6 +323,8 @@ def rounds_for(store: Store, t: Target, tc: TargetChecks, a_us: int, b_us: int, 
     """The target's rounds, compressed where that cannot change the analysis."""
     if compress and len({tc.kind_of[i] for i in tc.round_ids}) == 1:
         return iter_rounds_compressed(store, t.name, tc, a_us, b_us, policy, cuts_us, counter, down_us, on_row)
+    if compress and tc.round_ids:
+        return iter_rounds_compressed_multi(store, t.name, tc, a_us, b_us, policy, cuts_us, counter, down_us, on_row)
     return iter_rounds(store, t.name, tc, a_us, b_us, policy.interval_s, counter, on_row)
 
 

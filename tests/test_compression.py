@@ -38,11 +38,18 @@ pattern = st.lists(st.tuples(st.sampled_from("uuuuDS."), st.integers(1, 40)), mi
     lambda parts: "".join(c * n for c, n in parts))
 
 
-def _compare(tmp: Path, vps: str, ctl: str, runs: list[tuple[int, int]] | None) -> None:
+# Two checks a round (ICMP and HTTP): "P" is partial (ICMP answers, HTTP 503).
+CFG_MULTI = CFG.replace('checks = [{{ kind = "icmp" }}]', 'checks = [{{ kind = "icmp" }}, {{ kind = "http", url = "http://127.0.0.1/" }}]')
+pattern_multi = st.lists(st.tuples(st.sampled_from("uuuuDSP."), st.integers(1, 40)), min_size=1, max_size=12).map(
+    lambda parts: "".join(c * n for c, n in parts))
+
+
+def _compare(tmp: Path, vps: str, ctl: str, runs: list[tuple[int, int]] | None, multi: bool = False) -> None:
     state = tmp / "state"
-    s, _ = parse_config(CFG.format(state=state), tmp / "c.toml"), None
+    s, _ = parse_config((CFG_MULTI if multi else CFG).format(state=state), tmp / "c.toml"), None
     store = Store.open(f"sqlite:///{tmp / 'db.sqlite'}")
-    write_history(store, state, {"vps": (vps, 10), "ctl": (ctl, 10)}, START, runs=runs, kinds=("icmp",))
+    write_history(store, state, {"vps": (vps, 10), "ctl": (ctl, 10)}, START, runs=runs,
+                  kinds=("icmp", "http") if multi else ("icmp",))
     n = max(len(vps), len(ctl))
     # periods: the whole span, and one cutting through the middle
     for a, b in [(START, START + timedelta(seconds=10 * n)), (START + timedelta(seconds=10 * (n // 3)), START + timedelta(seconds=10 * (2 * n // 3) + 10))]:
@@ -76,3 +83,35 @@ def test_compression_with_restarts_and_long_runs(tmp_path: Path) -> None:
     n = len(vps)
     runs = [(0, 10 * 450 + 3), (10 * 450 + 7, 10 * 700), (10 * 760, 10 * n)]
     _compare(tmp_path, vps, ctl, runs)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(vps=pattern_multi, ctl=pattern_multi, stops=st.lists(st.tuples(st.integers(1, 4000), st.integers(0, 900)), max_size=3))
+def test_compressed_analysis_is_identical_with_two_checks_a_round(tmp_path_factory, vps: str, ctl: str,  # type: ignore[no-untyped-def]
+                                                                  stops: list[tuple[int, int]]) -> None:
+    end = 10 * max(len(vps), len(ctl))
+    runs, t = [], 0
+    for at, gap in sorted(stops):
+        if t < at < end:
+            runs.append((t, at))
+            t = at + gap
+    runs.append((t, end))
+    _compare(tmp_path_factory.mktemp("m"), vps, ctl, runs, multi=True)
+
+
+def test_two_check_rounds_are_compressed(tmp_path: Path) -> None:
+    """The multi-check path really compresses (not only agrees): far fewer rounds reach the analysis."""
+    from agent.reporting import RowCounter, iter_rounds_compressed_multi, policy_for, target_checks
+
+    state = tmp_path / "state"
+    s = parse_config(CFG_MULTI.format(state=state), tmp_path / "c.toml")
+    store = Store.open(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    vps = "u" * 400 + "P" * 5 + "u" * 400
+    write_history(store, state, {"vps": (vps, 10), "ctl": ("u" * len(vps), 10)}, START, kinds=("icmp", "http"))
+    tc = target_checks(store, ["vps"])["vps"]
+    counter = RowCounter()
+    rounds = list(iter_rounds_compressed_multi(store, "vps", tc, 0, 2**62, policy_for(s, s.target("vps")), [], counter))
+    assert counter.n == 2 * len(vps)
+    assert sum(r.count for r in rounds) == len(vps)
+    assert len(rounds) < 20
+    _compare(tmp_path / "again", vps, "u" * len(vps), None, multi=True)
