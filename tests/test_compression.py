@@ -61,20 +61,24 @@ def _compare(tmp: Path, vps: str, ctl: str, runs: list[tuple[int, int]] | None, 
     store.close()
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(vps=pattern, ctl=pattern, stops=st.lists(st.tuples(st.integers(1, 4000), st.integers(0, 900)), max_size=3),
-       last_clean=st.booleans())
-def test_compressed_analysis_is_identical(tmp_path_factory, vps: str, ctl: str, stops: list[tuple[int, int]],  # type: ignore[no-untyped-def]
-                                          last_clean: bool) -> None:
-    """Random timelines, agent restarts (with gaps of 0-900 s in the runs table) and period cuts."""
-    end = 10 * max(len(vps), len(ctl))
+def _runs(stops: list[tuple[int, int]], end: int, last_clean: bool) -> list[tuple[int, int]]:
+    """Agent runs (start, end in seconds) stopped at ``stops`` (time, gap before the next run)."""
     runs, t = [], 0
     for at, gap in sorted(stops):
         if t < at < end:
             runs.append((t, at))
             t = at + gap
     runs.append((t, end if last_clean else max(t, end - 25)))
-    _compare(tmp_path_factory.mktemp("c"), vps, ctl, runs)
+    return runs
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(vps=pattern, ctl=pattern, stops=st.lists(st.tuples(st.integers(1, 4000), st.integers(0, 900)), max_size=3),
+       last_clean=st.booleans())
+def test_compressed_analysis_is_identical(tmp_path_factory, vps: str, ctl: str, stops: list[tuple[int, int]],  # type: ignore[no-untyped-def]
+                                          last_clean: bool) -> None:
+    """Random timelines, agent restarts (with gaps of 0-900 s in the runs table) and period cuts."""
+    _compare(tmp_path_factory.mktemp("c"), vps, ctl, _runs(stops, 10 * max(len(vps), len(ctl)), last_clean))
 
 
 def test_compression_with_restarts_and_long_runs(tmp_path: Path) -> None:
@@ -89,14 +93,7 @@ def test_compression_with_restarts_and_long_runs(tmp_path: Path) -> None:
 @given(vps=pattern_multi, ctl=pattern_multi, stops=st.lists(st.tuples(st.integers(1, 4000), st.integers(0, 900)), max_size=3))
 def test_compressed_analysis_is_identical_with_two_checks_a_round(tmp_path_factory, vps: str, ctl: str,  # type: ignore[no-untyped-def]
                                                                   stops: list[tuple[int, int]]) -> None:
-    end = 10 * max(len(vps), len(ctl))
-    runs, t = [], 0
-    for at, gap in sorted(stops):
-        if t < at < end:
-            runs.append((t, at))
-            t = at + gap
-    runs.append((t, end))
-    _compare(tmp_path_factory.mktemp("m"), vps, ctl, runs, multi=True)
+    _compare(tmp_path_factory.mktemp("m"), vps, ctl, _runs(stops, 10 * max(len(vps), len(ctl)), True), multi=True)
 
 
 def test_two_check_rounds_are_compressed(tmp_path: Path) -> None:
