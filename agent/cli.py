@@ -9,8 +9,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
-import shutil
 import sys
 from datetime import datetime, timezone
 from pathlib import Path

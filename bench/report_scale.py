@@ -17,7 +17,6 @@ Usage: .venv/bin/python bench/report_scale.py [small|large|both|multi] [--regen]
 from __future__ import annotations
 
 import json
-import os
 import random
 import resource
 import shutil
@@ -74,7 +73,6 @@ def generate(work: Path, n: int, control: bool, kinds: tuple[str, ...] = ("icmp"
     (state / "agent-id").write_text(agent_uuid + "\n")
     aid = store.ensure_agent(agent_uuid, START_US)
     names = [f"t{i:03d}" for i in range(n)] + (["control"] if control else [])
-    settings = CHECK_SETTINGS["icmp"]
     target_kinds = {nm: ("icmp",) if nm == "control" else kinds for nm in names}
     refs = store.sync_targets(aid, [{"name": nm, "address": "127.0.0.1", "control": nm == "control",
                                      "checks": [CHECK_SETTINGS[k] for k in target_kinds[nm]]} for nm in names], START_US)

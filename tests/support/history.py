@@ -7,11 +7,9 @@ round (agent gap). Runs are recorded around the rounds, so gaps are explained.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Sequence
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 from agent import identity
 from agent.rows import to_us
