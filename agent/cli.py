@@ -140,6 +140,9 @@ def probe(config_path: str | None, targets: tuple[str, ...], as_json: bool) -> N
         for n, r in rows:
             loss = r.figures.get("loss_pct")
             detail = r.error or (f"HTTP {r.figures.get('status')}" if r.figures.get("status") else "")
+            if r.kind == "bandwidth" and r.figures.get("mbps_mean") is not None:
+                detail = (f"{r.figures['mbps_mean']:,.1f} Mbit/s {r.figures.get('direction', '')}, "
+                          f"{(r.figures.get('bytes_total') or 0) / 1e6:,.1f} MB moved" + (f"; {detail}" if detail else ""))
             click.echo(f"{n:<20.20} {r.kind:<10} {'yes' if r.ok else 'NO':<4} {_fmt_ms(r.rtt_ms):>9} {'-' if loss is None else f'{loss:.1f}':>7}  {detail}")
     if any(not r.ok for _, r in rows):
         sys.exit(1)

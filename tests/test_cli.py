@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import sqlite3
 import subprocess
@@ -124,6 +125,23 @@ def test_probe_prints_a_table(cfg: Path) -> None:
     assert "vps" in p.stdout and "icmp" in p.stdout and "yes" in p.stdout
     p = sp("probe", "-c", str(cfg), "ghost")
     assert p.returncode == 2 and "unknown target(s): ghost" in p.stderr
+
+
+def test_probe_prints_bandwidth_figures(config_file: Any) -> None:
+    from agent.responder import make_server
+
+    with make_server("127.0.0.1:0", max_bytes=10_000_000) as srv:
+        host, port = srv.server_address[:2]
+        cfg = config_file([{"name": "bw", "address": "127.0.0.1", "checks": [
+            {"kind": "bandwidth", "url": f"http://{host}:{port}/download?bytes=4000000", "max_bytes": 4_000_000,
+             "warmup_s": 0.0, "streams": 2}]}])
+        p = sp("probe", "-c", str(cfg), "--json")
+        q = sp("probe", "-c", str(cfg))
+    assert p.returncode == 0, p.stderr
+    (row,) = [json.loads(line) for line in p.stdout.splitlines()]
+    assert row["check"] == "bandwidth" and row["ok"] and row["figures"]["mbps_mean"] > 0
+    # A stream stops at the cap plus at most one read: 4.0-4.2 MB moved.
+    assert q.returncode == 0 and re.search(r"\d Mbit/s download, 4\.[0-2] MB moved", q.stdout), q.stdout
 
 
 def _wait_rows(db: Path, n: int, timeout: float = 30) -> int:
