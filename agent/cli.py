@@ -153,7 +153,10 @@ def probe(config_path: str | None, targets: tuple[str, ...], as_json: bool) -> N
 @config_option
 def status(config_path: str | None) -> None:
     """Each target's last results, whether it is up, and the agent's runs."""
+    from agent.checks import check_settings
+    from agent.reporting import AGENT_SIDE
     from agent.rows import from_us
+    from agent.store import settings_hash
 
     settings, _ = _load(config_path)
     store = _open_store(settings)
@@ -176,8 +179,13 @@ def status(config_path: str | None) -> None:
         if not rows:
             click.echo(f"{t.name:<20.20} {'no data':<8}")
             continue
-        oks = [bool(r["ok"]) for r in rows]
-        state = "up" if all(oks) else ("down" if not any(oks) else "partial")
+        # The checks the config has now (older settings keep their rows, but not a say in the state).
+        current = {settings_hash(check_settings(c)) for c in t.checks}
+        rows = [r for r in rows if r["settings_hash"] in current] or rows
+        # Up or down as the report counts it: bandwidth tests and the agent's own failures
+        # (internal, permission, skipped by the budget) are shown but do not decide it.
+        oks = [bool(r["ok"]) for r in rows if r["kind"] != "bandwidth" and r["error_class"] not in AGENT_SIDE]
+        state = "-" if not oks else "up" if all(oks) else ("down" if not any(oks) else "partial")
         last = max(r["ts_us"] for r in rows)
         detail = ", ".join(f"{r['kind']} {'ok' if r['ok'] else (r['error_class'] or 'fail')}"
                            + (f" {r['rtt_ns'] / 1e6:.3f} ms" if r["rtt_ns"] is not None else "") for r in rows)

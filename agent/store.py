@@ -521,7 +521,8 @@ class Store:
         """Each check's newest row (for `slaproof status`)."""
         m = measurements.c
         newest = select(m.check_id, func.max(m.id).label("mid")).group_by(m.check_id).subquery()
-        q = (select(targets.c.name.label("target"), targets.c.control, checks.c.kind, checks.c.id.label("check_id"), m.ts_us, m.ok, m.rtt_ns, m.sent, m.received, m.status, m.error_class, m.error)
+        q = (select(targets.c.name.label("target"), targets.c.control, checks.c.kind, checks.c.id.label("check_id"), checks.c.settings_hash,
+                    m.ts_us, m.ok, m.rtt_ns, m.sent, m.received, m.status, m.error_class, m.error)
              .join(newest, newest.c.mid == m.id).join(checks, checks.c.id == m.check_id).join(targets, targets.c.id == checks.c.target_id)
              .order_by(targets.c.name, checks.c.id))
         with self.engine.connect() as conn:

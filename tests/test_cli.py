@@ -144,6 +144,44 @@ def test_probe_prints_bandwidth_figures(config_file: Any) -> None:
     assert q.returncode == 0 and re.search(r"\d Mbit/s download, 4\.[0-2] MB moved", q.stdout), q.stdout
 
 
+def test_status_counts_like_the_report(config_file: Any, tmp_path: Path) -> None:
+    """Bandwidth tests, budget skips and rows of earlier check settings are shown or kept, but
+    do not decide whether a target is up."""
+    from datetime import datetime, timedelta, timezone
+
+    from agent import identity
+    from agent.checks import check_settings
+    from agent.config import load_config
+    from agent.store import Store
+    from agent.writer import Writer
+    from probes.result import ProbeResult
+
+    bw = {"kind": "bandwidth", "url": "http://127.0.0.1:9/download"}
+    cfg = config_file([{"name": "web", "address": "127.0.0.1", "checks": [{"kind": "tcp", "port": 80}, bw]},
+                       {"name": "svc", "address": "127.0.0.2", "checks": [{"kind": "tcp", "port": 81}]}])
+    settings, _ = load_config(cfg)
+    store = Store.open(settings.database_url())
+    uuid_ = identity.load_or_create(settings.state_dir())
+    aid = store.ensure_agent(uuid_, 0)
+    specs = [{"name": t.name, "address": t.address, "checks": [check_settings(c) for c in t.checks]} for t in settings.targets]
+    old = [{"name": "web", "address": "127.0.0.1", "checks": [{"kind": "tcp", "port": 8080, "timeout_s": 5.0}]}]
+    refs, old_refs = store.sync_targets(aid, specs, 0), store.sync_targets(aid, old, 0)
+    t0 = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)
+    w = Writer(store, uuid_, aid, batch_s=0.05).start()
+    w.submit(old_refs["web"].checks[0], ProbeResult("tcp", t0, False, None, {}, "refused", "refused"), 0)
+    w.submit(refs["web"].checks[0], ProbeResult("tcp", t0 + timedelta(seconds=10), True, 0.1, {}), 0)
+    w.submit(refs["web"].checks[1], ProbeResult("bandwidth", t0 + timedelta(seconds=11), False, None, {"skipped": True},
+                                                "skipped", "agent-wide daily traffic budget"), 0)
+    w.submit(refs["svc"].checks[0], ProbeResult("tcp", t0 + timedelta(seconds=12), False, None, {}, "refused", "refused"), 0)
+    w.close()
+    store.close()
+    p = sp("status", "-c", str(cfg))
+    assert p.returncode == 0, p.stderr
+    lines = {ln.split()[0]: ln for ln in p.stdout.splitlines()[2:]}
+    assert lines["web"].split()[1] == "up" and "bandwidth skipped" in lines["web"] and "refused" not in lines["web"]
+    assert lines["svc"].split()[1] == "down" and "tcp refused" in lines["svc"]
+
+
 def _wait_rows(db: Path, n: int, timeout: float = 30) -> int:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
