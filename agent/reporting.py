@@ -534,8 +534,10 @@ def rebin(hist: list[tuple[float, int]], bins: int = 60) -> list[tuple[float, in
 
 
 # -- evidence -------------------------------------------------------------------------
-def evidence_refs(store: Store, target_id: int, res: TargetAnalysis, interval_s: float, open_after: int) -> dict[int, list[dict[str, str]]]:
-    """Incident index → evidence references (traceroutes taken when it opened; failing rows)."""
+def evidence_refs(store: Store, target_id: int, res: TargetAnalysis, interval_s: float, open_after: int,
+                  http_ids: Sequence[int] = ()) -> dict[int, list[dict[str, str]]]:
+    """Incident index → evidence references: traceroutes taken when it opened, the first failing
+    HTTP response inside it (quoted from its stored row), and the range of failed rows."""
     out: dict[int, list[dict[str, str]]] = {}
     items = store.evidence_between([target_id], to_us(res.period_start - MARGIN), to_us(res.period_end + MARGIN))
     slack = timedelta(seconds=interval_s * (open_after + 2))
@@ -553,12 +555,39 @@ def evidence_refs(store: Store, target_id: int, res: TargetAnalysis, interval_s:
                 refs.append({"type": e["kind"], "ref": f"ev-{e['id']:04d}",
                              "summary": f"to {content.get('to', '?')} ({content.get('address', '?')}) at {iso(e['ts_us'])}: "
                                         f"{len(hops)} hops, last answering {last or 'none'}, reached={(content.get('figures') or {}).get('reached')}; sha256 {e['sha256'][:16]}…"})
+        if http_ids and inc.kind is not State.LOCAL:
+            resp = store.first_failed_with_detail(http_ids, to_us(inc.first_failed), to_us(inc.last_failed) + 1)
+            if resp is not None:
+                refs.append(http_response_ref(resp))
         if inc.first_row_id is not None:
             refs.append({"type": "rows", "ref": f"{inc.first_row_id}–{inc.last_row_id}",
                          "summary": f"{inc.rounds_failed} failed rounds; errors: "
                                     + ", ".join(f"{k} ×{v}" for k, v in sorted(inc.error_classes.items()))})
         out[i] = refs
     return out
+
+
+def http_response_ref(row: dict[str, Any]) -> dict[str, str]:
+    """A failing HTTP response as an evidence reference: status, a few telling headers and the
+    start of the body, as stored (the report escapes it; the row holds all of it)."""
+    try:
+        d = json.loads(row["detail"]) if row.get("detail") else {}
+    except ValueError:
+        d = {}
+    headers = {str(k).lower(): v for k, v in (d.get("headers") or {}).items()}
+    shown = "; ".join(f"{k}: {headers[k]}" for k in ("server", "via", "retry-after", "content-type") if k in headers)
+    body = " ".join(str(d.get("body_head") or "").split())
+    if len(body) > 200:
+        body = body[:200] + "…"
+    status = row.get("status") or d.get("status")
+    text = f"{'HTTP ' + str(status) if status else row.get('error_class') or 'failed'} at {iso(row['ts_us'])}"
+    if row.get("error"):
+        text += f" ({row['error']})"
+    if shown:
+        text += f"; headers {shown}"
+    if body:
+        text += f"; body: {body}"
+    return {"type": "http_response", "ref": f"row {row['id']}", "summary": text + f"; row sha256 {bytes(row['hash']).hex()[:16]}…"}
 
 
 # -- SLA --------------------------------------------------------------------------------
@@ -768,7 +797,8 @@ def build_summary(settings: Settings, store: Store, an: Analysis, *, lang: str, 
         lat = latency_from_histogram(fig.hist_us)
         hist = [(us / 1000.0, n) for us, n in fig.hist_us]
         sent, received, rows = fig.sent, fig.received, fig.rows
-        refs = evidence_refs(store, store_target_id(store, t.name), res, settings.interval_of(t), settings.agent.open_after)
+        refs = evidence_refs(store, store_target_id(store, t.name), res, settings.interval_of(t), settings.agent.open_after,
+                             tc.of_kind("http"))
         incidents = []
         for i, inc in enumerate(res.incidents):
             j = inc.to_json(f"T{idx}-{i + 1}")

@@ -517,6 +517,19 @@ class Store:
             return [dict(r) for r in conn.execute(select(evidence).where(e.target_id.in_(list(target_ids)), e.ts_us >= start_us, e.ts_us < end_us)
                                                   .order_by(e.ts_us)).mappings()]
 
+    def first_failed_with_detail(self, check_ids: Sequence[int], start_us: int, end_us: int) -> dict[str, Any] | None:
+        """The first failed row with a detail in [start, end) of some checks: e.g. the failing
+        HTTP response (status, headers, first KiB of the body) an incident's report quotes."""
+        if not check_ids:
+            return None
+        m = measurements.c
+        q = (select(m.id, m.ts_us, m.status, m.error_class, m.error, m.detail, m.hash)
+             .where(m.check_id.in_(list(check_ids)), m.ts_us >= start_us, m.ts_us < end_us, m.ok.is_(False), m.detail.is_not(None))
+             .order_by(m.ts_us, m.id).limit(1))
+        with self.engine.connect() as conn:
+            r = conn.execute(q).mappings().first()
+            return dict(r) if r else None
+
     def latest_per_check(self) -> list[dict[str, Any]]:
         """Each check's newest row (for `slaproof status`)."""
         m = measurements.c

@@ -73,6 +73,18 @@ def test_summary_holds_the_ground_truth(world: dict[str, Any]) -> None:
     assert vps["loss_pct"] == pytest.approx(100 * 57 / 2680)
     assert vps["sla"]["verdict"] == "breached" and vps["sla"]["credit_amount"] == "2.00"
     assert s["agent"]["vantage"] == "test bench"
+    # The failing HTTP response inside each provider incident is quoted from its row.
+    partial = next(i for i in vps["incidents"] if i["kind"] == "partial")
+    (resp,) = [e for e in partial["evidence"] if e["type"] == "http_response"]
+    assert resp["summary"].startswith("HTTP 503 at 2026-11-03T02:00:00.000000Z (HTTP 503, expected 200-399)") and "server: <b>nginx</b>" in resp["summary"]
+    assert "body: <h1>503 Service Unavailable</h1>" in resp["summary"]
+    local = next(i for i in vps["incidents"] if i["kind"] == "local")
+    assert not any(e["type"] == "http_response" for e in local["evidence"])
+
+
+def test_quoted_response_is_escaped_in_html(world: dict[str, Any]) -> None:
+    html = (world["out"] / "report.html").read_text()
+    assert "&lt;h1&gt;503 Service Unavailable" in html and "<h1>503" not in html and "<b>nginx" not in html
 
 
 def test_manifest_verifies_and_detects_a_changed_file(world: dict[str, Any], tmp_path: Path) -> None:
