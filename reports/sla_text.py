@@ -6,6 +6,8 @@ rounded up, so a breach is never printed as the target value.
 
 from __future__ import annotations
 
+import re
+
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
@@ -121,6 +123,43 @@ def _when(iso: str, zone: ZoneInfo) -> str:
     return local if local.endswith("UTC") else f"{local} ({utc})"
 
 
+# Sentences the evaluation itself writes (reports/sla.py), in Chinese. Preset notes quote the
+# provider's English terms and stay as they are.
+_ZH_SENTENCES: list[tuple[re.Pattern[str], str]] = [(re.compile(a), b) for a, b in (
+    (r"^coverage ([\d.]+) % >= ([\d.]+) %; no-data rule: excluded$", r"覆盖率 \1 % ≥ \2 %；无数据规则：从周期中排除"),
+    (r"^coverage ([\d.]+) % >= ([\d.]+) %; no-data rule: up$", r"覆盖率 \1 % ≥ \2 %；无数据规则：计为正常"),
+    (r"^coverage ([\d.]+) % >= ([\d.]+) %; no-data rule: down$", r"覆盖率 \1 % ≥ \2 %；无数据规则：计为中断"),
+    (r"^coverage ([\d.]+) % < ([\d.]+) %, but the breach is proven by measured downtime alone \(all unknown time taken as up\)$",
+     r"覆盖率 \1 % < \2 %，但仅凭实测中断时长即可证明违约（所有未知时间均按正常计）"),
+    (r"^coverage ([\d.]+) % < ([\d.]+) % and the measured downtime alone does not prove a breach$",
+     r"覆盖率 \1 % < \2 %，且仅凭实测中断时长不能证明违约"),
+    (r"^the definition has no uptime target$", "该定义没有可用性承诺"),
+    (r"^time when the agent's own network was down is excluded: it is not the provider's fault$",
+     "监测端自身网络中断的时间已排除：这不是服务商的责任"),
+    (r"^time without data is excluded from the period \(neither up nor down\)$", "无数据的时间已从周期中排除（既不算正常也不算中断）"),
+    (r"^time without data is counted as up, as the SLA definition says$", "按 SLA 定义，无数据的时间计为正常"),
+    (r"^time without data is counted as down, as the SLA definition says$", "按 SLA 定义，无数据的时间计为中断"),
+    (r"^the period is not over yet: figures are interim$", "周期尚未结束：数据为临时值"),
+    (r"^no counted incident: no incident-based claim deadline$", "没有计入的事件：无基于事件的索赔截止日"),
+    (r"^the provider counts downtime only from the support ticket: counted downtime here is an upper bound$",
+     "服务商只从提交工单起计算中断：此处计入的中断时长为上限"),
+    (r"^the provider uses its own measurements; externally measured downtime can exceed what it credits$",
+     "服务商以自己的测量为准；外部测得的中断时长可能超过其认可的时长"),
+    (r"^the provider also excludes \(not detectable here\): (.*)$", r"服务商另有排除项（此处无法检测）：\1"),
+)]
+_ZH_WINDOW = {"all": "整个窗口中断才计", "any": "窗口内任何中断即计", "majority": "窗口过半中断才计"}
+
+
+def _say(text: str, lang: str) -> str:
+    """An evaluation sentence in ``lang`` (unknown sentences, e.g. quoted terms, as they are)."""
+    if lang != "zh":
+        return text
+    for pattern, repl in _ZH_SENTENCES:
+        if pattern.match(text):
+            return pattern.sub(repl, text)
+    return text
+
+
 def format_text(result: SlaResult, lang: str = "en") -> str:
     if lang not in LABELS:
         raise ValueError(f"lang must be one of {sorted(LABELS)}")
@@ -142,11 +181,12 @@ def format_text(result: SlaResult, lang: str = "en") -> str:
     out.append(f"{L['measured_down']}: {_dur(j['measured_downtime_s'], lang)}")
     out.append(
         f"{L['counted_down']}: {_dur(j['counted_downtime_s'], lang)} "
-        f"({j['counted_windows']} {L['windows']} {j['window_s']} {L['s']}, {j['window_down_when']})"
+        f"({j['counted_windows']} {L['windows']} {j['window_s']} {L['s']}, "
+        f"{_ZH_WINDOW.get(j['window_down_when'], j['window_down_when']) if lang == 'zh' else j['window_down_when']})"
     )
     ex = [f"{L[k]} {_dur(v, lang)}" for k, v in j["excluded"].items() if v]
     out.append(f"{L['excluded']}: {', '.join(ex) if ex else L['none']}")
-    out.append(f"{L['verdict']}: {VERDICTS[lang][j['verdict']]} ({j['verdict_basis']})")
+    out.append(f"{L['verdict']}: {VERDICTS[lang][j['verdict']]} ({_say(j['verdict_basis'], lang)})")
     if j["verdict"] == "breached":
         parts = []
         if j["credit_pct"] is not None:
@@ -188,5 +228,6 @@ def format_text(result: SlaResult, lang: str = "en") -> str:
     notes = j["notes"] + j["warnings"]
     if notes:
         out.append(f"{L['warnings']}:")
-        out.extend(f"  - {n}" for n in notes)
+        out.extend(f"  - {n}" for n in j["notes"])
+        out.extend(f"  - {_say(n, lang)}" for n in j["warnings"])
     return "\n".join(out) + "\n"

@@ -400,6 +400,10 @@ def test_json_and_text_output() -> None:
     assert "99.4976 %" in text and "BREACHED" in text and "UNCONFIRMED" in text
     zh = format_text(r, "zh")
     assert "未达标" in zh and "索赔截止日: 2025-06-30" in zh
+    # The evaluation's own sentences are in Chinese too; every warning is still there.
+    assert "覆盖率 100" in zh and "无数据规则：" in zh and "coverage 100" not in zh, zh
+    notes = zh.split("说明:\n", 1)[1].splitlines()
+    assert len(notes) == len(j["notes"]) + len(j["warnings"]) and all(n.startswith("  - ") for n in notes)
 
 
 # --- properties ----------------------------------------------------------------------------------
