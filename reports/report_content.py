@@ -291,8 +291,14 @@ def _looks_like_time(value: str) -> bool:
 
 
 def _sla_value(key: str, value: Any, lang: str, zone: Any) -> str:
+    from reports.sla_text import evaluation_sentence
+
     if value is None:
         return "\u2013"
+    if key == "verdict_basis" and isinstance(value, str):
+        return evaluation_sentence(value, lang)
+    if key == "warnings" and isinstance(value, list) and all(isinstance(v, str) for v in value):
+        value = [evaluation_sentence(v, lang) for v in value]
     if key == "verdict" and str(value) in VERDICTS:
         en, zh = VERDICTS[str(value)]
         return zh if lang == "zh" else en

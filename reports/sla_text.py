@@ -150,7 +150,7 @@ _ZH_SENTENCES: list[tuple[re.Pattern[str], str]] = [(re.compile(a), b) for a, b 
 _ZH_WINDOW = {"all": "整个窗口中断才计", "any": "窗口内任何中断即计", "majority": "窗口过半中断才计"}
 
 
-def _say(text: str, lang: str) -> str:
+def evaluation_sentence(text: str, lang: str) -> str:
     """An evaluation sentence in ``lang`` (unknown sentences, e.g. quoted terms, as they are)."""
     if lang != "zh":
         return text
@@ -186,7 +186,7 @@ def format_text(result: SlaResult, lang: str = "en") -> str:
     )
     ex = [f"{L[k]} {_dur(v, lang)}" for k, v in j["excluded"].items() if v]
     out.append(f"{L['excluded']}: {', '.join(ex) if ex else L['none']}")
-    out.append(f"{L['verdict']}: {VERDICTS[lang][j['verdict']]} ({_say(j['verdict_basis'], lang)})")
+    out.append(f"{L['verdict']}: {VERDICTS[lang][j['verdict']]} ({evaluation_sentence(j['verdict_basis'], lang)})")
     if j["verdict"] == "breached":
         parts = []
         if j["credit_pct"] is not None:
@@ -229,5 +229,5 @@ def format_text(result: SlaResult, lang: str = "en") -> str:
     if notes:
         out.append(f"{L['warnings']}:")
         out.extend(f"  - {n}" for n in j["notes"])
-        out.extend(f"  - {_say(n, lang)}" for n in j["warnings"])
+        out.extend(f"  - {evaluation_sentence(n, lang)}" for n in j["warnings"])
     return "\n".join(out) + "\n"

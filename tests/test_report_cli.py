@@ -87,6 +87,16 @@ def test_quoted_response_is_escaped_in_html(world: dict[str, Any]) -> None:
     assert "&lt;h1&gt;503 Service Unavailable" in html and "<h1>503" not in html and "<b>nginx" not in html
 
 
+def test_chinese_report_says_the_sla_reasoning_in_chinese(world: dict[str, Any]) -> None:
+    out = world["dir"] / "zh"
+    r = sp("report", "-c", str(world["cfg"]), "--from", "2026-11-03", "--to", "2026-11-04", "--lang", "zh",
+           "--format", "html", "--out", str(out))
+    assert r.returncode == 0, r.stderr
+    html = (out / "report.html").read_text()
+    assert "无数据规则：从周期中排除" in html and "监测端自身网络中断的时间已排除" in html
+    assert "no-data rule" not in html
+
+
 def test_manifest_verifies_and_detects_a_changed_file(world: dict[str, Any], tmp_path: Path) -> None:
     out: Path = world["out"]
     m = json.loads((out / "manifest.json").read_text())
