@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 from agent import identity
 from agent.config import BandwidthCheck, Settings, Target
-from agent.errors import UsageError
+from agent.errors import SlaproofError, UsageError
 from agent.rows import from_us, iso, to_us
 from agent.store import Store
 from agent.version import VERSION
@@ -1010,11 +1010,16 @@ class Renderer:
             self.conn.send((summary, series))
             status, value = self.conn.recv()
         except (EOFError, OSError) as e:
-            raise RuntimeError(f"the report renderer process ended early (exit {self.proc.exitcode}): {e}") from e
+            raise SlaproofError(f"the process drawing report.pdf/report.html ended early (exit {self.proc.exitcode}): {e}; "
+                                "no manifest was written; the measurements are untouched") from e
         finally:
             self.proc.join(timeout=30)
         if status != "ok":
-            raise RuntimeError(f"drawing the report failed: {value}")
+            import logging
+
+            logging.getLogger(__name__).debug("renderer failure:\n%s", value)
+            raise SlaproofError(f"drawing report.pdf/report.html failed: {str(value).splitlines()[0]} "
+                                "(SLAPROOF_AGENT__LOG_LEVEL=DEBUG shows where); no manifest was written; the measurements are untouched")
         return list(value)
 
     def cancel(self) -> None:

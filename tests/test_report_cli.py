@@ -6,7 +6,7 @@ import json
 import shutil
 import subprocess
 import sys
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -95,6 +95,25 @@ def test_chinese_report_says_the_sla_reasoning_in_chinese(world: dict[str, Any])
     html = (out / "report.html").read_text()
     assert "无数据规则：从周期中排除" in html and "监测端自身网络中断的时间已排除" in html
     assert "no-data rule" not in html
+
+
+def test_a_failing_renderer_is_an_error_and_no_manifest(world: dict[str, Any], tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The renderer is a forked process: its failure reaches the command as a plain error."""
+    import reports.charts
+    from agent.config import load_config
+    from agent.errors import SlaproofError
+    from agent.reporting import write_bundle
+
+    def boom(*_a: Any, **_k: Any) -> Any:
+        raise ValueError("no room to draw")
+
+    monkeypatch.setattr(reports.charts, "make_charts", boom)
+    settings, _ = load_config(world["cfg"])
+    store = Store.open(settings.database_url(), migrate=False)
+    with pytest.raises(SlaproofError, match="drawing report.pdf/report.html failed: ValueError: no room to draw"):
+        write_bundle(settings, store, START, START + timedelta(days=1), None, ["json", "html"], "en", tmp_path / "out")
+    assert not (tmp_path / "out" / "manifest.json").exists()
 
 
 def test_manifest_verifies_and_detects_a_changed_file(world: dict[str, Any], tmp_path: Path) -> None:
