@@ -154,7 +154,7 @@ def probe(config_path: str | None, targets: tuple[str, ...], as_json: bool) -> N
 def status(config_path: str | None) -> None:
     """Each target's last results, whether it is up, and the agent's runs."""
     from agent.checks import check_settings
-    from agent.reporting import AGENT_SIDE
+    from agent.rounds import AGENT_SIDE
     from agent.rows import from_us
     from agent.store import settings_hash
 

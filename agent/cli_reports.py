@@ -1,4 +1,4 @@
-"""`slaproof report`, `slaproof sla`, `slaproof letter`: parse, call agent/reporting.py, print."""
+"""`slaproof report`, `slaproof sla`, `slaproof letter`: parse, call agent/bundle.py and agent/reporting.py, print."""
 
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ def _progress(enabled: bool):  # type: ignore[no-untyped-def]
 @click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("slaproof-report"), show_default=True)
 def report(config_path: str | None, start: str, stop: str, targets: tuple[str, ...], fmt: str, lang: str, out: Path) -> None:
     """Write the evidence report of a period into a folder (report.pdf, report.html, measurements.csv, summary.json, manifest.json)."""
-    from agent.reporting import parse_formats, write_bundle
+    from agent.bundle import parse_formats, write_bundle
 
     settings, _ = _load(config_path)
     formats = parse_formats(fmt)
@@ -121,7 +121,8 @@ def _sla_period(settings, t, month, start, stop):  # type: ignore[no-untyped-def
 @click.option("--reply-days", type=int, default=14, show_default=True, help="days the provider is given to reply")
 def letter(config_path: str | None, month: str, target: str, lang: str, out: Path | None, reply_days: int) -> None:
     """Draft a factual complaint letter, with the report bundle it cites as attachments."""
-    from agent.reporting import sha256_file, sla_result, today_in, write_bundle
+    from agent.bundle import sha256_file, write_bundle
+    from agent.reporting import sla_result, today_in
     from reports.letter import draft_letter
 
     settings, _ = _load(config_path)

@@ -1,16 +1,15 @@
-"""Builds the evidence bundle: reads the store (streaming), calls the pure analysis, writes files.
+"""The report's figures: reads the store (streaming), calls the pure analysis, builds summary.json.
 
-This module orchestrates; the figures come from reports/ (pure functions) and
-the rows from agent/store.py (the only SQL). Every figure written here can be
-traced to stored rows through summary.json and manifest.json.
+This module orchestrates; the figures come from reports/ (pure functions), the rows
+from agent/store.py (the only SQL) through agent/rounds.py and agent/samples.py. Every
+figure built here can be traced to stored rows. agent/bundle.py writes the files.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import socket
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
@@ -20,250 +19,25 @@ from zoneinfo import ZoneInfo
 
 from agent import identity
 from agent.config import BandwidthCheck, Settings, Target
-from agent.errors import SlaproofError, UsageError
+from agent.errors import UsageError
+from agent.rounds import TargetChecks, latency_kind, rounds_for, target_checks
 from agent.rows import from_us, iso, to_us
+from agent.samples import PERF_METHOD, bandwidth_summary, perf_samples
 from agent.store import Store
 from agent.version import VERSION
-from probes import result as R
-from reports.incidents import IncidentPolicy, TargetAnalysis, agent_down_stretches, analyse_target, control_down_intervals
-from reports.model import AgentRun, CheckOutcome, Round, Span, State
+from reports.incidents import (
+    IncidentPolicy,
+    TargetAnalysis,
+    agent_down_stretches,
+    analyse_target,
+    control_down_intervals,
+)
+from reports.model import AgentRun, State
 from reports.stats import LatencyStats
 
 UTC = timezone.utc
-# Agent-side failures: recorded, never counted for or against the provider.
-AGENT_SIDE = {R.INTERNAL, R.PERMISSION, R.SKIPPED}
-LATENCY_PREFERENCE = ("icmp", "tcp", "http")
 MARGIN = timedelta(hours=1)  # rounds read beyond the period so edges are judged with context
 ProgressFn = Callable[[str], None]
-
-
-# -- reading rounds ----------------------------------------------------------------
-@dataclass
-class TargetChecks:
-    """All check rows (every settings version) of one target, by kind."""
-
-    name: str
-    ids: list[int] = field(default_factory=list)
-    kind_of: dict[int, str] = field(default_factory=dict)
-    settings: list[dict[str, Any]] = field(default_factory=list)
-
-    def of_kind(self, *kinds: str) -> list[int]:
-        return [i for i in self.ids if self.kind_of[i] in kinds]
-
-    @property
-    def round_ids(self) -> list[int]:
-        return [i for i in self.ids if self.kind_of[i] != "bandwidth"]
-
-
-def target_checks(store: Store, names: Sequence[str]) -> dict[str, TargetChecks]:
-    out = {n: TargetChecks(n) for n in names}
-    for c in store.check_rows(list(names)):
-        tc = out[c["target"]]
-        tc.ids.append(c["id"])
-        tc.kind_of[c["id"]] = c["kind"]
-        tc.settings.append(json.loads(c["settings"]))
-    return out
-
-
-@dataclass
-class RowCounter:
-    n: int = 0
-
-
-def iter_rounds(store: Store, name: str, tc: TargetChecks, start_us: int, end_us: int, interval_s: float,
-                counter: RowCounter | None = None, on_row: Callable[[tuple[Any, ...]], None] | None = None) -> Iterator[Round]:
-    """Group a target's rows into rounds: rows sharing a scheduled time (ts − lag) are one round.
-
-    Imported rows carry no lag; rows within half an interval of a round's first row join it.
-    """
-    half_us = int(interval_s * 500_000)
-    kind_of = tc.kind_of
-    cur_sched: int | None = None
-    checks: list[CheckOutcome] = []
-    n = 0
-    for row in store.iter_round_rows(tc.round_ids, start_us, end_us):
-        row_id, ts_us, lag_us, check_id, ok, rtt_ns, sent, received, status, error_class = row
-        n += 1
-        if on_row is not None:
-            on_row(row)
-        sched = ts_us - (lag_us or 0)
-        if cur_sched is None or sched - cur_sched >= half_us:
-            if checks:
-                yield Round(name, from_us(cur_sched), tuple(checks))  # type: ignore[arg-type]
-            cur_sched = sched
-            checks = []
-        ec = R.SKIPPED if error_class in AGENT_SIDE else error_class
-        loss = None if not sent else 100.0 * (sent - (received or 0)) / sent
-        checks.append(CheckOutcome(kind_of[check_id], bool(ok), None if rtt_ns is None else rtt_ns / 1e6, loss, status, ec, row_id))
-    if checks:
-        yield Round(name, from_us(cur_sched), tuple(checks))  # type: ignore[arg-type]
-    if counter is not None:
-        counter.n += n
-
-
-def iter_rounds_compressed(store: Store, name: str, tc: TargetChecks, start_us: int, end_us: int, policy: IncidentPolicy,
-                           cuts_us: Sequence[int], counter: RowCounter | None = None,
-                           down_us: Sequence[tuple[int, int]] = (),
-                           on_row: Callable[[tuple[Any, ...]], None] | None = None) -> Iterator[Round]:
-    """Like :func:`iter_rounds` for a target whose rounds hold one check, but runs of plain up
-    rounds are passed as one Round (``until``/``count``).
-
-    A round joins a run only when nothing about it can matter to an incident: it is up and
-    under the thresholds, it follows the previous round within the gap rule, no period or
-    agent-run boundary (``cuts_us``) lies between them, and it is more than the merge gap
-    plus two intervals after the last round that was not plainly up, and it does not fall
-    where the runs table says the agent was not running (``down_us``: such rounds each
-    prove the agent was running, one interval at a time). Everything else is passed one
-    by one, exactly as :func:`iter_rounds` would.
-    """
-    tol_us = int(policy.interval_s * policy.gap_factor * 1_000_000)
-    quiet_us = int((policy.merge_gap + 2 * policy.interval_s) * 1_000_000)
-    rtt_max_ns = None if policy.rtt_ms_max is None else policy.rtt_ms_max * 1e6
-    loss_max = policy.loss_pct_max
-    kind = tc.kind_of[tc.round_ids[0]]
-    downs = sorted(down_us)
-    nd = len(downs)
-    di = 0
-    d_a, d_b = downs[0] if downs else (2**63, 2**63)
-    cuts = sorted(set(int(c) for c in cuts_us))
-    ncuts = len(cuts)
-    ci = 0
-    next_cut = cuts[0] if cuts else 2**63
-    last_bad = -(2**62)
-    prev_s = -(2**62)
-    run: tuple[Any, ...] | None = None
-    run_s = run_last = run_n = 0
-    n = 0
-
-    def single(row: tuple[Any, ...], s: int, until: int | None = None, count: int = 1) -> Round:
-        row_id, _ts, _lag, _cid, ok, rtt_ns, sent, received, status, ec = row
-        loss = None if not sent else 100.0 * (sent - (received or 0)) / sent
-        c = CheckOutcome(kind, bool(ok), None if rtt_ns is None else rtt_ns / 1e6, loss, status,
-                         R.SKIPPED if ec in AGENT_SIDE else ec, row_id)
-        return Round(name, from_us(s), (c,), from_us(until) if until is not None else None, count)
-
-    for row in store.iter_round_rows(tc.round_ids, start_us, end_us):
-        n += 1
-        if on_row is not None:
-            on_row(row)
-        ts_us, lag_us = row[1], row[2]
-        s = ts_us - (lag_us or 0)
-        crossed = False
-        while s >= next_cut:
-            ci += 1
-            next_cut = cuts[ci] if ci < ncuts else 2**63
-            crossed = True
-        ok = row[4]
-        plain = bool(ok) and row[9] is None
-        if plain and rtt_max_ns is not None and row[5] is not None and row[5] > rtt_max_ns:
-            plain = False
-        if plain and loss_max is not None and row[6] and 100.0 * (row[6] - (row[7] or 0)) / row[6] > loss_max:
-            plain = False
-        while s >= d_b:
-            di += 1
-            d_a, d_b = downs[di] if di < nd else (2**63, 2**63)
-        quiet = s - last_bad > quiet_us and not d_a <= s
-        if run is not None and plain and quiet and not crossed and s - prev_s <= tol_us:
-            run_last = s
-            run_n += 1
-        else:
-            if run is not None:
-                yield single(run, run_s, run_last if run_n > 1 else None, run_n)
-                run = None
-            if plain and quiet:
-                run, run_s, run_last, run_n = row, s, s, 1
-            else:
-                yield single(row, s)
-                if not plain:
-                    last_bad = s
-        prev_s = s
-    if run is not None:
-        yield single(run, run_s, run_last if run_n > 1 else None, run_n)
-    if counter is not None:
-        counter.n += n
-
-
-def iter_rounds_compressed_multi(store: Store, name: str, tc: TargetChecks, start_us: int, end_us: int,
-                                 policy: IncidentPolicy, cuts_us: Sequence[int], counter: RowCounter | None = None,
-                                 down_us: Sequence[tuple[int, int]] = (),
-                                 on_row: Callable[[tuple[Any, ...]], None] | None = None) -> Iterator[Round]:
-    """:func:`iter_rounds_compressed` for targets with several checks a round: rows are grouped
-    into rounds exactly as :func:`iter_rounds` groups them, and a round is plain only when every
-    one of its checks is up, without an error class, and under both thresholds (stricter than
-    the analysis, which is safe: a round not plain is passed as it is)."""
-    half_us = int(policy.interval_s * 500_000)
-    tol_us = int(policy.interval_s * policy.gap_factor * 1_000_000)
-    quiet_us = int((policy.merge_gap + 2 * policy.interval_s) * 1_000_000)
-    rtt_max_ns = None if policy.rtt_ms_max is None else policy.rtt_ms_max * 1e6
-    loss_max = policy.loss_pct_max
-    kind_of = tc.kind_of
-    downs = sorted(down_us)
-    cuts = sorted(set(int(c) for c in cuts_us))
-    st = {"di": 0, "ci": 0, "last_bad": -(2**62), "prev_s": -(2**62), "run": None, "run_s": 0, "run_last": 0, "run_n": 0}
-    d_ab = [downs[0] if downs else (2**63, 2**63)]
-    next_cut = [cuts[0] if cuts else 2**63]
-
-    def build(rows: list[tuple[Any, ...]], s: int, until: int | None = None, count: int = 1) -> Round:
-        checks = tuple(CheckOutcome(kind_of[r[3]], bool(r[4]), None if r[5] is None else r[5] / 1e6,
-                                    None if not r[6] else 100.0 * (r[6] - (r[7] or 0)) / r[6], r[8],
-                                    R.SKIPPED if r[9] in AGENT_SIDE else r[9], r[0]) for r in rows)
-        return Round(name, from_us(s), checks, from_us(until) if until is not None else None, count)
-
-    def is_plain(rows: list[tuple[Any, ...]]) -> bool:
-        for r in rows:
-            if not r[4] or r[9] is not None:
-                return False
-            if rtt_max_ns is not None and r[5] is not None and r[5] > rtt_max_ns:
-                return False
-            if loss_max is not None and r[6] and 100.0 * (r[6] - (r[7] or 0)) / r[6] > loss_max:
-                return False
-        return True
-
-    def step(rows: list[tuple[Any, ...]], s: int) -> Iterator[Round]:
-        crossed = False
-        while s >= next_cut[0]:
-            st["ci"] += 1
-            next_cut[0] = cuts[st["ci"]] if st["ci"] < len(cuts) else 2**63
-            crossed = True
-        plain = is_plain(rows)
-        while s >= d_ab[0][1]:
-            st["di"] += 1
-            d_ab[0] = downs[st["di"]] if st["di"] < len(downs) else (2**63, 2**63)
-        quiet = s - st["last_bad"] > quiet_us and not d_ab[0][0] <= s
-        if st["run"] is not None and plain and quiet and not crossed and s - st["prev_s"] <= tol_us:
-            st["run_last"] = s
-            st["run_n"] += 1
-        else:
-            if st["run"] is not None:
-                yield build(st["run"], st["run_s"], st["run_last"] if st["run_n"] > 1 else None, st["run_n"])
-                st["run"] = None
-            if plain and quiet:
-                st["run"], st["run_s"], st["run_last"], st["run_n"] = rows, s, s, 1
-            else:
-                yield build(rows, s)
-                if not plain:
-                    st["last_bad"] = s
-        st["prev_s"] = s
-
-    n = 0
-    cur: int | None = None
-    buf: list[tuple[Any, ...]] = []
-    for row in store.iter_round_rows(tc.round_ids, start_us, end_us):
-        n += 1
-        if on_row is not None:
-            on_row(row)
-        sched = row[1] - (row[2] or 0)
-        if cur is None or sched - cur >= half_us:
-            if buf:
-                yield from step(buf, cur)  # type: ignore[arg-type]
-            cur, buf = sched, []
-        buf.append(row)
-    if buf:
-        yield from step(buf, cur)  # type: ignore[arg-type]
-    if st["run"] is not None:
-        yield build(st["run"], st["run_s"], st["run_last"] if st["run_n"] > 1 else None, st["run_n"])
-    if counter is not None:
-        counter.n += n
 
 
 def agent_runs(store: Store, agent_uuid: str | None, start_us: int, end_us: int) -> list[AgentRun]:
@@ -315,17 +89,6 @@ class Analysis:
     control_down: list[tuple[datetime, datetime]]
     rows_used: int
     figures: dict[str, Figures] = field(default_factory=dict)
-
-
-def rounds_for(store: Store, t: Target, tc: TargetChecks, a_us: int, b_us: int, policy: IncidentPolicy,
-               cuts_us: Sequence[int], counter: RowCounter | None = None, *, compress: bool = True,
-               down_us: Sequence[tuple[int, int]] = (), on_row: Callable[[tuple[Any, ...]], None] | None = None) -> Iterator[Round]:
-    """The target's rounds, compressed where that cannot change the analysis."""
-    if compress and len({tc.kind_of[i] for i in tc.round_ids}) == 1:
-        return iter_rounds_compressed(store, t.name, tc, a_us, b_us, policy, cuts_us, counter, down_us, on_row)
-    if compress and tc.round_ids:
-        return iter_rounds_compressed_multi(store, t.name, tc, a_us, b_us, policy, cuts_us, counter, down_us, on_row)
-    return iter_rounds(store, t.name, tc, a_us, b_us, policy.interval_s, counter, on_row)
 
 
 class Accumulator:
@@ -500,11 +263,6 @@ def analyse(settings: Settings, store: Store, start: datetime, end: datetime, na
 
 
 # -- latency and loss ----------------------------------------------------------------
-def latency_kind(tc: TargetChecks) -> str | None:
-    kinds = set(tc.kind_of.values())
-    return next((k for k in LATENCY_PREFERENCE if k in kinds), None)
-
-
 def latency_from_histogram(hist_us: Sequence[tuple[int, int]]) -> dict[str, Any]:
     """p50/p95/p99 (nearest rank), mean, min, max from a 1 µs RTT histogram."""
     stats = LatencyStats(exact_limit=0)
@@ -613,115 +371,6 @@ def sla_result(settings: Settings, store: Store, t: Target, start: datetime, end
     return evaluate(definition, res.spans_wide, period_start=start, period_end=end, samples=samples,
                     monthly_fee=Decimal(str(t.monthly_fee)) if t.monthly_fee is not None else None,
                     currency=t.currency, now=now, target=t.name)
-
-
-PERF_METHOD = (
-    "Performance samples: latency (rtt_ms) is each successful round's RTT of the target's latency check (ICMP, "
-    "else TCP connect, else HTTP); packet loss (loss_pct) is each ICMP round's lost share of its echo requests, "
-    "outages included; jitter (jitter_ms) is the round's RTT standard deviation when it sent several requests, "
-    "else the absolute difference between consecutive rounds' RTTs (IPDV, RFC 3393); bandwidth (bandwidth_mbps) "
-    "is each successful bandwidth test's mean after warm-up. Samples taken while the control targets were also "
-    "failing (local) are left out; agent-side failures and budget-skipped tests are never samples."
-)
-
-
-class _IntervalCursor:
-    """Whether times, asked in increasing order, fall in sorted disjoint [start, end) intervals."""
-
-    def __init__(self, intervals: Sequence[tuple[int, int]]) -> None:
-        self.iv, self.i = intervals, 0
-
-    def __call__(self, ts: int) -> bool:
-        while self.i < len(self.iv) and self.iv[self.i][1] <= ts:
-            self.i += 1
-        return self.i < len(self.iv) and self.iv[self.i][0] <= ts
-
-
-def perf_samples(store: Store, tc: TargetChecks, start_us: int, end_us: int, spans: Sequence[Span],
-                 metrics: set[str]) -> Iterator[Any]:
-    """The samples an SLA's performance terms are measured on, streamed from the store (see PERF_METHOD)."""
-    from reports.sla import PerfSample
-
-    local = [(to_us(sp.start), to_us(sp.end)) for sp in spans if sp.state == State.LOCAL]
-    kind = latency_kind(tc)
-    if metrics & {"rtt_ms", "jitter_ms"} and kind is not None:
-        in_local = _IntervalCursor(local)
-        prev: float | None = None
-        for ts, ok, rtt_ns, sent, received, jitter_ns, ec in store.iter_perf_rows(tc.of_kind(kind), start_us, end_us):
-            if ec in AGENT_SIDE or in_local(ts):
-                continue
-            if not ok or rtt_ns is None:
-                prev = None
-                continue
-            when, rtt = from_us(ts), rtt_ns / 1e6
-            if "rtt_ms" in metrics:
-                yield PerfSample(when, "rtt_ms", rtt)
-            if "jitter_ms" in metrics:
-                if jitter_ns is not None and (received or 0) > 1:
-                    yield PerfSample(when, "jitter_ms", jitter_ns / 1e6)
-                elif (received or 0) <= 1 and prev is not None:
-                    yield PerfSample(when, "jitter_ms", abs(rtt - prev))
-            prev = rtt
-    if "loss_pct" in metrics and tc.of_kind("icmp"):
-        in_local = _IntervalCursor(local)
-        for ts, ok, rtt_ns, sent, received, jitter_ns, ec in store.iter_perf_rows(tc.of_kind("icmp"), start_us, end_us):
-            if ec in AGENT_SIDE or not sent or in_local(ts):
-                continue
-            yield PerfSample(from_us(ts), "loss_pct", 100.0 * (sent - (received or 0)) / sent)
-    if "bandwidth_mbps" in metrics and tc.of_kind("bandwidth"):
-        for ts, ok, ec, detail in store.iter_detail_rows(tc.of_kind("bandwidth"), start_us, end_us):
-            if not ok or ec in AGENT_SIDE or not detail:
-                continue
-            try:
-                mbps = json.loads(detail).get("mbps_mean")
-            except ValueError:
-                continue
-            if isinstance(mbps, (int, float)):
-                yield PerfSample(from_us(ts), "bandwidth_mbps", float(mbps))
-
-
-MAX_LISTED_TESTS = 200
-
-
-def bandwidth_summary(store: Store, tc: TargetChecks, start_us: int, end_us: int) -> dict[str, Any] | None:
-    """The target's bandwidth tests in the period: counts, per-direction statistics of the
-    tests' means (nearest rank), and the tests themselves (the first 200; all are in the CSV).
-    Failed tests are listed with their error, budget-skipped ones counted apart: neither is a
-    throughput figure."""
-    ids = tc.of_kind("bandwidth")
-    if not ids:
-        return None
-    counts = {"tests": 0, "ok": 0, "failed": 0, "skipped": 0}
-    values: dict[str, list[float]] = {}
-    listed: list[dict[str, Any]] = []
-    for ts, ok, ec, detail in store.iter_detail_rows(ids, start_us, end_us):
-        counts["tests"] += 1
-        try:
-            d = json.loads(detail) if detail else {}
-        except ValueError:
-            d = {}
-        direction = str(d.get("direction") or "download")
-        mbps = d.get("mbps_mean")
-        if ec == R.SKIPPED:
-            counts["skipped"] += 1
-        elif ok and isinstance(mbps, (int, float)):
-            counts["ok"] += 1
-            values.setdefault(direction, []).append(float(mbps))
-        else:
-            counts["failed"] += 1
-        if len(listed) < MAX_LISTED_TESTS:
-            listed.append({"ts": iso(ts), "direction": direction, "ok": bool(ok), "mbps_mean": mbps,
-                           "bytes_total": d.get("bytes_total"), "error_class": ec})
-    stats = {}
-    for direction, v in sorted(values.items()):
-        v.sort()
-
-        def rank(q: int, v: list[float] = v) -> float:  # nearest rank
-            return v[max(0, -(-len(v) * q // 100) - 1)]
-
-        stats[direction] = {"count": len(v), "mean_mbps": sum(v) / len(v), "min_mbps": v[0], "p10_mbps": rank(10),
-                            "p50_mbps": rank(50), "p90_mbps": rank(90), "max_mbps": v[-1]}
-    return {**counts, "by_direction": stats, "listed": listed, "listed_all": counts["tests"] <= MAX_LISTED_TESTS}
 
 
 # -- the summary --------------------------------------------------------------------------
@@ -876,196 +525,6 @@ def store_target_id(store: Store, name: str) -> int:
         if t["name"] == name:
             return int(t["id"])
     return -1
-
-
-# -- the bundle ----------------------------------------------------------------------------
-FORMATS = ("pdf", "html", "csv", "json")
-
-
-def parse_formats(text: str) -> list[str]:
-    fmts = [f.strip().lower() for f in text.split(",") if f.strip()]
-    bad = [f for f in fmts if f not in FORMATS]
-    if bad or not fmts:
-        raise UsageError(f"--format {text!r}: use a comma-separated list of {', '.join(FORMATS)}")
-    return fmts
-
-
-def sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
-def write_bundle(settings: Settings, store: Store, start: datetime, end: datetime, names: Sequence[str] | None,
-                 formats: Sequence[str], lang: str, out: Path, *, now: datetime | None = None,
-                 progress: ProgressFn | None = None) -> dict[str, Any]:
-    """Write the report files into ``out``; returns the manifest."""
-    now = now or datetime.now(UTC)
-    chosen = select_targets(settings, names)
-    names = [t.name for t in chosen]
-    checks = target_checks(store, names)
-    if not store.has_rows([i for tc in checks.values() for i in tc.ids], to_us(start), to_us(end)):
-        raise UsageError(f"no measurements of {', '.join(names)} between {start.isoformat()} and {end.isoformat()}: "
-                         "the period is empty (check --from/--to, the time zone, and that the agent was running)")
-    out.mkdir(parents=True, exist_ok=True)
-    files: list[str] = []
-    notes: list[str] = []
-    csv_job = None
-    if "csv" in formats:
-        # The raw rows are written by a second process while this one analyses and renders.
-        csv_job = start_csv(store, [i for tc in checks.values() for i in tc.ids], to_us(start), to_us(end), out / "measurements.csv")
-    visual = [f for f in ("pdf", "html") if f in formats]
-    # Charts and documents are drawn by a second process that loads matplotlib and reportlab
-    # while this one analyses.
-    renderer = Renderer(visual, lang, out) if visual else None
-    try:
-        an = analyse(settings, store, start, end, names, progress=progress)
-        built = build_summary(settings, store, an, lang=lang, now=now, with_series=bool(visual))
-    except BaseException:
-        if renderer is not None:
-            renderer.cancel()
-        raise
-    if "json" in formats:
-        (out / "summary.json").write_text(json.dumps(built.summary, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
-        files.append("summary.json")
-    if renderer is not None:
-        if progress:
-            progress("charts, report.pdf, report.html")
-        notes += renderer.render(built.summary, built.series)
-        files += [f for f in ("report.pdf", "report.html") if f.split(".")[1] in formats]
-    if csv_job is not None:
-        if progress:
-            progress("measurements.csv")
-        finish_csv(csv_job)
-        files.insert(1 if "json" in formats else 0, "measurements.csv")
-    head_id, head_hash = store.chain_head_before(an.agent_uuid, to_us(end)) if an.agent_uuid else (None, None)
-    manifest = {
-        "schema": "slaproof.manifest/1",
-        "files": {f: {"sha256": sha256_file(out / f), "bytes": (out / f).stat().st_size} for f in files},
-        "rows_used": an.rows_used,
-        "chain_head": {"row_id": head_id, "hash": head_hash, "agent": an.agent_uuid},
-        "period": built.summary["period"],
-        "generated_at": built.summary["generated_at"],
-        "notes": sorted(set(notes)),
-    }
-    (out / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
-    return manifest
-
-
-def _render(formats: Sequence[str], lang: str, out: Path, summary: Any, series: Any) -> list[str]:
-    from reports.charts import make_charts
-    from reports.render_html import render_html
-    from reports.render_pdf import render_pdf
-
-    charts = make_charts(summary, series, lang)
-    notes: list[str] = []
-    if "pdf" in formats:
-        notes += render_pdf(summary, series, out / "report.pdf", lang=lang, charts=charts)
-    if "html" in formats:
-        notes += render_html(summary, series, out / "report.html", lang=lang, charts=charts)
-    return notes
-
-
-def _render_child(conn: Any, formats: list[str], lang: str, out: str) -> None:
-    try:
-        import reports.charts  # noqa: F401 - the point: load these while the parent analyses
-        import reports.render_html  # noqa: F401
-        from reports.fonts import discover_fonts
-        from reports.render_pdf import PdfFonts
-
-        PdfFonts(discover_fonts(), False)  # registers the fonts once (reportlab keeps them)
-        job = conn.recv()
-        if job is None:
-            return
-        conn.send(("ok", _render(formats, lang, Path(out), *job)))
-    except BaseException as e:  # noqa: BLE001 - reported by the parent
-        import traceback
-
-        try:
-            conn.send(("error", f"{type(e).__name__}: {e}\n{traceback.format_exc()}"))
-        except OSError:
-            pass
-
-
-class Renderer:
-    """report.pdf and report.html drawn in a forked process (inline where fork is unavailable)."""
-
-    def __init__(self, formats: Sequence[str], lang: str, out: Path) -> None:
-        import multiprocessing as mp
-
-        self.formats, self.lang, self.out = list(formats), lang, out
-        self.proc: Any = None
-        if "fork" in mp.get_all_start_methods():
-            self.conn, child = mp.get_context("fork").Pipe()
-            self.proc = mp.get_context("fork").Process(target=_render_child, args=(child, self.formats, lang, str(out)), daemon=True)
-            self.proc.start()
-            child.close()
-
-    def render(self, summary: Any, series: Any) -> list[str]:
-        if self.proc is None:
-            return _render(self.formats, self.lang, self.out, summary, series)
-        try:
-            self.conn.send((summary, series))
-            status, value = self.conn.recv()
-        except (EOFError, OSError) as e:
-            raise SlaproofError(f"the process drawing report.pdf/report.html ended early (exit {self.proc.exitcode}): {e}; "
-                                "no manifest was written; the measurements are untouched") from e
-        finally:
-            self.proc.join(timeout=30)
-        if status != "ok":
-            import logging
-
-            logging.getLogger(__name__).debug("renderer failure:\n%s", value)
-            raise SlaproofError(f"drawing report.pdf/report.html failed: {str(value).splitlines()[0]} "
-                                "(SLAPROOF_AGENT__LOG_LEVEL=DEBUG shows where); no manifest was written; the measurements are untouched")
-        return list(value)
-
-    def cancel(self) -> None:
-        if self.proc is not None and self.proc.is_alive():
-            try:
-                self.conn.send(None)
-            except OSError:
-                pass
-            self.proc.join(timeout=5)
-            if self.proc.is_alive():
-                self.proc.kill()
-
-
-def _csv_child(url: str, check_ids: list[int], a_us: int, b_us: int, path: str) -> None:
-    store = Store.open(url, migrate=False)
-    try:
-        write_measurements_csv(store, check_ids, a_us, b_us, Path(path))
-    finally:
-        store.close()
-
-
-def start_csv(store: Store, check_ids: list[int], a_us: int, b_us: int, path: Path) -> Any:
-    """Write measurements.csv in a forked process (a second core); inline where fork is unavailable."""
-    import multiprocessing as mp
-
-    if "fork" not in mp.get_all_start_methods():
-        write_measurements_csv(store, check_ids, a_us, b_us, path)
-        return None
-    proc = mp.get_context("fork").Process(target=_csv_child, args=(store.raw_url, check_ids, a_us, b_us, str(path)), daemon=True)
-    proc.start()
-    return proc
-
-
-def finish_csv(proc: Any) -> None:
-    if proc is None:
-        return
-    proc.join()
-    if proc.exitcode != 0:
-        raise UsageError(f"writing measurements.csv failed (exit {proc.exitcode}); see the messages above")
-
-
-def write_measurements_csv(store: Store, check_ids: list[int], a_us: int, b_us: int, path: Path) -> int:
-    from agent.exchange import write_csv_export
-
-    with path.open("w", encoding="utf-8", newline="") as fh:
-        return write_csv_export(fh, store, check_ids, a_us, b_us)
 
 
 def month_bounds(month: str, tz: ZoneInfo) -> tuple[datetime, datetime]:

@@ -97,7 +97,8 @@ def test_compressed_analysis_is_identical_with_two_checks_a_round(tmp_path_facto
 
 def test_two_check_rounds_are_compressed(tmp_path: Path) -> None:
     """The multi-check path really compresses (not only agrees): far fewer rounds reach the analysis."""
-    from agent.reporting import RowCounter, iter_rounds_compressed_multi, policy_for, target_checks
+    from agent.reporting import policy_for
+    from agent.rounds import RowCounter, iter_rounds_compressed_multi, target_checks
 
     state = tmp_path / "state"
     s = parse_config(CFG_MULTI.format(state=state), tmp_path / "c.toml")

@@ -103,7 +103,7 @@ def test_a_failing_renderer_is_an_error_and_no_manifest(world: dict[str, Any], t
     import reports.charts
     from agent.config import load_config
     from agent.errors import SlaproofError
-    from agent.reporting import write_bundle
+    from agent.bundle import write_bundle
 
     def boom(*_a: Any, **_k: Any) -> Any:
         raise ValueError("no room to draw")

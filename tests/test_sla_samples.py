@@ -88,7 +88,8 @@ def test_bandwidth_share_uses_successful_tests_only(result: dict[str, Any]) -> N
 
 def test_single_request_rounds_give_jitter_as_consecutive_rtt_difference(tmp_path: Path) -> None:
     from agent import identity
-    from agent.reporting import perf_samples, target_checks
+    from agent.rounds import target_checks
+    from agent.samples import perf_samples
 
     store = Store.open(f"sqlite:///{tmp_path / 'db.sqlite'}")
     uuid_ = identity.load_or_create(tmp_path / "state")
@@ -114,7 +115,7 @@ def test_report_holds_the_bandwidth_tests(tmp_path: Path) -> None:
     import shutil
     import subprocess
 
-    from agent.reporting import write_bundle
+    from agent.bundle import write_bundle
 
     cfg = make_config(tmp_path / "c.toml", [
         {"name": "vps", "address": "127.0.0.1", "interval_s": 60, "checks": [{"kind": "icmp"}, BW]}])

@@ -1,0 +1,122 @@
+"""What SLA performance terms and the report's bandwidth section are measured on: samples
+streamed from the store, with the method stated (PERF_METHOD) and local time left out."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from agent.rounds import AGENT_SIDE, TargetChecks, latency_kind
+from agent.rows import from_us, iso, to_us
+from agent.store import Store
+from probes import result as R
+from reports.model import Span, State
+
+PERF_METHOD = (
+    "Performance samples: latency (rtt_ms) is each successful round's RTT of the target's latency check (ICMP, "
+    "else TCP connect, else HTTP); packet loss (loss_pct) is each ICMP round's lost share of its echo requests, "
+    "outages included; jitter (jitter_ms) is the round's RTT standard deviation when it sent several requests, "
+    "else the absolute difference between consecutive rounds' RTTs (IPDV, RFC 3393); bandwidth (bandwidth_mbps) "
+    "is each successful bandwidth test's mean after warm-up. Samples taken while the control targets were also "
+    "failing (local) are left out; agent-side failures and budget-skipped tests are never samples."
+)
+
+
+class _IntervalCursor:
+    """Whether times, asked in increasing order, fall in sorted disjoint [start, end) intervals."""
+
+    def __init__(self, intervals: Sequence[tuple[int, int]]) -> None:
+        self.iv, self.i = intervals, 0
+
+    def __call__(self, ts: int) -> bool:
+        while self.i < len(self.iv) and self.iv[self.i][1] <= ts:
+            self.i += 1
+        return self.i < len(self.iv) and self.iv[self.i][0] <= ts
+
+
+def perf_samples(store: Store, tc: TargetChecks, start_us: int, end_us: int, spans: Sequence[Span],
+                 metrics: set[str]) -> Iterator[Any]:
+    """The samples an SLA's performance terms are measured on, streamed from the store (see PERF_METHOD)."""
+    from reports.sla import PerfSample
+
+    local = [(to_us(sp.start), to_us(sp.end)) for sp in spans if sp.state == State.LOCAL]
+    kind = latency_kind(tc)
+    if metrics & {"rtt_ms", "jitter_ms"} and kind is not None:
+        in_local = _IntervalCursor(local)
+        prev: float | None = None
+        for ts, ok, rtt_ns, sent, received, jitter_ns, ec in store.iter_perf_rows(tc.of_kind(kind), start_us, end_us):
+            if ec in AGENT_SIDE or in_local(ts):
+                continue
+            if not ok or rtt_ns is None:
+                prev = None
+                continue
+            when, rtt = from_us(ts), rtt_ns / 1e6
+            if "rtt_ms" in metrics:
+                yield PerfSample(when, "rtt_ms", rtt)
+            if "jitter_ms" in metrics:
+                if jitter_ns is not None and (received or 0) > 1:
+                    yield PerfSample(when, "jitter_ms", jitter_ns / 1e6)
+                elif (received or 0) <= 1 and prev is not None:
+                    yield PerfSample(when, "jitter_ms", abs(rtt - prev))
+            prev = rtt
+    if "loss_pct" in metrics and tc.of_kind("icmp"):
+        in_local = _IntervalCursor(local)
+        for ts, ok, rtt_ns, sent, received, jitter_ns, ec in store.iter_perf_rows(tc.of_kind("icmp"), start_us, end_us):
+            if ec in AGENT_SIDE or not sent or in_local(ts):
+                continue
+            yield PerfSample(from_us(ts), "loss_pct", 100.0 * (sent - (received or 0)) / sent)
+    if "bandwidth_mbps" in metrics and tc.of_kind("bandwidth"):
+        for ts, ok, ec, detail in store.iter_detail_rows(tc.of_kind("bandwidth"), start_us, end_us):
+            if not ok or ec in AGENT_SIDE or not detail:
+                continue
+            try:
+                mbps = json.loads(detail).get("mbps_mean")
+            except ValueError:
+                continue
+            if isinstance(mbps, (int, float)):
+                yield PerfSample(from_us(ts), "bandwidth_mbps", float(mbps))
+
+
+MAX_LISTED_TESTS = 200
+
+
+def bandwidth_summary(store: Store, tc: TargetChecks, start_us: int, end_us: int) -> dict[str, Any] | None:
+    """The target's bandwidth tests in the period: counts, per-direction statistics of the
+    tests' means (nearest rank), and the tests themselves (the first 200; all are in the CSV).
+    Failed tests are listed with their error, budget-skipped ones counted apart: neither is a
+    throughput figure."""
+    ids = tc.of_kind("bandwidth")
+    if not ids:
+        return None
+    counts = {"tests": 0, "ok": 0, "failed": 0, "skipped": 0}
+    values: dict[str, list[float]] = {}
+    listed: list[dict[str, Any]] = []
+    for ts, ok, ec, detail in store.iter_detail_rows(ids, start_us, end_us):
+        counts["tests"] += 1
+        try:
+            d = json.loads(detail) if detail else {}
+        except ValueError:
+            d = {}
+        direction = str(d.get("direction") or "download")
+        mbps = d.get("mbps_mean")
+        if ec == R.SKIPPED:
+            counts["skipped"] += 1
+        elif ok and isinstance(mbps, (int, float)):
+            counts["ok"] += 1
+            values.setdefault(direction, []).append(float(mbps))
+        else:
+            counts["failed"] += 1
+        if len(listed) < MAX_LISTED_TESTS:
+            listed.append({"ts": iso(ts), "direction": direction, "ok": bool(ok), "mbps_mean": mbps,
+                           "bytes_total": d.get("bytes_total"), "error_class": ec})
+    stats = {}
+    for direction, v in sorted(values.items()):
+        v.sort()
+
+        def rank(q: int, v: list[float] = v) -> float:  # nearest rank
+            return v[max(0, -(-len(v) * q // 100) - 1)]
+
+        stats[direction] = {"count": len(v), "mean_mbps": sum(v) / len(v), "min_mbps": v[0], "p10_mbps": rank(10),
+                            "p50_mbps": rank(50), "p90_mbps": rank(90), "max_mbps": v[-1]}
+    return {**counts, "by_direction": stats, "listed": listed, "listed_all": counts["tests"] <= MAX_LISTED_TESTS}
