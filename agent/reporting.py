@@ -463,7 +463,8 @@ def build_summary(settings: Settings, store: Store, an: Analysis, *, lang: str, 
             "rows": rows, "incidents": incidents,
             "blips": res.blips, "rounds": res.rounds, "rounds_failed": res.rounds_failed,
         }
-        bw = bandwidth_summary(store, tc, to_us(an.start), to_us(an.end))
+        local = [(to_us(sp.start), to_us(sp.end)) for sp in res.spans_wide if sp.state is State.LOCAL]
+        bw = bandwidth_summary(store, tc, to_us(an.start), to_us(an.end), local)
         if bw is not None:
             entry["bandwidth"] = bw
         sla = sla_result(settings, store, t, an.start, an.end, now, res)

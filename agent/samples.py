@@ -11,6 +11,7 @@ from agent.rounds import AGENT_SIDE, TargetChecks, latency_kind
 from agent.rows import from_us, iso, to_us
 from agent.store import Store
 from probes import result as R
+from probes.bandwidth import MISSING_TOOL
 from reports.model import Span, State
 
 PERF_METHOD = (
@@ -67,8 +68,9 @@ def perf_samples(store: Store, tc: TargetChecks, start_us: int, end_us: int, spa
                 continue
             yield PerfSample(from_us(ts), "loss_pct", 100.0 * (sent - (received or 0)) / sent)
     if "bandwidth_mbps" in metrics and tc.of_kind("bandwidth"):
+        in_local = _IntervalCursor(local)
         for ts, ok, ec, detail in store.iter_detail_rows(tc.of_kind("bandwidth"), start_us, end_us):
-            if not ok or ec in AGENT_SIDE or not detail:
+            if not ok or ec in AGENT_SIDE or not detail or in_local(ts):
                 continue
             try:
                 mbps = json.loads(detail).get("mbps_mean")
@@ -81,17 +83,22 @@ def perf_samples(store: Store, tc: TargetChecks, start_us: int, end_us: int, spa
 MAX_LISTED_TESTS = 200
 
 
-def bandwidth_summary(store: Store, tc: TargetChecks, start_us: int, end_us: int) -> dict[str, Any] | None:
+def bandwidth_summary(store: Store, tc: TargetChecks, start_us: int, end_us: int,
+                      local: Sequence[tuple[int, int]] = ()) -> dict[str, Any] | None:
     """The target's bandwidth tests in the period: counts, per-direction statistics of the
     tests' means (nearest rank), and the tests themselves (the first 200; all are in the CSV).
-    Failed tests are listed with their error, budget-skipped ones counted apart: neither is a
-    throughput figure."""
+
+    Only measured tests outside local time make the statistics. Failed tests are listed with
+    their error; tests skipped by the budget, failed on the agent's side (internal, permission,
+    iperf3 missing), or run while the control targets were failing too (``local``: sorted
+    [start, end) µs) are counted apart: none of them says anything about the provider."""
     ids = tc.of_kind("bandwidth")
     if not ids:
         return None
-    counts = {"tests": 0, "ok": 0, "failed": 0, "skipped": 0}
+    counts = {"tests": 0, "ok": 0, "failed": 0, "skipped": 0, "agent_side": 0, "local": 0}
     values: dict[str, list[float]] = {}
     listed: list[dict[str, Any]] = []
+    in_local = _IntervalCursor(local)
     for ts, ok, ec, detail in store.iter_detail_rows(ids, start_us, end_us):
         counts["tests"] += 1
         try:
@@ -100,16 +107,21 @@ def bandwidth_summary(store: Store, tc: TargetChecks, start_us: int, end_us: int
             d = {}
         direction = str(d.get("direction") or "download")
         mbps = d.get("mbps_mean")
+        where = "ok"
         if ec == R.SKIPPED:
-            counts["skipped"] += 1
+            where = "skipped"
+        elif ec in AGENT_SIDE or ec == MISSING_TOOL:
+            where = "agent_side"
+        elif in_local(ts):
+            where = "local"
         elif ok and isinstance(mbps, (int, float)):
-            counts["ok"] += 1
             values.setdefault(direction, []).append(float(mbps))
         else:
-            counts["failed"] += 1
+            where = "failed"
+        counts[where] += 1
         if len(listed) < MAX_LISTED_TESTS:
             listed.append({"ts": iso(ts), "direction": direction, "ok": bool(ok), "mbps_mean": mbps,
-                           "bytes_total": d.get("bytes_total"), "error_class": ec})
+                           "bytes_total": d.get("bytes_total"), "error_class": ec, "counted_as": where})
     stats = {}
     for direction, v in sorted(values.items()):
         v.sort()

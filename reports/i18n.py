@@ -77,10 +77,11 @@ LABELS: dict[str, tuple[str, str]] = {
     "incidents.none": ("No incidents in the period.", "本时段内无事件。"),
     "bw.heading": ("Bandwidth tests", "带宽测试"),
     "bw.counts": (
-        "{tests} tests: {ok} measured, {failed} failed, {skipped} skipped by the traffic budget. Figures are the "
-        "tests' mean throughput after warm-up (Mbit/s); every test is in measurements.csv.",
-        "共 {tests} 次测试：{ok} 次有结果，{failed} 次失败，{skipped} 次因流量预算跳过。数值为每次测试预热后的平均吞吐量"
-        "（Mbit/s）；每次测试均见 measurements.csv。",
+        "{tests} tests: {ok} measured, {failed} failed, {skipped} skipped by the traffic budget, {apart} not counted "
+        "(run while the agent's own network was down, or failed on the agent's side). Figures are the tests' mean "
+        "throughput after warm-up (Mbit/s); every test is in measurements.csv.",
+        "共 {tests} 次测试：{ok} 次有结果，{failed} 次失败，{skipped} 次因流量预算跳过，{apart} 次不计入（监测端自身网络"
+        "中断期间进行，或因监测端自身原因失败）。数值为每次测试预热后的平均吞吐量（Mbit/s）；每次测试均见 measurements.csv。",
     ),
     "bw.direction": ("Direction", "方向"),
     "bw.download": ("download", "下载"),

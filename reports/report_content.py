@@ -405,7 +405,8 @@ def _bandwidth(t: Mapping[str, Any], lang: str, zone: Any) -> list[Block]:
         return []
     blocks: list[Block] = [Heading(label("bw.heading", lang), 2),
                            Para(label("bw.counts", lang, tests=bw.get("tests", 0), ok=bw.get("ok", 0),
-                                      failed=bw.get("failed", 0), skipped=bw.get("skipped", 0)), "small")]
+                                      failed=bw.get("failed", 0), skipped=bw.get("skipped", 0),
+                                      apart=bw.get("local", 0) + bw.get("agent_side", 0)), "small")]
     rows = []
     for direction, st in (bw.get("by_direction") or {}).items():
         name = label(f"bw.{direction}", lang) if direction in ("download", "upload") else str(direction)
@@ -414,7 +415,7 @@ def _bandwidth(t: Mapping[str, Any], lang: str, zone: Any) -> list[Block]:
     if rows:
         blocks.append(Table([label(k, lang) for k in ("bw.direction", "bw.count", "bw.mean", "bw.min", "bw.p10", "bw.p50", "bw.p90", "bw.max")],
                             rows, [0.16, 0.1, 0.13, 0.12, 0.12, 0.12, 0.12, 0.13], frozenset(range(1, 8))))
-    failed = [x for x in bw.get("listed") or [] if not x.get("ok") and x.get("error_class") != "skipped"]
+    failed = [x for x in bw.get("listed") or [] if x.get("counted_as", "failed" if not x.get("ok") else "ok") == "failed"]
     if failed:
         blocks.append(Heading(label("bw.failures", lang), 2))
         blocks.append(Table([label(k, lang) for k in ("bw.time", "bw.direction", "bw.error")],

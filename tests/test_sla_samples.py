@@ -117,16 +117,23 @@ def test_report_holds_the_bandwidth_tests(tmp_path: Path) -> None:
 
     from agent.bundle import write_bundle
 
+    sla = {"uptime_target_pct": 99, "performance": [
+        {"metric": "bandwidth_mbps", "statistic": "mean", "comparator": "ge", "threshold": 80}]}
     cfg = make_config(tmp_path / "c.toml", [
-        {"name": "vps", "address": "127.0.0.1", "interval_s": 60, "checks": [{"kind": "icmp"}, BW]}])
+        {"name": "vps", "address": "127.0.0.1", "interval_s": 60, "sla": sla, "checks": [{"kind": "icmp"}, BW]},
+        {"name": "ctl", "address": "127.0.0.2", "interval_s": 60, "control": True, "checks": [{"kind": "icmp"}]}])
     settings, _ = load_config(cfg)
     store = Store.open(settings.database_url())
-    uuid_ = write_history(store, settings.state_dir(), {"vps": ("u" * 120, 60)}, START, kinds=("icmp",))
+    # Minutes 60-69: the control target is down too, so that stretch is the agent's own network.
+    p = "u" * 60 + "D" * 10 + "u" * 50
+    uuid_ = write_history(store, settings.state_dir(), {"vps": (p, 60), "ctl": (p, 60)}, START, kinds=("icmp",))
     aid = store.ensure_agent(uuid_, 0)
     refs = store.sync_targets(aid, [{"name": "vps", "address": "127.0.0.1", "checks": [{"kind": "icmp"}, BW]}], 0)
     w = Writer(store, uuid_, aid, batch_s=0.05).start()
     tests = [bw(START, 90.0), bw(START, 95.0), bw(START, 40.0), bw(START, 100.0),
-             bw(START, None, ok=False, ec="timeout"), bw(START, None, ok=False, ec="skipped")]
+             bw(START, None, ok=False, ec="timeout"), bw(START, None, ok=False, ec="skipped"),
+             bw(START, 10.0),  # minute 61: in the local stretch, not counted
+             bw(START, None, ok=False, ec="internal")]  # the agent's own fault
     for i, r in enumerate(tests):
         w.submit(refs["vps"].checks[1], ProbeResult(r.kind, START + timedelta(minutes=10 * i + 1), r.ok, None, r.figures,
                                                     r.error_class, r.error), None)
@@ -134,14 +141,17 @@ def test_report_holds_the_bandwidth_tests(tmp_path: Path) -> None:
     out = tmp_path / "out"
     write_bundle(settings, store, START, START + timedelta(hours=2), None, ["json", "html", "pdf"], "en", out,
                  now=START + timedelta(days=1))
-    (t,) = json.loads((out / "summary.json").read_text())["targets"]
+    t = next(x for x in json.loads((out / "summary.json").read_text())["targets"] if x["name"] == "vps")
     b = t["bandwidth"]
-    assert (b["tests"], b["ok"], b["failed"], b["skipped"]) == (6, 4, 1, 1)
+    assert (b["tests"], b["ok"], b["failed"], b["skipped"], b["local"], b["agent_side"]) == (8, 4, 1, 1, 1, 1)
+    assert [x["counted_as"] for x in b["listed"]][-2:] == ["local", "agent_side"]
     d = b["by_direction"]["download"]
     assert d["count"] == 4 and d["mean_mbps"] == pytest.approx(81.25)
     assert (d["min_mbps"], d["p10_mbps"], d["p50_mbps"], d["p90_mbps"], d["max_mbps"]) == (40.0, 40.0, 90.0, 100.0, 100.0)
-    assert len(b["listed"]) == 6 and b["listed_all"] is True
+    assert len(b["listed"]) == 8 and b["listed_all"] is True
     assert t["availability_pct"] == 100.0  # a failed bandwidth test is not an outage
+    (term,) = t["sla"]["terms"]  # the local test (10 Mbit/s) is not a sample: 81.25 ≥ 80
+    assert term["samples"] == 4 and term["measured"] == pytest.approx(81.25) and term["met"] is True
     html = (out / "report.html").read_text()
     assert "Bandwidth tests" in html and "81.2" in html and "Failed tests" in html
     if shutil.which("pdftotext"):
