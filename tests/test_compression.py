@@ -98,7 +98,7 @@ def test_compressed_analysis_is_identical_with_two_checks_a_round(tmp_path_facto
 def test_two_check_rounds_are_compressed(tmp_path: Path) -> None:
     """The multi-check path really compresses (not only agrees): far fewer rounds reach the analysis."""
     from agent.reporting import policy_for
-    from agent.rounds import RowCounter, iter_rounds_compressed_multi, target_checks
+    from agent.rounds import RowCounter, iter_rounds_compressed, target_checks
 
     state = tmp_path / "state"
     s = parse_config(CFG_MULTI.format(state=state), tmp_path / "c.toml")
@@ -107,7 +107,7 @@ def test_two_check_rounds_are_compressed(tmp_path: Path) -> None:
     write_history(store, state, {"vps": (vps, 10), "ctl": ("u" * len(vps), 10)}, START, kinds=("icmp", "http"))
     tc = target_checks(store, ["vps"])["vps"]
     counter = RowCounter()
-    rounds = list(iter_rounds_compressed_multi(store, "vps", tc, 0, 2**62, policy_for(s, s.target("vps")), [], counter))
+    rounds = list(iter_rounds_compressed(store, "vps", tc, 0, 2**62, policy_for(s, s.target("vps")), [], counter))
     assert counter.n == 2 * len(vps)
     assert sum(r.count for r in rounds) == len(vps)
     assert len(rounds) < 20
