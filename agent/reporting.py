@@ -22,7 +22,7 @@ from agent.config import BandwidthCheck, Settings, Target
 from agent.errors import UsageError
 from agent.rounds import TargetChecks, latency_kind, rounds_for, target_checks
 from agent.rows import from_us, iso, to_us
-from agent.samples import PERF_METHOD, bandwidth_summary, perf_samples
+from agent.samples import PERF_METHOD, bandwidth_summary, local_intervals, perf_samples
 from agent.store import Store
 from agent.version import VERSION
 from reports.incidents import (
@@ -350,7 +350,7 @@ def http_response_ref(row: dict[str, Any]) -> dict[str, str]:
 
 # -- SLA --------------------------------------------------------------------------------
 def sla_result(settings: Settings, store: Store, t: Target, start: datetime, end: datetime, now: datetime,
-               analysis: TargetAnalysis | None = None) -> Any:
+               analysis: TargetAnalysis | None = None, checks: TargetChecks | None = None) -> Any:
     """The provider's SLA evaluated over [start, end), or None when the target has no sla section.
 
     Spans reach an hour past both edges (``spans_wide``), so an outage that
@@ -365,7 +365,7 @@ def sla_result(settings: Settings, store: Store, t: Target, start: datetime, end
     res = analysis if analysis is not None else analyse(settings, store, start, end, [t.name]).results[t.name]
     samples: Iterable[Any] = ()
     if definition.performance:
-        tc = target_checks(store, [t.name])[t.name]
+        tc = checks if checks is not None else target_checks(store, [t.name])[t.name]
         samples = perf_samples(store, tc, to_us(start), to_us(end), res.spans_wide,
                                {p.metric for p in definition.performance})
     return evaluate(definition, res.spans_wide, period_start=start, period_end=end, samples=samples,
@@ -463,11 +463,10 @@ def build_summary(settings: Settings, store: Store, an: Analysis, *, lang: str, 
             "rows": rows, "incidents": incidents,
             "blips": res.blips, "rounds": res.rounds, "rounds_failed": res.rounds_failed,
         }
-        local = [(to_us(sp.start), to_us(sp.end)) for sp in res.spans_wide if sp.state is State.LOCAL]
-        bw = bandwidth_summary(store, tc, to_us(an.start), to_us(an.end), local)
+        bw = bandwidth_summary(store, tc, to_us(an.start), to_us(an.end), local_intervals(res.spans_wide))
         if bw is not None:
             entry["bandwidth"] = bw
-        sla = sla_result(settings, store, t, an.start, an.end, now, res)
+        sla = sla_result(settings, store, t, an.start, an.end, now, res, tc)
         if sla is not None:
             entry["sla"] = sla.to_json()
         targets_out.append(entry)

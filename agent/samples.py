@@ -36,23 +36,41 @@ class _IntervalCursor:
         return self.i < len(self.iv) and self.iv[self.i][0] <= ts
 
 
+def local_intervals(spans: Sequence[Span]) -> list[tuple[int, int]]:
+    """[start, end) µs of the spans where the agent's own network was down (sorted, as spans are)."""
+    return [(to_us(sp.start), to_us(sp.end)) for sp in spans if sp.state is State.LOCAL]
+
+
 def perf_samples(store: Store, tc: TargetChecks, start_us: int, end_us: int, spans: Sequence[Span],
                  metrics: set[str]) -> Iterator[Any]:
-    """The samples an SLA's performance terms are measured on, streamed from the store (see PERF_METHOD)."""
+    """The samples an SLA's performance terms are measured on, streamed from the store (see PERF_METHOD).
+
+    Latency and jitter come from the latency check's rows, loss from the ICMP rows: one pass
+    when they are the same rows (an ICMP latency check), two otherwise."""
     from reports.sla import PerfSample
 
-    local = [(to_us(sp.start), to_us(sp.end)) for sp in spans if sp.state == State.LOCAL]
+    local = local_intervals(spans)
     kind = latency_kind(tc)
-    if metrics & {"rtt_ms", "jitter_ms"} and kind is not None:
+    lat_ids = tc.of_kind(kind) if kind is not None and metrics & {"rtt_ms", "jitter_ms"} else []
+    loss_ids = tc.of_kind("icmp") if "loss_pct" in metrics else []
+    passes = [(lat_ids, True, lat_ids == loss_ids)] if lat_ids else []
+    if loss_ids and loss_ids != lat_ids:
+        passes.append((loss_ids, False, True))
+    for ids, latency, loss in passes:
         in_local = _IntervalCursor(local)
         prev: float | None = None
-        for ts, ok, rtt_ns, sent, received, jitter_ns, ec in store.iter_perf_rows(tc.of_kind(kind), start_us, end_us):
+        for ts, ok, rtt_ns, sent, received, jitter_ns, ec in store.iter_perf_rows(ids, start_us, end_us):
             if ec in AGENT_SIDE or in_local(ts):
+                continue
+            when = from_us(ts)
+            if loss and sent:
+                yield PerfSample(when, "loss_pct", 100.0 * (sent - (received or 0)) / sent)
+            if not latency:
                 continue
             if not ok or rtt_ns is None:
                 prev = None
                 continue
-            when, rtt = from_us(ts), rtt_ns / 1e6
+            rtt = rtt_ns / 1e6
             if "rtt_ms" in metrics:
                 yield PerfSample(when, "rtt_ms", rtt)
             if "jitter_ms" in metrics:
@@ -61,12 +79,6 @@ def perf_samples(store: Store, tc: TargetChecks, start_us: int, end_us: int, spa
                 elif (received or 0) <= 1 and prev is not None:
                     yield PerfSample(when, "jitter_ms", abs(rtt - prev))
             prev = rtt
-    if "loss_pct" in metrics and tc.of_kind("icmp"):
-        in_local = _IntervalCursor(local)
-        for ts, ok, rtt_ns, sent, received, jitter_ns, ec in store.iter_perf_rows(tc.of_kind("icmp"), start_us, end_us):
-            if ec in AGENT_SIDE or not sent or in_local(ts):
-                continue
-            yield PerfSample(from_us(ts), "loss_pct", 100.0 * (sent - (received or 0)) / sent)
     if "bandwidth_mbps" in metrics and tc.of_kind("bandwidth"):
         in_local = _IntervalCursor(local)
         for ts, ok, ec, detail in store.iter_detail_rows(tc.of_kind("bandwidth"), start_us, end_us):
