@@ -9,11 +9,12 @@ reason, so a gap in bandwidth evidence is explained, never silent.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone, tzinfo
+from datetime import datetime, timedelta, tzinfo
 from typing import Any, Callable, Iterable
 
 from agent.budget import BudgetLimits, TrafficBudget, skipped_result
 from agent.config import BandwidthCheck, Settings, Target
+from agent.rows import from_us
 from probes.bandwidth import KIND, BandwidthSettings, bandwidth_checks, planned_bytes
 from probes.result import ProbeResult, utcnow
 
@@ -25,7 +26,6 @@ def settings_of(check: BandwidthCheck) -> BandwidthSettings:
 
 
 DEFAULT_RMEM_MAX = 6 * 1024 * 1024  # Linux's default tcp_rmem maximum
-UPLOAD_CHUNK_MAX = 1024 * 1024  # probes.bandwidth_http's largest upload chunk
 
 
 def tcp_rmem_max(path: str = "/proc/sys/net/ipv4/tcp_rmem") -> int:
@@ -47,7 +47,9 @@ def worst_case_bytes(s: BandwidthSettings) -> int:
     if s.mode == "http_download":
         return planned_bytes(s) + s.streams * (tcp_rmem_max() + 64 * 1024)
     if s.mode == "http_upload":
-        return planned_bytes(s) + s.streams * UPLOAD_CHUNK_MAX
+        from probes.bandwidth_http import UPLOAD_CHUNKS
+
+        return planned_bytes(s) + s.streams * UPLOAD_CHUNKS[-1]
     return planned_bytes(s)  # iperf3: max_bytes is the user's declared worst case per direction
 
 
@@ -66,9 +68,8 @@ def seed_since(now: datetime, tz: tzinfo) -> datetime:
 
 def seed_rows(rows: Iterable[tuple[str, int, int]]) -> Iterable[tuple[str, datetime, int]]:
     """The store's (target, ts_us, bytes) as the budget's (target, time, bytes)."""
-    epoch = datetime(1970, 1, 1, tzinfo=timezone.utc)
     for name, ts_us, n in rows:
-        yield name, epoch + timedelta(microseconds=ts_us), n
+        yield name, from_us(ts_us), n
 
 
 async def run_bandwidth(

@@ -200,7 +200,8 @@ def finish_csv(proc: Any) -> None:
         return
     proc.join()
     if proc.exitcode != 0:
-        raise UsageError(f"writing measurements.csv failed (exit {proc.exitcode}); see the messages above")
+        raise SlaproofError(f"writing measurements.csv failed (exit {proc.exitcode}); see the messages above; "
+                            "no manifest was written; the measurements are untouched")
 
 
 def write_measurements_csv(store: Store, check_ids: list[int], a_us: int, b_us: int, path: Path) -> int:
