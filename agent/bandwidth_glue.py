@@ -14,9 +14,9 @@ from typing import Any, Callable, Iterable
 
 from agent.budget import BudgetLimits, TrafficBudget, skipped_result
 from agent.config import BandwidthCheck, Settings, Target
-from agent.rows import from_us
+from agent.core.times import from_us
 from probes.bandwidth import KIND, BandwidthSettings, bandwidth_checks, planned_bytes
-from probes.result import ProbeResult, utcnow
+from agent.core.result import ProbeResult, utcnow
 
 
 def settings_of(check: BandwidthCheck) -> BandwidthSettings:

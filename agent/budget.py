@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone, tzinfo
 from typing import Iterable, Mapping
 
-from probes.result import SKIPPED, ProbeResult
+from agent.core.result import SKIPPED, ProbeResult
 
 MB = 1_000_000  # budgets are configured in MB (10^6 bytes), like provider quotas
 

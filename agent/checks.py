@@ -13,8 +13,8 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from agent.config import BandwidthCheck, HttpCheck, IcmpCheck, Target, TcpCheck
-from probes import result as R
-from probes.result import ProbeResult
+from agent.core import result as R
+from agent.core.result import ProbeResult
 
 log = logging.getLogger(__name__)
 

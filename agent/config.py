@@ -27,7 +27,7 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
-from agent.errors import ConfigError
+from agent.core.errors import ConfigError
 
 ENV_CONFIG = "SLAPROOF_CONFIG"
 DEFAULT_CONFIG_PATHS = (Path("/etc/slaproof/config.toml"),)
@@ -215,7 +215,7 @@ class Settings(BaseSettings):
             seen[t.name] = i
         for i, t in enumerate(self.targets):
             if t.sla is not None:
-                from reports.sla_terms import resolve
+                from reports.analysis.sla_terms import resolve
 
                 try:
                     resolve(dict(t.sla))

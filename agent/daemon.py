@@ -28,12 +28,13 @@ from apscheduler.triggers.interval import IntervalTrigger
 from agent import identity, sdnotify
 from agent.checks import check_settings, run_checks
 from agent.config import BandwidthCheck, Settings, Target
-from agent.rows import dumps, to_us
+from agent.core.times import to_us
+from agent.store.rows import dumps
 from agent.store import Store, TargetRef
 from agent.version import VERSION
 from agent.writer import Writer, recover_spool
-from probes import result as R
-from probes.result import ProbeResult, utcnow
+from agent.core import result as R
+from agent.core.result import ProbeResult, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -100,7 +101,6 @@ class Daemon:
         self.budget: Any = None
         if any(isinstance(c, BandwidthCheck) for t in settings.targets for c in t.checks):
             from agent import bandwidth_glue as bw
-
             # Seeded from the stored rows, so a restart does not reset what was used.
             self.budget = bw.make_budget(settings)
             since = bw.seed_since(clock(), settings.display_tz())

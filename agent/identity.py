@@ -10,7 +10,7 @@ import os
 import uuid
 from pathlib import Path
 
-from agent.errors import ConfigError
+from agent.core.errors import ConfigError
 
 FILENAME = "agent-id"
 

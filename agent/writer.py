@@ -22,10 +22,10 @@ from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from agent import chain
-from agent.rows import result_to_row
+from agent.store import chain
+from agent.store.rows import result_to_row
 from agent.store import CheckRef, Store
-from probes.result import ProbeResult
+from agent.core.result import ProbeResult
 
 log = logging.getLogger(__name__)
 

@@ -29,7 +29,7 @@ from typing import Iterator
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from probes.bandwidth import BandwidthSettings, bandwidth_check  # noqa: E402
-from probes.result import ProbeResult  # noqa: E402
+from agent.core.result import ProbeResult  # noqa: E402
 
 SUBNET = "10.200.4.252/30"
 RESPONDER_PORT = 8088
@@ -56,7 +56,7 @@ def _free_port() -> int:
 @contextmanager
 def far_side(ip: str, run_in: list[str], rport: int, iport: int) -> Iterator[tuple[str, str]]:
     """Responder + iperf3 server on ``ip`` (inside the namespace when run_in says so)."""
-    code = f"from agent.responder import serve; serve('{ip}:{rport}')"
+    code = f"from agent.serve.responder import serve; serve('{ip}:{rport}')"
     procs = [
         subprocess.Popen([*run_in, sys.executable, "-c", code], stderr=subprocess.DEVNULL),
         subprocess.Popen([*run_in, "iperf3", "-s", "-B", ip, "-p", str(iport)],

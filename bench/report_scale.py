@@ -31,7 +31,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from agent import chain  # noqa: E402
+from agent.store import chain  # noqa: E402
 from agent.store import Store, settings_hash  # noqa: E402
 
 START = datetime(2026, 10, 1, tzinfo=timezone.utc)

@@ -17,13 +17,13 @@ from typing import Any, AsyncIterator, Callable
 
 import httpx
 
-from probes.bandwidth import (
+from agent.core.result import HTTP_STATUS, INTERNAL, PROTOCOL, TIMEOUT, TLS, UNREACHABLE
+from probes.bandwidth_model import (
     BandwidthError,
     BandwidthSettings,
     Measurement,
     summarise_ticks,
 )
-from probes.result import HTTP_STATUS, INTERNAL, PROTOCOL, TIMEOUT, TLS, UNREACHABLE
 from probes.tcp import classify_os_error
 
 # Upload chunk sizes: a chunk is counted when it has been handed to the socket,

@@ -19,14 +19,14 @@ import math
 import shutil
 from typing import Any
 
-from probes.bandwidth import (
+from agent.core.result import DNS, INTERNAL, PROTOCOL, REFUSED, TIMEOUT, UNREACHABLE
+from probes.bandwidth_model import (
     BUSY,
     MISSING_TOOL,
     BandwidthError,
     BandwidthSettings,
     Measurement,
 )
-from probes.result import INTERNAL, PROTOCOL, REFUSED, TIMEOUT, UNREACHABLE, DNS
 
 SLACK_S = 10.0  # on top of the test time: connect, parameter exchange, results exchange
 

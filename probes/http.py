@@ -33,7 +33,7 @@ from typing import Any, Sequence
 
 import httpx
 
-from probes.result import (
+from agent.core.result import (
     DNS,
     HTTP_STATUS,
     INTERNAL,

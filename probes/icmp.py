@@ -37,7 +37,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Callable
 
-from probes import result as R
+from agent.core import result as R
+from agent.core.result import ProbeResult
 from probes.icmp_packet import (
     COOKIE_LEN,
     Echo,
@@ -47,7 +48,6 @@ from probes.icmp_packet import (
     parse,
     parse_sent_echo,
 )
-from probes.result import ProbeResult
 
 __all__ = [
     "IcmpPermissionError",

@@ -14,7 +14,7 @@ import socket
 import time
 from typing import Any
 
-from probes.result import (
+from agent.core.result import (
     DNS,
     INTERNAL,
     PERMISSION,

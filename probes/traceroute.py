@@ -36,7 +36,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
-from probes.result import DNS, INTERNAL, PERMISSION, TIMEOUT, UNREACHABLE, ProbeResult, utcnow
+from agent.core.result import DNS, INTERNAL, PERMISSION, TIMEOUT, UNREACHABLE, ProbeResult, utcnow
 from probes.tcp import classify_os_error, ms_between, resolve
 
 KIND = "traceroute"

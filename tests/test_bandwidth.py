@@ -22,7 +22,7 @@ from typing import Callable, Iterator
 import httpx
 import pytest
 
-from agent.responder import make_server
+from agent.serve.responder import make_server
 from probes.bandwidth import (
     MISSING_TOOL,
     BandwidthSettings,
@@ -33,7 +33,7 @@ from probes.bandwidth import (
     summarise_ticks,
 )
 from probes.bandwidth_iperf3 import classify_iperf3_error, iperf3_argv, parse_iperf3
-from probes.result import HTTP_STATUS, PROTOCOL, REFUSED, TIMEOUT
+from agent.core.result import HTTP_STATUS, PROTOCOL, REFUSED, TIMEOUT
 from tests.support.netns import TestHost, requires_netns, test_host
 
 # -- pure arithmetic -------------------------------------------------------------
@@ -296,7 +296,7 @@ IPERF_PORT = 5201
 
 @contextmanager
 def responder_in(host: TestHost, token: str | None = None) -> Iterator[str]:
-    code = f"from agent.responder import serve; serve('{host.peer_ip}:{RESPONDER_PORT}', token={token!r})"
+    code = f"from agent.serve.responder import serve; serve('{host.peer_ip}:{RESPONDER_PORT}', token={token!r})"
     host.popen([sys.executable, "-c", code], stderr=subprocess.DEVNULL)
     host.wait_listening(RESPONDER_PORT, timeout=10)
     yield f"http://{host.peer_ip}:{RESPONDER_PORT}"

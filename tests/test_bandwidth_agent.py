@@ -17,9 +17,9 @@ import pytest
 from agent.bandwidth_glue import settings_of, worst_case_bytes
 from agent.config import BandwidthCheck, ConfigError, load_config
 from agent.daemon import Daemon
-from agent.responder import make_server
+from agent.serve.responder import make_server
 from agent.store import Store
-from agent.verify import verify_chain
+from agent.store.verify import verify_chain
 
 MB = 1_000_000
 

@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from agent.budget import MB, BudgetLimits, TrafficBudget, skipped_result
-from probes.result import SKIPPED
+from agent.core.result import SKIPPED
 
 UTC = timezone.utc
 T0 = datetime(2026, 1, 30, 12, 0, tzinfo=UTC)

@@ -128,7 +128,7 @@ def test_probe_prints_a_table(cfg: Path) -> None:
 
 
 def test_probe_prints_bandwidth_figures(config_file: Any) -> None:
-    from agent.responder import make_server
+    from agent.serve.responder import make_server
 
     with make_server("127.0.0.1:0", max_bytes=10_000_000) as srv:
         host, port = srv.server_address[:2]
@@ -154,7 +154,7 @@ def test_status_counts_like_the_report(config_file: Any, tmp_path: Path) -> None
     from agent.config import load_config
     from agent.store import Store
     from agent.writer import Writer
-    from probes.result import ProbeResult
+    from agent.core.result import ProbeResult
 
     bw = {"kind": "bandwidth", "url": "http://127.0.0.1:9/download"}
     cfg = config_file([{"name": "web", "address": "127.0.0.1", "checks": [{"kind": "tcp", "port": 80}, bw]},

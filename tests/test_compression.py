@@ -8,7 +8,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from agent.config import parse_config
-from agent.reporting import analyse
+from reports.build.summary import analyse
 from agent.store import Store
 from tests.support.history import write_history
 
@@ -97,8 +97,8 @@ def test_compressed_analysis_is_identical_with_two_checks_a_round(tmp_path_facto
 
 def test_two_check_rounds_are_compressed(tmp_path: Path) -> None:
     """The multi-check path really compresses (not only agrees): far fewer rounds reach the analysis."""
-    from agent.reporting import policy_for
-    from agent.rounds import RowCounter, iter_rounds_compressed, target_checks
+    from reports.build.summary import policy_for
+    from reports.build.rounds import RowCounter, iter_rounds_compressed, target_checks
 
     state = tmp_path / "state"
     s = parse_config(CFG_MULTI.format(state=state), tmp_path / "c.toml")

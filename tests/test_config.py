@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from agent.config import load_config, parse_config
-from agent.errors import ConfigError
+from agent.core.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parents[1]
 GOOD = '[[targets]]\nname = "a"\naddress = "127.0.0.1"\nchecks = [{kind = "icmp"}]\n'

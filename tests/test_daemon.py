@@ -18,7 +18,7 @@ import pytest
 from agent.config import load_config
 from agent.daemon import Daemon, first_run_after, grid_time, phase_of
 from agent.store import Store
-from agent.verify import verify_chain
+from agent.store.verify import verify_chain
 from tests.support.netns import requires_netns, test_host
 from tests.support.servers import Reply, closed_port, http_server, tcp_listener
 

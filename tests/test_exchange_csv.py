@@ -9,10 +9,10 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from agent import identity
-from agent.exchange import CSV_FIELDS, write_csv_export, write_csv_rows
+from agent.store.exchange import CSV_FIELDS, write_csv_export, write_csv_rows
 from agent.store import Store
 from agent.writer import Writer
-from probes.result import ProbeResult
+from agent.core.result import ProbeResult
 
 START = datetime(2026, 11, 1, 0, 0, 0, 123, tzinfo=timezone.utc)
 

@@ -33,7 +33,7 @@ def _normalise(summary: dict[str, Any]) -> dict[str, Any]:
 
 
 def _build(tmp: Path) -> dict[str, Any]:
-    from agent.bundle import write_bundle
+    from reports.build.bundle import write_bundle
     from agent.config import load_config
     from agent.store import Store
 

@@ -17,7 +17,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from probes import result as R
+from agent.core import result as R
 from probes.icmp import (
     IcmpPermissionError,
     Pinger,

@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reports.incidents import (
+from reports.analysis.incidents import (
     LOCAL,
     LOSS_OVER,
     NO_DATA,
@@ -25,7 +25,7 @@ from reports.incidents import (
     analyse_target,
     control_down_intervals,
 )
-from reports.model import State
+from reports.analysis.model import State
 from tests.support.timelines import T0, at, iter_rounds, make_rounds, run
 
 POLICY = IncidentPolicy(interval_s=10)

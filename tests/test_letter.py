@@ -10,10 +10,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from reports.letter import draft_letter
-from reports.model import Span, State
-from reports.sla import SlaResult, evaluate, period_bounds
-from reports.sla_terms import resolve
+from reports.render.letter import draft_letter
+from reports.analysis.model import Span, State
+from reports.analysis.sla import SlaResult, evaluate, period_bounds
+from reports.analysis.sla_terms import resolve
 
 UTC = timezone.utc
 TODAY = date(2025, 2, 5)

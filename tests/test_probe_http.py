@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from probes.http import cert_not_after, days_until, der_not_after, http_check
-from probes.result import DNS, HTTP_STATUS, KEYWORD, PROTOCOL, REFUSED, TIMEOUT, TLS
+from agent.core.result import DNS, HTTP_STATUS, KEYWORD, PROTOCOL, REFUSED, TIMEOUT, TLS
 from support.servers import (
     HttpServer,
     Reply,

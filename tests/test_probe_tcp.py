@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from probes.result import DNS, REFUSED, TIMEOUT, UNREACHABLE
+from agent.core.result import DNS, REFUSED, TIMEOUT, UNREACHABLE
 from probes.tcp import tcp_check
 from support.servers import blackhole_port, closed_port, ipv6_loopback_available, tcp_listener
 

@@ -23,12 +23,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 from PIL import Image
 
-from reports.charts import _with_gaps, bucket_widths, make_charts
-from reports.fonts import FontChoice, discover_fonts, no_cjk_fonts
-from reports.i18n import fmt_duration, fmt_duration_words, fmt_pct, fmt_time
-from reports.render_html import render_html
-from reports.render_input import ReportInputError, check_summary
-from reports.render_pdf import render_pdf
+from reports.render.charts import _with_gaps, bucket_widths, make_charts
+from reports.render.fonts import FontChoice, discover_fonts, no_cjk_fonts
+from reports.render.i18n import fmt_duration, fmt_duration_words, fmt_pct, fmt_time
+from reports.render.html import render_html
+from reports.render.inputs import ReportInputError, check_summary
+from reports.render.pdf import render_pdf
 from tests.support.report_fixture import (
     EVIL_NAME,
     HTTP_NAME,
@@ -328,7 +328,7 @@ def test_cjk_name_in_english_report_and_empty_series(tmp_path: Path, fonts: Font
     """A Chinese target name prints in an English PDF; a target with empty series still renders."""
     if not fonts.has_cjk:
         pytest.skip("no CJK font on this machine")
-    from reports.render_input import TargetSeries
+    from reports.render.inputs import TargetSeries
 
     summary, _ = build_sample("en")
     name = "上海 VPS <b>主机</b>"

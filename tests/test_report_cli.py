@@ -100,15 +100,15 @@ def test_chinese_report_says_the_sla_reasoning_in_chinese(world: dict[str, Any])
 def test_a_failing_renderer_is_an_error_and_no_manifest(world: dict[str, Any], tmp_path: Path,
                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     """The renderer is a forked process: its failure reaches the command as a plain error."""
-    import reports.charts
+    import reports.render.charts
     from agent.config import load_config
-    from agent.errors import SlaproofError
-    from agent.bundle import write_bundle
+    from agent.core.errors import SlaproofError
+    from reports.build.bundle import write_bundle
 
     def boom(*_a: Any, **_k: Any) -> Any:
         raise ValueError("no room to draw")
 
-    monkeypatch.setattr(reports.charts, "make_charts", boom)
+    monkeypatch.setattr(reports.render.charts, "make_charts", boom)
     settings, _ = load_config(world["cfg"])
     store = Store.open(settings.database_url(), migrate=False)
     with pytest.raises(SlaproofError, match="drawing report.pdf/report.html failed: ValueError: no room to draw"):

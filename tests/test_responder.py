@@ -10,7 +10,7 @@ from typing import Iterator
 
 import pytest
 
-from agent.responder import ResponderServer, make_server, parse_listen, serve
+from agent.serve.responder import ResponderServer, make_server, parse_listen, serve
 
 
 @pytest.fixture()

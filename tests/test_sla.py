@@ -15,9 +15,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reports.model import Span, State
-from reports.sla import PerfSample, evaluate, format_text, month_period, period_bounds
-from reports.sla_terms import SlaDefinition, load_preset, resolve
+from reports.analysis.model import Span, State
+from reports.analysis.sla import PerfSample, evaluate, month_period, period_bounds
+from reports.render.sla_text import format_text
+from reports.analysis.sla_terms import SlaDefinition, load_preset, resolve
 
 UTC = timezone.utc
 NOW = datetime(2030, 1, 1, tzinfo=UTC)  # every test period is over

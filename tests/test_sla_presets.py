@@ -6,7 +6,7 @@ from decimal import Decimal
 
 import pytest
 
-from reports.sla_terms import Confidence, SlaConfigError, SlaDefinition, list_presets, load_preset, resolve
+from reports.analysis.sla_terms import Confidence, SlaConfigError, SlaDefinition, list_presets, load_preset, resolve
 
 REQUIRED = {
     "aws-ec2-instance", "aws-ec2-region", "gce-single-instance", "gce-multi-zone",

@@ -14,10 +14,10 @@ from typing import Any
 import pytest
 
 from agent.config import load_config
-from agent.reporting import sla_result
+from reports.build.summary import sla_result
 from agent.store import Store
 from agent.writer import Writer
-from probes.result import ProbeResult
+from agent.core.result import ProbeResult
 from tests.conftest import make_config
 from tests.support.history import write_history
 
@@ -88,8 +88,8 @@ def test_bandwidth_share_uses_successful_tests_only(result: dict[str, Any]) -> N
 
 def test_single_request_rounds_give_jitter_as_consecutive_rtt_difference(tmp_path: Path) -> None:
     from agent import identity
-    from agent.rounds import target_checks
-    from agent.samples import perf_samples
+    from reports.build.rounds import target_checks
+    from reports.build.samples import perf_samples
 
     store = Store.open(f"sqlite:///{tmp_path / 'db.sqlite'}")
     uuid_ = identity.load_or_create(tmp_path / "state")
@@ -115,7 +115,7 @@ def test_report_holds_the_bandwidth_tests(tmp_path: Path) -> None:
     import shutil
     import subprocess
 
-    from agent.bundle import write_bundle
+    from reports.build.bundle import write_bundle
 
     sla = {"uptime_target_pct": 99, "performance": [
         {"metric": "bandwidth_mbps", "statistic": "mean", "comparator": "ge", "threshold": 80}]}

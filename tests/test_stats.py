@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from reports.stats import LatencyStats, LossStats, bucket_us, nearest_rank, resolution_us
+from reports.analysis.stats import LatencyStats, LossStats, bucket_us, nearest_rank, resolution_us
 
 # RTTs across every resolution band: sub-ms, 1–10 ms, 10 ms–1 s, seconds.
 rtts = st.one_of(

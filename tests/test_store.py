@@ -11,12 +11,12 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
-from agent import chain
-from agent.errors import StoreError
+from agent.store import chain
+from agent.core.errors import StoreError
 from agent.store import Store, iter_verify
-from agent.verify import verify_chain
+from agent.store.verify import verify_chain
 from agent.writer import Writer, recover_spool
-from probes.result import ProbeResult
+from agent.core.result import ProbeResult
 
 T0 = datetime(2026, 11, 3, 2, 0, tzinfo=timezone.utc)
 
@@ -182,5 +182,5 @@ def test_head_revision_constant_matches_migrations() -> None:
     from agent.store import HEAD_REVISION
 
     cfg = Config()
-    cfg.set_main_option("script_location", str(Path(__file__).resolve().parents[1] / "agent" / "migrations"))
+    cfg.set_main_option("script_location", str(Path(__file__).resolve().parents[1] / "agent" / "store" / "migrations"))
     assert ScriptDirectory.from_config(cfg).get_current_head() == HEAD_REVISION

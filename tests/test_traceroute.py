@@ -23,7 +23,7 @@ from typing import Any, Iterator
 
 import pytest
 
-from probes.result import INTERNAL, TIMEOUT, UNREACHABLE
+from agent.core.result import INTERNAL, TIMEOUT, UNREACHABLE
 from probes.traceroute import (
     Hop,
     binary_trace,

@@ -15,7 +15,7 @@ from datetime import date, datetime, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from reports.render_input import SUMMARY_SCHEMA, TargetSeries
+from reports.render.inputs import SUMMARY_SCHEMA, TargetSeries
 
 ZONE = ZoneInfo("Asia/Shanghai")
 UTC = timezone.utc
@@ -269,7 +269,7 @@ def build_sample(lang: str = "en") -> tuple[dict[str, Any], dict[str, TargetSeri
         "control": False, "interval_s": 10,
         **figures(t1_down, t1_points, 45 * 60, 95 * 60),
         "incidents": t1_incidents,
-        # The shape of reports.sla.SlaResult.to_json() (a subset of its keys).
+        # The shape of reports.analysis.sla.SlaResult.to_json() (a subset of its keys).
         "sla": {
             "target": EVIL_NAME, "preset": "generic-99.9", "sla_id": "generic-99.9", "provider": "Example Cloud",
             "product": "VPS", "terms_date": "2026-01-15", "timezone": "Asia/Shanghai",

@@ -26,8 +26,8 @@ from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from typing import Iterator, Sequence
 
-from probes.result import HTTP_STATUS, SKIPPED, TIMEOUT
-from reports.model import AgentRun, CheckOutcome, Round
+from agent.core.result import HTTP_STATUS, SKIPPED, TIMEOUT
+from reports.analysis.model import AgentRun, CheckOutcome, Round
 
 UTC = timezone.utc
 T0 = datetime(2026, 11, 2, tzinfo=UTC)  # a Monday, 00:00 UTC

@@ -1,0 +1,150 @@
+"""`slaproof run`, `init`, `probe`, `status`: the agent and a look at what it measures."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from agent.cli.common import (
+    config_option,
+    load_settings,
+    log,
+    main,
+    open_store,
+)
+from agent.core.errors import UsageError
+
+
+# -- run ------------------------------------------------------------------------
+@main.command()
+@config_option
+@click.option("--duration", type=float, default=None, metavar="SECONDS", help="stop cleanly after this many seconds")
+def run(config_path: str | None, duration: float | None) -> None:
+    """Run the measurement agent (what the systemd service starts)."""
+    from agent.daemon import run_daemon
+
+    settings, path = load_settings(config_path)
+    if not settings.targets:
+        raise UsageError(f"{path}: no [[targets]]: nothing to measure; see config.example.toml")
+    log.info("configuration %s", path)
+    d = run_daemon(settings, duration_s=duration)
+    click.echo(f"stopped cleanly: {d.stats.rounds} rounds, {d.writer.stats.rows_written} rows written"
+               + (f", {d.writer.stats.spooled} rows spooled" if d.writer.stats.spooled else ""), err=True)
+
+
+# -- init -----------------------------------------------------------------------
+def example_config_text() -> str:
+    here = Path(__file__).parent.parent / "data" / "config.example.toml"
+    return here.read_text(encoding="utf-8")
+
+
+@main.command()
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="overwrite an existing file")
+def init(path: Path, force: bool) -> None:
+    """Write a starter configuration (loopback targets; real ones commented out)."""
+    if path.exists() and not force:
+        raise UsageError(f"{path} exists; pass --force to overwrite it")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(example_config_text(), encoding="utf-8")
+    click.echo(f"wrote {path}; edit the [[targets]], then: slaproof run --config {path}")
+
+
+# -- probe ----------------------------------------------------------------------
+def _fmt_ms(v: float | None) -> str:
+    return "-" if v is None else (f"{v:.3f}" if v < 10 else f"{v:.1f}")
+
+
+@main.command()
+@config_option
+@click.argument("targets", nargs=-1)
+@click.option("--json", "as_json", is_flag=True, help="print JSON lines instead of a table")
+def probe(config_path: str | None, targets: tuple[str, ...], as_json: bool) -> None:
+    """Run one round of checks now and print the results (nothing is stored)."""
+    from agent.checks import run_checks
+
+    settings, _ = load_settings(config_path)
+    names = list(targets) or [t.name for t in settings.targets]
+    unknown = [n for n in names if n not in {t.name for t in settings.targets}]
+    if unknown:
+        raise UsageError(f"unknown target(s): {', '.join(unknown)}; known: {', '.join(t.name for t in settings.targets)}")
+
+    async def go() -> list[tuple[str, Any]]:
+        pinger = None
+        if any(c.kind == "icmp" for n in names for c in settings.target(n).checks):
+            from probes.icmp import Pinger
+
+            pinger = Pinger()
+        try:
+            jobs = [(n, c) for n in names for c in settings.target(n).checks]
+            res = await asyncio.gather(*(run_checks(settings.target(n), c, pinger=pinger) for n, c in jobs))
+            return [(n, r) for (n, _), rs in zip(jobs, res) for r in rs]
+        finally:
+            if pinger is not None:
+                await pinger.close()
+
+    rows = asyncio.run(go())
+    if as_json:
+        for n, r in rows:
+            click.echo(json.dumps({"target": n, "check": r.kind, "ok": r.ok, "rtt_ms": r.rtt_ms, "figures": dict(r.figures),
+                                   "error_class": r.error_class, "error": r.error, "ts": r.started_at.isoformat()}, default=str))
+    else:
+        click.echo(f"{'TARGET':<20} {'CHECK':<10} {'OK':<4} {'RTT ms':>9} {'LOSS %':>7}  DETAIL")
+        for n, r in rows:
+            loss = r.figures.get("loss_pct")
+            detail = r.error or (f"HTTP {r.figures.get('status')}" if r.figures.get("status") else "")
+            if r.kind == "bandwidth" and r.figures.get("mbps_mean") is not None:
+                detail = (f"{r.figures['mbps_mean']:,.1f} Mbit/s {r.figures.get('direction', '')}, "
+                          f"{(r.figures.get('bytes_total') or 0) / 1e6:,.1f} MB moved" + (f"; {detail}" if detail else ""))
+            click.echo(f"{n:<20.20} {r.kind:<10} {'yes' if r.ok else 'NO':<4} {_fmt_ms(r.rtt_ms):>9} {'-' if loss is None else f'{loss:.1f}':>7}  {detail}")
+    if any(not r.ok for _, r in rows):
+        sys.exit(1)
+
+
+# -- status ---------------------------------------------------------------------
+@main.command()
+@config_option
+def status(config_path: str | None) -> None:
+    """Each target's last results, whether it is up, and the agent's runs."""
+    from agent.checks import check_settings
+    from agent.core.times import from_us
+    from agent.store import settings_hash
+    from reports.build.rounds import AGENT_SIDE
+
+    settings, _ = load_settings(config_path)
+    store = open_store(settings)
+    tz = settings.display_tz()
+    runs = store.all_runs()
+    if runs:
+        r = runs[-1]
+        state = {"clean": "stopped cleanly", "unclean": "stopped UNCLEANLY"}.get(r["stop"] or "", "running (or killed: last heartbeat below)")
+        click.echo(f"agent run #{r['id']}: started {from_us(r['started_us']).astimezone(tz):%Y-%m-%d %H:%M:%S %Z}, "
+                   f"last seen {from_us(r['last_seen_us'] or r['started_us']).astimezone(tz):%Y-%m-%d %H:%M:%S %Z}, {state}")
+    else:
+        click.echo("the agent has not run yet")
+    latest = store.latest_per_check()
+    by_target: dict[str, list[dict[str, Any]]] = {}
+    for row in latest:
+        by_target.setdefault(row["target"], []).append(row)
+    click.echo(f"{'TARGET':<20} {'STATE':<8} {'LAST CHECK (' + tz.key + ')':<26} CHECKS")
+    for t in settings.targets:
+        rows = by_target.get(t.name, [])
+        if not rows:
+            click.echo(f"{t.name:<20.20} {'no data':<8}")
+            continue
+        # The checks the config has now (older settings keep their rows, but not a say in the state).
+        current = {settings_hash(check_settings(c)) for c in t.checks}
+        rows = [r for r in rows if r["settings_hash"] in current] or rows
+        # Up or down as the report counts it: bandwidth tests and the agent's own failures
+        # (internal, permission, skipped by the budget) are shown but do not decide it.
+        oks = [bool(r["ok"]) for r in rows if r["kind"] != "bandwidth" and r["error_class"] not in AGENT_SIDE]
+        state = "-" if not oks else "up" if all(oks) else ("down" if not any(oks) else "partial")
+        last = max(r["ts_us"] for r in rows)
+        detail = ", ".join(f"{r['kind']} {'ok' if r['ok'] else (r['error_class'] or 'fail')}"
+                           + (f" {r['rtt_ns'] / 1e6:.3f} ms" if r["rtt_ns"] is not None else "") for r in rows)
+        click.echo(f"{t.name:<20.20} {state:<8} {from_us(last).astimezone(tz):%Y-%m-%d %H:%M:%S %Z}   {detail}")

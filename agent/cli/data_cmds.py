@@ -1,0 +1,129 @@
+"""`slaproof export`, `import`, `verify`, `db`: rows in and out, and the chain."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import click
+
+from agent.cli.common import (
+    config_option,
+    load_settings,
+    main,
+    open_store,
+)
+from agent.core.errors import UsageError
+
+
+# -- export / import ----------------------------------------------------------------
+@main.command()
+@config_option
+@click.option("--from", "start", required=True, help="YYYY-MM-DD (display zone) or ISO 8601 time")
+@click.option("--to", "stop", required=True, help="YYYY-MM-DD (inclusive) or ISO 8601 time")
+@click.option("--target", "targets", multiple=True, help="only this target (repeatable)")
+@click.option("--format", "fmt", type=click.Choice(["csv", "jsonl"]), default="jsonl", show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None, help="file (default standard output)")
+def export(config_path: str | None, start: str, stop: str, targets: tuple[str, ...], fmt: str, out: Path | None) -> None:
+    """Write raw measurement rows of a period (JSON lines re-import with `slaproof import`)."""
+    from agent.cli.dates import parse_period
+    from agent.core.times import to_us
+    from agent.store.rows import row_to_record
+
+    settings, _ = load_settings(config_path)
+    a, b = parse_period(start, stop, settings.display_tz())
+    store = open_store(settings)
+    check_rows = store.check_rows(list(targets) or None)
+    if targets:
+        missing = set(targets) - {c["target"] for c in check_rows}
+        if missing:
+            raise UsageError(f"--target {', '.join(sorted(missing))}: no such target in the database")
+    ids = [c["id"] for c in check_rows]
+    fh = out.open("w", encoding="utf-8", newline="") if out else sys.stdout
+    n = 0
+    try:
+        if fmt == "jsonl":
+            for row in store.iter_rows(ids, to_us(a), to_us(b)):
+                fh.write(json.dumps(row_to_record(row), ensure_ascii=False) + "\n")
+                n += 1
+        else:
+            from agent.store.exchange import write_csv_export
+
+            n = write_csv_export(fh, store, ids, to_us(a), to_us(b))
+    finally:
+        if out:
+            fh.close()
+    click.echo(f"exported {n} rows", err=True)
+
+
+@main.command(name="import")
+@config_option
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+def import_(config_path: str | None, file: Path) -> None:
+    """Add history measured by other tools (JSON lines, docs/import-format.md), marked as imported."""
+    from agent import identity
+    from agent.core.times import to_us
+    from agent.store import chain
+    from agent.store.exchange import read_records
+
+    settings, _ = load_settings(config_path)
+    names = {t.name for t in settings.targets}
+    # Pass 1: check every line before writing anything.
+    count = sum(1 for _ in read_records(file, names))
+    if count == 0:
+        raise UsageError(f"{file}: no records")
+    store = open_store(settings)
+    agent_uuid = identity.load_or_create(settings.state_dir())
+    now_us = to_us(datetime.now(timezone.utc))
+    agent_id = store.ensure_agent(agent_uuid, now_us)
+    refs: dict[tuple[str, str], Any] = {}
+
+    def rows() -> Any:
+        for rec in read_records(file, names):
+            ref = refs[(rec["target"], rec["kind"])]
+            yield {**rec, "check_id": ref.id, "settings_hash": ref.settings_hash}
+
+    # Check rows first (their own transactions), then all measurements in one.
+    for rec in read_records(file, names):
+        key = (rec["target"], rec["kind"])
+        if key not in refs:
+            refs[key] = store.import_check(agent_id, rec["target"], rec["kind"], settings.target(rec["target"]).address, now_us)
+    with store.engine.begin() as conn:
+        n = store.append_chained(conn, agent_id, chain.genesis(agent_uuid), rows())
+    click.echo(f"imported {n} rows from {file} (marked imported)")
+
+
+# -- verify ---------------------------------------------------------------------
+@main.command()
+@config_option
+@click.option("--manifest", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
+              help="also check a report bundle's manifest.json: file hashes and the chain head it cites")
+def verify(config_path: str | None, manifest: Path | None) -> None:
+    """Walk the measurement hash chain; name the first row that does not match (exit 1)."""
+    from agent.store.verify import verify_all
+
+    settings, _ = load_settings(config_path)
+    store = open_store(settings)
+    ok, lines = verify_all(store, manifest)
+    for line in lines:
+        click.echo(line)
+    if not ok:
+        sys.exit(1)
+
+
+# -- db -------------------------------------------------------------------------
+@main.group()
+def db() -> None:
+    """Database maintenance."""
+
+
+@db.command()
+@config_option
+def upgrade(config_path: str | None) -> None:
+    """Apply schema migrations (also done on every start)."""
+    settings, _ = load_settings(config_path)
+    store = open_store(settings)
+    click.echo(f"{store.url}: schema at revision {store.schema_revision()}")

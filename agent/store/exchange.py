@@ -1,0 +1,168 @@
+"""The JSON-lines exchange format (docs/import-format.md): export writes it, import reads it.
+
+Import is all or nothing: the whole file is checked first, and a bad line is
+reported with its line number before anything is written; then every row is
+inserted in one transaction, chained, and marked ``imported``.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any, TextIO
+
+from agent.core.errors import UsageError
+from agent.core.times import to_us
+from agent.store.rows import dumps, ms_to_ns
+
+KNOWN_CHECKS = ("icmp", "tcp", "http", "bandwidth", "traceroute", "dns")
+_NUM = (int, float)
+_KNOWN_KEYS = {"ts", "target", "check", "ok", "rtt_ms", "loss_pct", "status", "error", "error_class", "sent", "received",
+               "rtt_min_ms", "rtt_max_ms", "rtt_stddev_ms", "detail", "imported", "row_id", "hash", "lag_us", "source"}
+
+
+def _num(rec: dict[str, Any], key: str, where: str, lo: float | None = None, hi: float | None = None) -> float | None:
+    v = rec.get(key)
+    if v is None:
+        return None
+    if isinstance(v, bool) or not isinstance(v, _NUM) or not math.isfinite(v):
+        raise UsageError(f"{where}: {key} must be a number (got {v!r})")
+    if (lo is not None and v < lo) or (hi is not None and v > hi):
+        raise UsageError(f"{where}: {key} {v!r} is out of range [{lo}, {hi}]")
+    return float(v)
+
+
+def parse_record(rec: Any, where: str, targets: set[str]) -> dict[str, Any]:
+    """One exchange object → a row dict (without check_id/settings_hash/hash)."""
+    if not isinstance(rec, dict):
+        raise UsageError(f"{where}: each line must be a JSON object")
+    for key in ("ts", "target", "check", "ok"):
+        if key not in rec:
+            raise UsageError(f"{where}: missing required key {key!r}")
+    ts = rec["ts"]
+    if not isinstance(ts, str):
+        raise UsageError(f"{where}: ts must be an ISO 8601 string with a zone (got {ts!r})")
+    try:
+        dt = datetime.fromisoformat(ts.replace("Z", "+00:00"))
+    except ValueError:
+        raise UsageError(f"{where}: ts {ts!r} is not ISO 8601") from None
+    if dt.tzinfo is None:
+        raise UsageError(f"{where}: ts {ts!r} has no zone; add Z or an offset such as +08:00")
+    if rec["target"] not in targets:
+        raise UsageError(f"{where}: target {rec['target']!r} is not in the config (known: {', '.join(sorted(targets)) or 'none'})")
+    if rec["check"] not in KNOWN_CHECKS:
+        raise UsageError(f"{where}: check {rec['check']!r} unknown; use one of {', '.join(KNOWN_CHECKS)}")
+    if not isinstance(rec["ok"], bool):
+        raise UsageError(f"{where}: ok must be true or false (got {rec['ok']!r})")
+    unknown = set(rec) - _KNOWN_KEYS
+    if unknown:
+        raise UsageError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}; put extra figures under \"detail\"")
+    sent = _num(rec, "sent", where, 0, 32767)
+    received = _num(rec, "received", where, 0, 32767)
+    loss = _num(rec, "loss_pct", where, 0, 100)
+    detail = rec.get("detail") or {}
+    if not isinstance(detail, dict):
+        raise UsageError(f"{where}: detail must be an object")
+    detail = dict(detail)
+    if loss is not None and sent is None:
+        detail["loss_pct"] = loss  # no counts to derive it from: keep the figure as given
+    status = _num(rec, "status", where, 0, 999)
+    for k in ("error", "error_class"):
+        if rec.get(k) is not None and not isinstance(rec[k], str):
+            raise UsageError(f"{where}: {k} must be a string")
+    return {
+        "ts_us": to_us(dt),
+        "target": rec["target"],
+        "kind": rec["check"],
+        "ok": rec["ok"],
+        "lag_us": None,
+        "rtt_ns": ms_to_ns(_num(rec, "rtt_ms", where, 0)),
+        "rtt_min_ns": ms_to_ns(_num(rec, "rtt_min_ms", where, 0)),
+        "rtt_max_ns": ms_to_ns(_num(rec, "rtt_max_ms", where, 0)),
+        "jitter_ns": ms_to_ns(_num(rec, "rtt_stddev_ms", where, 0)),
+        "sent": None if sent is None else int(sent),
+        "received": None if received is None else int(received),
+        "status": None if status is None else int(status),
+        "error_class": rec.get("error_class"),
+        "error": rec.get("error"),
+        "detail": dumps(detail) if detail else None,
+        "imported": True,
+    }
+
+
+def read_records(path: Path, targets: set[str]) -> Iterator[dict[str, Any]]:
+    """Parse the file, line by line; raise UsageError naming the first bad line."""
+    try:
+        f: TextIO = path.open(encoding="utf-8")
+    except OSError as e:
+        raise UsageError(f"{path}: cannot read: {e.strerror}") from None
+    with f:
+        for n, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            where = f"{path}:{n}"
+            try:
+                rec = json.loads(line)
+            except json.JSONDecodeError as e:
+                raise UsageError(f"{where}: not valid JSON ({e.msg} at column {e.colno})") from None
+            except UnicodeDecodeError:
+                raise UsageError(f"{where}: not UTF-8 text") from None
+            yield parse_record(rec, where, targets)
+
+
+CSV_FIELDS = ["ts", "target", "check", "ok", "rtt_ms", "loss_pct", "sent", "received", "rtt_min_ms", "rtt_max_ms",
+              "rtt_stddev_ms", "status", "error_class", "error", "lag_us", "imported", "detail", "row_id", "hash"]
+
+
+def _fmt_ns(v: int | None) -> str:
+    return "" if v is None else repr(v / 1_000_000)
+
+
+def write_csv_rows(fh: Any, rows: Any) -> int:
+    """CSV from the store's raw export tuples (Store.EXPORT_COLUMNS), formatted without
+    building a dict per row: the same figures as the JSON-lines export, one row a line."""
+    import time as _time
+
+    w = csv.writer(fh)
+    w.writerow(CSV_FIELDS)
+    n = 0
+    last_sec = -1
+    sec_text = ""
+    for (rid, ts_us, target, kind, ok, rtt_ns, sent, received, rmin, rmax, jit, status, eclass, error, lag, imported,
+         detail, h) in rows:
+        sec, us = divmod(ts_us, 1_000_000)
+        if sec != last_sec:
+            sec_text = _time.strftime("%Y-%m-%dT%H:%M:%S", _time.gmtime(sec))
+            last_sec = sec
+        loss = "" if not sent or received is None else repr(100.0 * (sent - received) / sent)
+        w.writerow((f"{sec_text}.{us:06d}Z", target, kind, "True" if ok else "False", _fmt_ns(rtt_ns), loss,
+                    "" if sent is None else sent, "" if received is None else received, _fmt_ns(rmin), _fmt_ns(rmax),
+                    _fmt_ns(jit), "" if status is None else status, eclass or "", error or "", "" if lag is None else lag,
+                    "True" if imported else "", detail or "", rid, bytes(h).hex()))
+        n += 1
+    return n
+
+
+def write_csv_export(fh: Any, store: Any, check_ids: Any, start_us: int, end_us: int) -> int:
+    """The measurements CSV: joined and quoted inside SQLite where it can be (fast), else row by row.
+    Both give the same text (tests/test_exchange_csv.py)."""
+    if not store.is_sqlite:
+        return write_csv_rows(fh, store.iter_export(check_ids, start_us, end_us))
+    fh.write(",".join(CSV_FIELDS) + "\r\n")
+    n = 0
+    lines: list[str] = []
+    for head, rtt, sent, received, rmin, rmax, jit, tail in store.iter_export_csv_sqlite(check_ids, start_us, end_us):
+        loss = "" if not sent or received is None else repr(100.0 * (sent - received) / sent)
+        lines.append(f"{head},{'' if rtt is None else repr(rtt / 1_000_000)},{loss},{'' if sent is None else sent},"
+                     f"{'' if received is None else received},{'' if rmin is None else repr(rmin / 1_000_000)},"
+                     f"{'' if rmax is None else repr(rmax / 1_000_000)},{'' if jit is None else repr(jit / 1_000_000)},{tail}\r\n")
+        if len(lines) >= 20000:
+            fh.writelines(lines)
+            n += len(lines)
+            lines.clear()
+    fh.writelines(lines)
+    return n + len(lines)

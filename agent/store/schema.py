@@ -1,0 +1,120 @@
+"""Tables. Times are BIGINT microseconds since the Unix epoch, UTC: exact, compact, and
+the same on SQLite and PostgreSQL. Latencies are integer nanoseconds for the same reasons.
+
+The measurements table is the evidence; it is append-only. Each row carries a
+SHA-256 chained to the previous row of the same agent (see agent/store/chain.py).
+Kind-specific figures that have no column go into ``detail`` (JSON text).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    SmallInteger,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData()
+
+agents = Table(
+    "agents",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("uuid", Text, nullable=False, unique=True),
+    Column("created_us", BigInteger, nullable=False),
+    Column("hostname", Text, nullable=False),
+)
+
+targets = Table(
+    "targets",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("agent_id", Integer, ForeignKey("agents.id"), nullable=False),
+    Column("name", Text, nullable=False),
+    Column("address", Text, nullable=False),
+    Column("provider", Text),
+    Column("control", Boolean, nullable=False, default=False),
+    Column("created_us", BigInteger, nullable=False),
+    UniqueConstraint("agent_id", "name", name="uq_targets_agent_name"),
+)
+
+# A check row is one (target, kind, settings) combination. When settings change, a
+# new row is made, so every measurement stays tied to the settings that produced it.
+checks = Table(
+    "checks",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("target_id", Integer, ForeignKey("targets.id"), nullable=False),
+    Column("kind", Text, nullable=False),
+    Column("settings", Text, nullable=False),
+    Column("settings_hash", Text, nullable=False),
+    Column("created_us", BigInteger, nullable=False),
+    UniqueConstraint("target_id", "kind", "settings_hash", name="uq_checks_identity"),
+)
+
+runs = Table(
+    "runs",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("agent_id", Integer, ForeignKey("agents.id"), nullable=False),
+    Column("started_us", BigInteger, nullable=False),
+    Column("ended_us", BigInteger),
+    Column("last_seen_us", BigInteger),
+    Column("stop", Text),  # NULL running, 'clean', 'unclean'
+    Column("version", Text, nullable=False),
+    Column("hostname", Text, nullable=False),
+    Column("pid", Integer, nullable=False),
+    Column("config_hash", Text),
+    Column("note", Text),
+)
+
+measurements = Table(
+    "measurements",
+    metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True),
+    Column("ts_us", BigInteger, nullable=False),  # when the check started (UTC µs)
+    Column("check_id", Integer, ForeignKey("checks.id"), nullable=False),
+    Column("ok", Boolean, nullable=False),
+    Column("lag_us", Integer),  # start minus scheduled time; scheduled = ts - lag
+    Column("rtt_ns", BigInteger),
+    Column("rtt_min_ns", BigInteger),
+    Column("rtt_max_ns", BigInteger),
+    Column("jitter_ns", BigInteger),
+    Column("sent", SmallInteger),
+    Column("received", SmallInteger),
+    Column("status", SmallInteger),
+    Column("error_class", Text),
+    Column("error", Text),
+    Column("detail", Text),
+    Column("imported", Boolean, nullable=False, default=False),
+    Column("hash", LargeBinary, nullable=False),
+)
+# Covering index: a report's pass over one target reads only this index, in time order,
+# never the table (whose pages interleave every target). Its key is (check, time); the
+# rest are the figures the analysis needs.
+Index("ix_measurements_check_ts", measurements.c.check_id, measurements.c.ts_us, measurements.c.lag_us, measurements.c.ok,
+      measurements.c.rtt_ns, measurements.c.sent, measurements.c.received, measurements.c.status, measurements.c.error_class)
+
+# Evidence taken when an incident opens (traceroutes, failing HTTP responses).
+evidence = Table(
+    "evidence",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("ts_us", BigInteger, nullable=False),
+    Column("target_id", Integer, ForeignKey("targets.id"), nullable=False),
+    Column("about_target_id", Integer, ForeignKey("targets.id")),
+    Column("kind", Text, nullable=False),
+    Column("measurement_id", BigInteger),
+    Column("content", Text, nullable=False),
+    Column("sha256", Text, nullable=False),
+)
+Index("ix_evidence_target_ts", evidence.c.target_id, evidence.c.ts_us)

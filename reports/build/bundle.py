@@ -1,0 +1,211 @@
+"""The evidence bundle on disk: summary.json, measurements.csv, report.pdf, report.html and
+manifest.json, written with the work spread over processes (CSV writer, renderer) while this
+one analyses."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from agent.config import Settings
+from agent.core.errors import SlaproofError, UsageError
+from reports.build.summary import ProgressFn, analyse, build_summary, select_targets
+from reports.build.rounds import target_checks
+from agent.core.times import to_us
+from agent.store import Store
+
+UTC = timezone.utc
+
+
+FORMATS = ("pdf", "html", "csv", "json")
+
+
+def parse_formats(text: str) -> list[str]:
+    fmts = [f.strip().lower() for f in text.split(",") if f.strip()]
+    bad = [f for f in fmts if f not in FORMATS]
+    if bad or not fmts:
+        raise UsageError(f"--format {text!r}: use a comma-separated list of {', '.join(FORMATS)}")
+    return fmts
+
+
+def sha256_file(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def write_bundle(settings: Settings, store: Store, start: datetime, end: datetime, names: Sequence[str] | None,
+                 formats: Sequence[str], lang: str, out: Path, *, now: datetime | None = None,
+                 progress: ProgressFn | None = None) -> dict[str, Any]:
+    """Write the report files into ``out``; returns the manifest."""
+    now = now or datetime.now(UTC)
+    chosen = select_targets(settings, names)
+    names = [t.name for t in chosen]
+    checks = target_checks(store, names)
+    if not store.has_rows([i for tc in checks.values() for i in tc.ids], to_us(start), to_us(end)):
+        raise UsageError(f"no measurements of {', '.join(names)} between {start.isoformat()} and {end.isoformat()}: "
+                         "the period is empty (check --from/--to, the time zone, and that the agent was running)")
+    out.mkdir(parents=True, exist_ok=True)
+    files: list[str] = []
+    notes: list[str] = []
+    csv_job = None
+    if "csv" in formats:
+        # The raw rows are written by a second process while this one analyses and renders.
+        csv_job = start_csv(store, [i for tc in checks.values() for i in tc.ids], to_us(start), to_us(end), out / "measurements.csv")
+    visual = [f for f in ("pdf", "html") if f in formats]
+    # Charts and documents are drawn by a second process that loads matplotlib and reportlab
+    # while this one analyses.
+    renderer = Renderer(visual, lang, out) if visual else None
+    try:
+        an = analyse(settings, store, start, end, names, progress=progress)
+        built = build_summary(settings, store, an, lang=lang, now=now, with_series=bool(visual))
+    except BaseException:
+        if renderer is not None:
+            renderer.cancel()
+        raise
+    if "json" in formats:
+        (out / "summary.json").write_text(json.dumps(built.summary, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
+        files.append("summary.json")
+    if renderer is not None:
+        if progress:
+            progress("charts, report.pdf, report.html")
+        notes += renderer.render(built.summary, built.series)
+        files += [f for f in ("report.pdf", "report.html") if f.split(".")[1] in formats]
+    if csv_job is not None:
+        if progress:
+            progress("measurements.csv")
+        finish_csv(csv_job)
+        files.insert(1 if "json" in formats else 0, "measurements.csv")
+    head_id, head_hash = store.chain_head_before(an.agent_uuid, to_us(end)) if an.agent_uuid else (None, None)
+    manifest = {
+        "schema": "slaproof.manifest/1",
+        "files": {f: {"sha256": sha256_file(out / f), "bytes": (out / f).stat().st_size} for f in files},
+        "rows_used": an.rows_used,
+        "chain_head": {"row_id": head_id, "hash": head_hash, "agent": an.agent_uuid},
+        "period": built.summary["period"],
+        "generated_at": built.summary["generated_at"],
+        "notes": sorted(set(notes)),
+    }
+    (out / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
+    return manifest
+
+
+def _render(formats: Sequence[str], lang: str, out: Path, summary: Any, series: Any) -> list[str]:
+    from reports.render.charts import make_charts
+    from reports.render.html import render_html
+    from reports.render.pdf import render_pdf
+
+    charts = make_charts(summary, series, lang)
+    notes: list[str] = []
+    if "pdf" in formats:
+        notes += render_pdf(summary, series, out / "report.pdf", lang=lang, charts=charts)
+    if "html" in formats:
+        notes += render_html(summary, series, out / "report.html", lang=lang, charts=charts)
+    return notes
+
+
+def _render_child(conn: Any, formats: list[str], lang: str, out: str) -> None:
+    try:
+        import reports.render.charts  # noqa: F401 - the point: load these while the parent analyses
+        import reports.render.html  # noqa: F401
+        from reports.render.fonts import discover_fonts
+        from reports.render.pdf import PdfFonts
+
+        PdfFonts(discover_fonts(), False)  # registers the fonts once (reportlab keeps them)
+        job = conn.recv()
+        if job is None:
+            return
+        conn.send(("ok", _render(formats, lang, Path(out), *job)))
+    except BaseException as e:  # noqa: BLE001 - reported by the parent
+        import traceback
+
+        try:
+            conn.send(("error", f"{type(e).__name__}: {e}\n{traceback.format_exc()}"))
+        except OSError:
+            pass
+
+
+class Renderer:
+    """report.pdf and report.html drawn in a forked process (inline where fork is unavailable)."""
+
+    def __init__(self, formats: Sequence[str], lang: str, out: Path) -> None:
+        import multiprocessing as mp
+
+        self.formats, self.lang, self.out = list(formats), lang, out
+        self.proc: Any = None
+        if "fork" in mp.get_all_start_methods():
+            self.conn, child = mp.get_context("fork").Pipe()
+            self.proc = mp.get_context("fork").Process(target=_render_child, args=(child, self.formats, lang, str(out)), daemon=True)
+            self.proc.start()
+            child.close()
+
+    def render(self, summary: Any, series: Any) -> list[str]:
+        if self.proc is None:
+            return _render(self.formats, self.lang, self.out, summary, series)
+        try:
+            self.conn.send((summary, series))
+            status, value = self.conn.recv()
+        except (EOFError, OSError) as e:
+            raise SlaproofError(f"the process drawing report.pdf/report.html ended early (exit {self.proc.exitcode}): {e}; "
+                                "no manifest was written; the measurements are untouched") from e
+        finally:
+            self.proc.join(timeout=30)
+        if status != "ok":
+            import logging
+
+            logging.getLogger(__name__).debug("renderer failure:\n%s", value)
+            raise SlaproofError(f"drawing report.pdf/report.html failed: {str(value).splitlines()[0]} "
+                                "(SLAPROOF_AGENT__LOG_LEVEL=DEBUG shows where); no manifest was written; the measurements are untouched")
+        return list(value)
+
+    def cancel(self) -> None:
+        if self.proc is not None and self.proc.is_alive():
+            try:
+                self.conn.send(None)
+            except OSError:
+                pass
+            self.proc.join(timeout=5)
+            if self.proc.is_alive():
+                self.proc.kill()
+
+
+def _csv_child(url: str, check_ids: list[int], a_us: int, b_us: int, path: str) -> None:
+    store = Store.open(url, migrate=False)
+    try:
+        write_measurements_csv(store, check_ids, a_us, b_us, Path(path))
+    finally:
+        store.close()
+
+
+def start_csv(store: Store, check_ids: list[int], a_us: int, b_us: int, path: Path) -> Any:
+    """Write measurements.csv in a forked process (a second core); inline where fork is unavailable."""
+    import multiprocessing as mp
+
+    if "fork" not in mp.get_all_start_methods():
+        write_measurements_csv(store, check_ids, a_us, b_us, path)
+        return None
+    proc = mp.get_context("fork").Process(target=_csv_child, args=(store.raw_url, check_ids, a_us, b_us, str(path)), daemon=True)
+    proc.start()
+    return proc
+
+
+def finish_csv(proc: Any) -> None:
+    if proc is None:
+        return
+    proc.join()
+    if proc.exitcode != 0:
+        raise SlaproofError(f"writing measurements.csv failed (exit {proc.exitcode}); see the messages above; "
+                            "no manifest was written; the measurements are untouched")
+
+
+def write_measurements_csv(store: Store, check_ids: list[int], a_us: int, b_us: int, path: Path) -> int:
+    from agent.store.exchange import write_csv_export
+
+    with path.open("w", encoding="utf-8", newline="") as fh:
+        return write_csv_export(fh, store, check_ids, a_us, b_us)

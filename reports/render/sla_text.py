@@ -1,0 +1,233 @@
+"""Terminal rendering of an SLA result, in English or Chinese.
+
+Every figure printed comes from the result; percentages are truncated, never
+rounded up, so a breach is never printed as the target value.
+"""
+
+from __future__ import annotations
+
+import re
+
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+if TYPE_CHECKING:
+    from reports.analysis.sla import SlaResult
+
+LABELS: dict[str, dict[str, str]] = {
+    "en": {
+        "title": "SLA check",
+        "terms": "Terms",
+        "source": "Source",
+        "period": "Period",
+        "target": "Uptime target",
+        "provider_uptime": "Uptime by the provider's rule",
+        "measured_uptime": "Measured uptime (plain)",
+        "coverage": "Data coverage",
+        "measured_down": "Measured downtime",
+        "counted_down": "Counted downtime",
+        "windows": "windows of",
+        "excluded": "Excluded",
+        "maintenance": "maintenance",
+        "below_minimum": "below the minimum duration",
+        "local": "agent's own network down",
+        "no_data": "no data",
+        "verdict": "Verdict",
+        "credit": "Credit",
+        "clock_hours": "Clock-hours with no charge",
+        "deadline": "Claim deadline",
+        "passed": "passed",
+        "evidence": "Evidence the provider asks for",
+        "perf": "Performance terms",
+        "met": "met",
+        "not_met": "not met",
+        "undecided": "undecided",
+        "no_samples": "no samples",
+        "unconfirmed": "UNCONFIRMED terms used (not read verbatim in the provider's text)",
+        "overrides": "Your overrides",
+        "warnings": "Notes",
+        "none": "none",
+        "unknown": "not known",
+        "s": "s",
+    },
+    "zh": {
+        "title": "SLA 核对",
+        "terms": "条款",
+        "source": "来源",
+        "period": "周期",
+        "target": "可用性承诺",
+        "provider_uptime": "按服务商规则计算的可用性",
+        "measured_uptime": "实测可用性（未作排除）",
+        "coverage": "数据覆盖率",
+        "measured_down": "实测中断时长",
+        "counted_down": "计入的中断时长",
+        "windows": "个窗口，每个",
+        "excluded": "已排除",
+        "maintenance": "维护窗口",
+        "below_minimum": "短于最短计入时长",
+        "local": "监测端自身网络中断",
+        "no_data": "无数据",
+        "verdict": "结论",
+        "credit": "赔偿",
+        "clock_hours": "免收费用的整点小时",
+        "deadline": "索赔截止日",
+        "passed": "已过期",
+        "evidence": "服务商要求的证据",
+        "perf": "性能条款",
+        "met": "达标",
+        "not_met": "未达标",
+        "undecided": "无法判定",
+        "no_samples": "无样本",
+        "unconfirmed": "使用了未确认的条款（未在服务商原文中核实）",
+        "overrides": "您的自定义覆盖",
+        "warnings": "说明",
+        "none": "无",
+        "unknown": "未知",
+        "s": "秒",
+    },
+}
+
+VERDICTS = {
+    "en": {"met": "met", "breached": "BREACHED", "not enough data": "not enough data", "no uptime term": "no uptime term"},
+    "zh": {"met": "达标", "breached": "未达标（违约）", "not enough data": "数据不足", "no uptime term": "无可用性承诺"},
+}
+
+
+def _fmt_pct(v: float | None, unknown: str) -> str:
+    return unknown if v is None else f"{_trunc(v)} %"
+
+
+def _trunc(v: float, places: int = 4) -> str:
+    # Truncate, do not round: 99.49999 prints 99.4999.
+    s = f"{v:.6f}"
+    head, _, tail = s.partition(".")
+    return f"{head}.{tail[:places]}"
+
+
+def _dur(seconds: float, lang: str) -> str:
+    total = int(round(seconds))
+    h, rem = divmod(total, 3600)
+    m, s = divmod(rem, 60)
+    if lang == "zh":
+        parts = [f"{h} 小时" if h else "", f"{m} 分" if m else "", f"{s} 秒" if s or not (h or m) else ""]
+    else:
+        parts = [f"{h} h" if h else "", f"{m} min" if m else "", f"{s} s" if s or not (h or m) else ""]
+    return " ".join(p for p in parts if p)
+
+
+def _when(iso: str, zone: ZoneInfo) -> str:
+    dt = datetime.fromisoformat(iso)
+    local = dt.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S %Z")
+    utc = dt.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+    return local if local.endswith("UTC") else f"{local} ({utc})"
+
+
+# Sentences the evaluation itself writes (reports/analysis/sla.py), in Chinese. Preset notes quote the
+# provider's English terms and stay as they are.
+_ZH_SENTENCES: list[tuple[re.Pattern[str], str]] = [(re.compile(a), b) for a, b in (
+    (r"^coverage ([\d.]+) % >= ([\d.]+) %; no-data rule: excluded$", r"覆盖率 \1 % ≥ \2 %；无数据规则：从周期中排除"),
+    (r"^coverage ([\d.]+) % >= ([\d.]+) %; no-data rule: up$", r"覆盖率 \1 % ≥ \2 %；无数据规则：计为正常"),
+    (r"^coverage ([\d.]+) % >= ([\d.]+) %; no-data rule: down$", r"覆盖率 \1 % ≥ \2 %；无数据规则：计为中断"),
+    (r"^coverage ([\d.]+) % < ([\d.]+) %, but the breach is proven by measured downtime alone \(all unknown time taken as up\)$",
+     r"覆盖率 \1 % < \2 %，但仅凭实测中断时长即可证明违约（所有未知时间均按正常计）"),
+    (r"^coverage ([\d.]+) % < ([\d.]+) % and the measured downtime alone does not prove a breach$",
+     r"覆盖率 \1 % < \2 %，且仅凭实测中断时长不能证明违约"),
+    (r"^the definition has no uptime target$", "该定义没有可用性承诺"),
+    (r"^time when the agent's own network was down is excluded: it is not the provider's fault$",
+     "监测端自身网络中断的时间已排除：这不是服务商的责任"),
+    (r"^time without data is excluded from the period \(neither up nor down\)$", "无数据的时间已从周期中排除（既不算正常也不算中断）"),
+    (r"^time without data is counted as up, as the SLA definition says$", "按 SLA 定义，无数据的时间计为正常"),
+    (r"^time without data is counted as down, as the SLA definition says$", "按 SLA 定义，无数据的时间计为中断"),
+    (r"^the period is not over yet: figures are interim$", "周期尚未结束：数据为临时值"),
+    (r"^no counted incident: no incident-based claim deadline$", "没有计入的事件：无基于事件的索赔截止日"),
+    (r"^the provider counts downtime only from the support ticket: counted downtime here is an upper bound$",
+     "服务商只从提交工单起计算中断：此处计入的中断时长为上限"),
+    (r"^the provider uses its own measurements; externally measured downtime can exceed what it credits$",
+     "服务商以自己的测量为准；外部测得的中断时长可能超过其认可的时长"),
+    (r"^the provider also excludes \(not detectable here\): (.*)$", r"服务商另有排除项（此处无法检测）：\1"),
+)]
+_ZH_WINDOW = {"all": "整个窗口中断才计", "any": "窗口内任何中断即计", "majority": "窗口过半中断才计"}
+
+
+def evaluation_sentence(text: str, lang: str) -> str:
+    """An evaluation sentence in ``lang`` (unknown sentences, e.g. quoted terms, as they are)."""
+    if lang != "zh":
+        return text
+    for pattern, repl in _ZH_SENTENCES:
+        if pattern.match(text):
+            return pattern.sub(repl, text)
+    return text
+
+
+def format_text(result: SlaResult, lang: str = "en") -> str:
+    if lang not in LABELS:
+        raise ValueError(f"lang must be one of {sorted(LABELS)}")
+    L = LABELS[lang]
+    j: dict[str, Any] = result.to_json()
+    zone = ZoneInfo(j["timezone"])
+    out: list[str] = []
+    name = f" — {j['target']}" if j["target"] else ""
+    out.append(f"{L['title']}{name}")
+    out.append(f"{L['terms']}: {j['provider']} · {j['product']} ({j['sla_id']}, terms {j['terms_date']})")
+    if j["sources"]:
+        out.append(f"{L['source']}: {', '.join(j['sources'])}")
+    out.append(f"{L['period']}: {_when(j['period_start'], zone)} → {_when(j['period_end'], zone)}")
+    tgt = j["uptime_target_pct"]
+    out.append(f"{L['target']}: {L['unknown'] if tgt is None else f'{tgt:g} %'}")
+    out.append(f"{L['provider_uptime']}: {_fmt_pct(j['uptime_provider_pct'], L['unknown'])}")
+    out.append(f"{L['measured_uptime']}: {_fmt_pct(j['uptime_measured_pct'], L['unknown'])}")
+    out.append(f"{L['coverage']}: {_fmt_pct(j['coverage_pct'], L['unknown'])}")
+    out.append(f"{L['measured_down']}: {_dur(j['measured_downtime_s'], lang)}")
+    out.append(
+        f"{L['counted_down']}: {_dur(j['counted_downtime_s'], lang)} "
+        f"({j['counted_windows']} {L['windows']} {j['window_s']} {L['s']}, "
+        f"{_ZH_WINDOW.get(j['window_down_when'], j['window_down_when']) if lang == 'zh' else j['window_down_when']})"
+    )
+    ex = [f"{L[k]} {_dur(v, lang)}" for k, v in j["excluded"].items() if v]
+    out.append(f"{L['excluded']}: {', '.join(ex) if ex else L['none']}")
+    out.append(f"{L['verdict']}: {VERDICTS[lang][j['verdict']]} ({evaluation_sentence(j['verdict_basis'], lang)})")
+    if j["verdict"] == "breached":
+        parts = []
+        if j["credit_pct"] is not None:
+            parts.append(f"{_trunc(j['credit_pct'], 2)} %")
+        if j["credit_amount"] is not None:
+            parts.append(f"{j['credit_amount']} {j['currency'] or ''}".strip())
+        if j["credit_service_hours"] is not None:
+            parts.append(f"{j['credit_service_hours']:g} h")
+        out.append(f"{L['credit']}: {' = '.join(parts) if parts else L['unknown']}")
+        for n in j["credit_notes"]:
+            out.append(f"  - {n}")
+    if j["clock_hours_credited"]:
+        amount = f" = {j['clock_hour_amount']} {j['currency'] or ''}" if j["clock_hour_amount"] else ""
+        out.append(f"{L['clock_hours']}: {len(j['clock_hours_credited'])}{amount}")
+        for h in j["clock_hours_credited"]:
+            out.append(f"  - {_when(h, zone)}")
+    dl = j["claim_deadline"]
+    passed = f" ({L['passed']})" if j["claim_deadline_passed"] else ""
+    out.append(f"{L['deadline']}: {dl or L['unknown']}{passed}")
+    if j["evidence"]:
+        out.append(f"{L['evidence']}:")
+        out.extend(f"  - {e}" for e in j["evidence"])
+    if j["terms"]:
+        out.append(f"{L['perf']}:")
+        for t in j["terms"]:
+            state = L["no_samples"] if t["samples"] == 0 else L["met"] if t["met"] else L["undecided"] if t["met"] is None else L["not_met"]
+            measured = "-" if t["measured"] is None else f"{t['measured']:.3f}"
+            out.append(
+                f"  - {t['metric']} {t['statistic']} {t['comparator']} {t['threshold']:g}: {measured} → {state}"
+                f" ({t['breaching_window_count']} × {t['window_s']} {L['s']})"
+            )
+    if j["unconfirmed_fields"]:
+        out.append(f"{L['unconfirmed']}:")
+        for f in j["fields"]:
+            if f["path"] in j["unconfirmed_fields"]:
+                out.append(f"  - {f['path']} = {f['value']} [{f['confidence']}]")
+    if j["overrides"]:
+        out.append(f"{L['overrides']}: {', '.join(j['overrides'])}")
+    notes = j["notes"] + j["warnings"]
+    if notes:
+        out.append(f"{L['warnings']}:")
+        out.extend(f"  - {n}" for n in j["notes"])
+        out.extend(f"  - {evaluation_sentence(n, lang)}" for n in j["warnings"])
+    return "\n".join(out) + "\n"
