@@ -9,14 +9,15 @@ reason, so a gap in bandwidth evidence is explained, never silent.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from datetime import datetime, timedelta, tzinfo
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from agent.budget import BudgetLimits, TrafficBudget, skipped_result
 from agent.config import BandwidthCheck, Settings, Target
+from agent.core.result import ProbeResult, utcnow
 from agent.core.times import from_us
 from probes.bandwidth import KIND, BandwidthSettings, bandwidth_checks, planned_bytes
-from agent.core.result import ProbeResult, utcnow
 
 
 def settings_of(check: BandwidthCheck) -> BandwidthSettings:

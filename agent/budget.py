@@ -19,9 +19,9 @@ Pure: no clock of its own, every method takes the time.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta, timezone, tzinfo
-from typing import Iterable, Mapping
+from datetime import UTC, date, datetime, timedelta, tzinfo
 
 from agent.core.result import SKIPPED, ProbeResult
 
@@ -36,7 +36,7 @@ class BudgetLimits:
     month_bytes: int | None = None
 
     @classmethod
-    def from_mb(cls, day_mb: float | None = None, month_mb: float | None = None) -> "BudgetLimits":
+    def from_mb(cls, day_mb: float | None = None, month_mb: float | None = None) -> BudgetLimits:
         return cls(
             day_bytes=None if day_mb is None else int(day_mb * MB),
             month_bytes=None if month_mb is None else int(month_mb * MB),
@@ -69,7 +69,7 @@ class TrafficBudget:
         per_target: Mapping[str, BudgetLimits] | None = None,
         agent: BudgetLimits | None = None,
         *,
-        tz: tzinfo = timezone.utc,
+        tz: tzinfo = UTC,
     ) -> None:
         self._limits = dict(per_target or {})
         self._agent = agent or BudgetLimits()

@@ -15,6 +15,7 @@ from typing import Any, Protocol
 from agent.config import BandwidthCheck, HttpCheck, IcmpCheck, Target, TcpCheck
 from agent.core import result as R
 from agent.core.result import ProbeResult
+from agent.core.secrets import mask_settings
 
 log = logging.getLogger(__name__)
 
@@ -40,10 +41,7 @@ async def run_checks(target: Target, check: Any, *, pinger: PingerLike | None, b
 
 def check_settings(check: Any) -> dict[str, Any]:
     """The settings that define a check (stored with its rows); secrets left out."""
-    d = check.model_dump(mode="json")
-    if d.get("token"):
-        d["token"] = "(set)"
-    return d
+    return mask_settings(check.model_dump(mode="json"))
 
 
 async def run_check(target: Target, check: Any, *, pinger: PingerLike | None) -> ProbeResult:

@@ -13,7 +13,7 @@ import json
 import os
 import tomllib
 from pathlib import Path
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -97,7 +97,7 @@ class BandwidthCheck(_Strict):
     jitter_s: float = Field(300.0, ge=0.0)
 
     @model_validator(mode="after")
-    def _needs(self) -> "BandwidthCheck":
+    def _needs(self) -> BandwidthCheck:
         if self.mode in ("http_download", "http_upload") and not self.url:
             raise ValueError(f"mode {self.mode!r} needs url")
         if self.mode == "iperf3" and not self.host:
@@ -105,7 +105,7 @@ class BandwidthCheck(_Strict):
         return self
 
 
-Check = Annotated[Union[IcmpCheck, TcpCheck, HttpCheck, BandwidthCheck], Field(discriminator="kind")]
+Check = Annotated[IcmpCheck | TcpCheck | HttpCheck | BandwidthCheck, Field(discriminator="kind")]
 
 
 class Thresholds(_Strict):
@@ -207,7 +207,7 @@ class Settings(BaseSettings):
         return (env_settings, init_settings)
 
     @model_validator(mode="after")
-    def _unique(self) -> "Settings":
+    def _unique(self) -> Settings:
         seen: dict[str, int] = {}
         for i, t in enumerate(self.targets):
             if t.name in seen:

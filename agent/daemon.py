@@ -15,10 +15,9 @@ import hashlib
 import logging
 import os
 import signal
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
-from pathlib import Path
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from apscheduler.events import EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED, JobExecutionEvent
@@ -28,17 +27,18 @@ from apscheduler.triggers.interval import IntervalTrigger
 from agent import identity, sdnotify
 from agent.checks import check_settings, run_checks
 from agent.config import BandwidthCheck, Settings, Target
-from agent.core.times import to_us
-from agent.store.rows import dumps
-from agent.store import Store, TargetRef
-from agent.version import VERSION
-from agent.writer import Writer, recover_spool
 from agent.core import result as R
 from agent.core.result import ProbeResult, utcnow
+from agent.core.times import EPOCH, to_us
+from agent.services import RoundObserver, Service
+from agent.store import Store, TargetRef
+from agent.store.rows import dumps
+from agent.version import VERSION
+from agent.watch import FailureStreak
+from agent.writer import Writer, recover_spool
 
 log = logging.getLogger(__name__)
 
-EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
 def phase_of(name: str, interval_s: float) -> float:
@@ -94,7 +94,9 @@ class Daemon:
         self.writer = Writer(store, self.agent_uuid, self.agent_id, batch_s=settings.agent.batch_s,
                              spool_dir=self.state_dir / "spool")
         self.run_id: int | None = None
-        self._fails: dict[str, int] = {}
+        # Parts that join the loop (agent/services.py): observers see every round, services run beside it.
+        self.observers: list[RoundObserver] = [FailureStreak(settings.agent.open_after, self._on_incident_open)]
+        self.services: list[Service] = []
         self._tasks: set[asyncio.Task[Any]] = set()
         self.scheduler: AsyncIOScheduler | None = None
         self.stop_event = asyncio.Event()
@@ -132,16 +134,13 @@ class Daemon:
         if self.keep_lags:
             self.stats.lags_us.append(lag_us)
         if not bandwidth:
-            self._track(target, results)
+            for observer in self.observers:
+                observer.observe(target, sched, results)
         return list(results)
 
-    def _track(self, target: Target, results: list[ProbeResult]) -> None:
-        counted = [r for r in results if r.error_class not in (R.SKIPPED, R.INTERNAL, R.PERMISSION)]
-        failed = any(not r.ok for r in counted)
-        n = self._fails.get(target.name, 0) + 1 if failed else 0
-        self._fails[target.name] = n
-        if failed and n == self.settings.agent.open_after and self.settings.agent.evidence_on_incident and not target.control:
-            self._spawn(self.take_evidence(target, results))
+    def _on_incident_open(self, target: Target, results: Sequence[ProbeResult]) -> None:
+        if self.settings.agent.evidence_on_incident and not target.control:
+            self._spawn(self.take_evidence(target, list(results)))
 
     async def take_evidence(self, target: Target, results: list[ProbeResult]) -> int:
         """What provider support asks for first: a traceroute to the target and to a control target."""
@@ -191,28 +190,30 @@ class Daemon:
 
             self.pinger = Pinger()
         self._schedule(now)
-        sdnotify.notify("READY=1\nSTATUS=measuring %d targets" % len(self.targets))
+        for service in self.services:
+            await service.start()
+        sdnotify.notify(f"READY=1\nSTATUS=measuring {len(self.targets)} targets")
         log.info("slaproof %s running: agent %s, %d targets, database %s", VERSION, self.agent_uuid, len(self.targets), self.store.url)
 
     def _schedule(self, now: datetime) -> None:
-        sched = AsyncIOScheduler(timezone=timezone.utc, event_loop=asyncio.get_running_loop())
+        sched = AsyncIOScheduler(timezone=UTC, event_loop=asyncio.get_running_loop())
         for t in self.settings.targets:
             interval = self.settings.interval_of(t)
             phase = phase_of(t.name, interval)
             if any(not isinstance(c, BandwidthCheck) for c in t.checks):
-                sched.add_job(self._job, IntervalTrigger(seconds=interval, start_date=first_run_after(now, interval, phase), timezone=timezone.utc),
+                sched.add_job(self._job, IntervalTrigger(seconds=interval, start_date=first_run_after(now, interval, phase), timezone=UTC),
                               args=(t.name, interval, phase, False), id=f"round:{t.name}", name=t.name,
                               misfire_grace_time=max(1, int(interval / 2)), coalesce=True, max_instances=1)
             for c in t.checks:
                 if isinstance(c, BandwidthCheck):
                     bphase = phase_of(t.name + "/bw", c.interval_s)
                     sched.add_job(self._job, IntervalTrigger(seconds=c.interval_s, start_date=first_run_after(now, c.interval_s, bphase),
-                                                             timezone=timezone.utc, jitter=c.jitter_s or None),
+                                                             timezone=UTC, jitter=c.jitter_s or None),
                                   args=(t.name, c.interval_s, bphase, True), id=f"bandwidth:{t.name}", name=f"{t.name} bandwidth",
                                   misfire_grace_time=int(c.interval_s / 2), coalesce=True, max_instances=1)
                     break
         hb = sdnotify.watchdog_interval_s() or self.settings.agent.heartbeat_s
-        sched.add_job(self._heartbeat, IntervalTrigger(seconds=min(hb, self.settings.agent.heartbeat_s), timezone=timezone.utc),
+        sched.add_job(self._heartbeat, IntervalTrigger(seconds=min(hb, self.settings.agent.heartbeat_s), timezone=UTC),
                       id="heartbeat", misfire_grace_time=30, coalesce=True)
         sched.add_listener(self._on_missed, EVENT_JOB_MISSED | EVENT_JOB_MAX_INSTANCES)
         sched.start()
@@ -245,6 +246,11 @@ class Daemon:
         pending = [t for t in asyncio.all_tasks() if t is not asyncio.current_task() and t.get_coro().__qualname__.startswith("Daemon._job")]  # type: ignore[union-attr]
         if pending:
             await asyncio.wait(pending, timeout=15)
+        for service in reversed(self.services):
+            try:
+                await service.stop()
+            except Exception as e:  # one part failing to stop must not lose the writer's rows
+                log.error("stopping %s failed: %s", service.name, e)
         if self.pinger is not None and hasattr(self.pinger, "close"):
             await self.pinger.close()
         spooled = await asyncio.to_thread(self.writer.close, 20.0)
@@ -273,7 +279,7 @@ class Daemon:
             else:
                 try:
                     await asyncio.wait_for(self.stop_event.wait(), duration_s)
-                except asyncio.TimeoutError:
+                except TimeoutError:
                     pass
         finally:
             await self.stop(clean=True)
@@ -300,7 +306,3 @@ def run_daemon(settings: Settings, *, duration_s: float | None = None, store: St
 
     asyncio.run(main())
     return holder["d"]
-
-
-def state_path(settings: Settings) -> Path:
-    return settings.state_dir()

@@ -22,10 +22,9 @@ from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from agent.store import chain
-from agent.store.rows import result_to_row
-from agent.store import CheckRef, Store
 from agent.core.result import ProbeResult
+from agent.store import CheckRef, Store, chain
+from agent.store.rows import result_to_row
 
 log = logging.getLogger(__name__)
 
@@ -107,7 +106,7 @@ class Writer:
             return self._submitted - self._committed
 
     # -- lifecycle -------------------------------------------------------------
-    def start(self) -> "Writer":
+    def start(self) -> Writer:
         self._thread = threading.Thread(target=self._loop, name="slaproof-writer", daemon=True)
         self._thread.start()
         return self

@@ -22,14 +22,14 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
-from typing import Iterator
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from probes.bandwidth import BandwidthSettings, bandwidth_check  # noqa: E402
-from agent.core.result import ProbeResult  # noqa: E402
+from agent.core.result import ProbeResult
+from probes.bandwidth import BandwidthSettings, bandwidth_check
 
 SUBNET = "10.200.4.252/30"
 RESPONDER_PORT = 8088
@@ -83,8 +83,8 @@ def _measure(settings: BandwidthSettings) -> tuple[ProbeResult, float]:
 
 
 def compare(label: str, url: str, ip: str, iport: int, seconds: float, streams: int) -> list[str]:
-    common = dict(streams=streams, warmup_s=1.0, max_seconds=seconds, max_bytes=50_000_000_000,
-                  timeout_s=5.0)
+    common = {"streams": streams, "warmup_s": 1.0, "max_seconds": seconds, "max_bytes": 50_000_000_000,
+                  "timeout_s": 5.0}
     lines = []
     for direction in ("download", "upload"):
         if direction == "download":

@@ -16,8 +16,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from reports.analysis.incidents import IncidentPolicy, analyse_target, control_down_intervals  # noqa: E402
-from tests.support.timelines import T0, iter_rounds, make_rounds, run  # noqa: E402
+from reports.analysis.incidents import IncidentPolicy, analyse_target, control_down_intervals
+from tests.support.timelines import T0, iter_rounds, make_rounds, run
 
 N = 30 * 24 * 360  # 259,200 rounds
 PERIOD_END = T0 + timedelta(days=30)

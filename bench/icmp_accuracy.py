@@ -23,8 +23,8 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 from probes.icmp import Pinger, SocketFactory
 from probes.icmp_netns import netns_socket_factory
@@ -127,7 +127,7 @@ def run_ping(addrs: Sequence[str], netns: str | None) -> Run:
 
 def _pct(xs: Sequence[float], q: float) -> float:
     s = sorted(xs)
-    return s[min(len(s) - 1, max(0, int(round(q * (len(s) - 1)))))]
+    return s[min(len(s) - 1, max(0, round(q * (len(s) - 1))))]
 
 
 def compare(label: str, ours: Run, ref: Run, ref_name: str) -> None:

@@ -25,16 +25,19 @@ import subprocess
 import sys
 import time
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from agent.store import chain  # noqa: E402
-from agent.store import Store, settings_hash  # noqa: E402
+from agent.store import (  # noqa: E402
+    Store,
+    chain,
+    settings_hash,
+)
 
-START = datetime(2026, 10, 1, tzinfo=timezone.utc)
+START = datetime(2026, 10, 1, tzinfo=UTC)
 START_US = int(START.timestamp()) * 1_000_000
 DAYS = 30
 INTERVAL_S = 10

@@ -13,7 +13,8 @@ from __future__ import annotations
 import asyncio
 import os
 import ssl
-from typing import Any, AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable
+from typing import Any
 
 import httpx
 
@@ -158,7 +159,7 @@ async def _preflight_upload(client: httpx.AsyncClient, url: str, own_client: boo
         if own_client:
             await client.aclose()
         raise
-    except Exception as exc:  # noqa: BLE001 - translated at the edge
+    except Exception as exc:
         if own_client:
             await client.aclose()
         raise BandwidthError(*classify_httpx(exc)) from None
@@ -171,7 +172,7 @@ async def _stream_task(coro: Any, run: _Run) -> None:
         raise
     except BandwidthError as exc:
         run.fail(exc)
-    except Exception as exc:  # noqa: BLE001 - translated at the edge
+    except Exception as exc:
         run.fail(BandwidthError(*classify_httpx(exc)))
 
 

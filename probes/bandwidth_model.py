@@ -7,8 +7,9 @@ dispatcher (:mod:`probes.bandwidth`) all import this module; it imports none of 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal, Sequence
+from typing import Any, Literal
 
 KIND = "bandwidth"
 MISSING_TOOL = "missing_tool"  # iperf3 not installed (a local problem, not the target's)

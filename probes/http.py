@@ -27,9 +27,10 @@ import asyncio
 import codecs
 import ssl
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from typing import Any, Sequence
+from datetime import UTC, datetime
+from typing import Any
 
 import httpx
 
@@ -129,7 +130,7 @@ def _der_time(tag: int, raw: bytes) -> datetime:
         text = f"{2000 + year if year < 50 else 1900 + year}{text[2:]}"
     elif tag != 0x18:  # GeneralizedTime YYYYMMDDHHMMSSZ
         raise ValueError(f"unexpected time tag {tag:#x}")
-    return datetime.strptime(text, "%Y%m%d%H%M%SZ").replace(tzinfo=timezone.utc)
+    return datetime.strptime(text, "%Y%m%d%H%M%SZ").replace(tzinfo=UTC)
 
 
 def der_not_after(der: bytes) -> datetime:
@@ -159,14 +160,15 @@ def cert_not_after(ssl_object: Any) -> datetime | None:
         return None
     peer = ssl_object.getpeercert()
     if peer and peer.get("notAfter"):
-        return datetime.fromtimestamp(ssl.cert_time_to_seconds(peer["notAfter"]), timezone.utc)
+        return datetime.fromtimestamp(ssl.cert_time_to_seconds(peer["notAfter"]), UTC)
     der = ssl_object.getpeercert(binary_form=True)  # verify off: the dict is empty
     if not der:
         return None
     try:
         from cryptography import x509  # type: ignore[import-not-found]
 
-        return x509.load_der_x509_certificate(der).not_valid_after_utc
+        when: datetime = x509.load_der_x509_certificate(der).not_valid_after_utc
+        return when
     except ImportError:
         return der_not_after(der)
 
@@ -346,7 +348,7 @@ async def http_check(
             figures["body_bytes"] = len(body)
             figures["body_truncated"] = stopped_at_cap
             figures.update(_timings(trace, figures, t0))
-    except Exception as exc:  # noqa: BLE001 - translated at the edge
+    except Exception as exc:
         phase = trace.current or state["phase"]
         error_class = classify(exc, phase)
         if error_class == TIMEOUT:
@@ -364,7 +366,7 @@ async def http_check(
         if response is not None:
             try:
                 await response.aclose()
-            except Exception:  # noqa: BLE001 - already failing or done; nothing to add
+            except Exception:
                 pass
         if own_client:
             await client.aclose()

@@ -33,9 +33,10 @@ import socket
 import struct
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from typing import Any, Callable
+from datetime import UTC, datetime
+from typing import Any
 
 from agent.core import result as R
 from agent.core.result import ProbeResult
@@ -50,8 +51,8 @@ from probes.icmp_packet import (
 )
 
 __all__ = [
-    "IcmpPermissionError",
     "PERMISSION_HELP",
+    "IcmpPermissionError",
     "Pinger",
     "ping_sync",
     "rtt_from_timestamps",
@@ -638,7 +639,7 @@ class Pinger:
         except asyncio.CancelledError:
             self._forget(probe)
             raise
-        started = datetime.fromtimestamp(first_real / 1e9, timezone.utc) if first_real else asked_at
+        started = datetime.fromtimestamp(first_real / 1e9, UTC) if first_real else asked_at
         return _summarise(probe, started, ch)
 
     def _forget(self, probe: _Probe) -> None:
@@ -683,7 +684,7 @@ async def _resolve(address: str, family: int, timeout_s: float) -> tuple[int, tu
             infos = await asyncio.wait_for(
                 loop.getaddrinfo(address, None, family=family, type=socket.SOCK_RAW), timeout_s
             )
-        except asyncio.TimeoutError:
+        except TimeoutError:
             raise _DnsError(f"resolving {address!r} timed out after {timeout_s:g} s") from None
         except (socket.gaierror, UnicodeError) as e:
             raise _DnsError(f"cannot resolve {address!r}: {e}") from None

@@ -63,7 +63,7 @@ def checksum(data: bytes) -> int:
     """RFC 1071 Internet checksum (ones' complement of the ones' complement sum)."""
     if len(data) % 2:
         data = data + b"\x00"
-    total = sum(struct.unpack(f"!{len(data) // 2}H", data))
+    total: int = sum(struct.unpack(f"!{len(data) // 2}H", data))
     total = (total >> 16) + (total & 0xFFFF)
     total += total >> 16
     return ~total & 0xFFFF

@@ -73,7 +73,7 @@ async def resolve(
     seen: set[tuple[int, Any]] = set()
     out: list[tuple[int, tuple[Any, ...]]] = []
     for family, _type, _proto, _canon, sockaddr in infos:
-        if family not in (socket.AF_INET, socket.AF_INET6):
+        if int(family) not in (socket.AF_INET, socket.AF_INET6):  # e.g. AF_UNIX never, but typeshed cannot know
             continue
         key = (family, sockaddr[0])
         if key not in seen:

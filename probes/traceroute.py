@@ -34,7 +34,7 @@ import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any
 
 from agent.core.result import DNS, INTERNAL, PERMISSION, TIMEOUT, UNREACHABLE, ProbeResult, utcnow
 from probes.tcp import classify_os_error, ms_between, resolve
@@ -107,7 +107,7 @@ def _kernel_time_ns(ancdata: list[tuple[int, int, bytes]]) -> int | None:
     for level, ctype, data in ancdata:
         if level == socket.SOL_SOCKET and ctype == SO_TIMESTAMPNS and len(data) >= _TIMESPEC.size:
             sec, nsec = _TIMESPEC.unpack_from(data)
-            return sec * 1_000_000_000 + nsec
+            return int(sec) * 1_000_000_000 + int(nsec)
     return None
 
 
@@ -223,7 +223,7 @@ def udp_trace(
     return list(hops.values())
 
 
-Answer = tuple[bool, bool, Optional[str], Optional[str], Optional[int]]
+Answer = tuple[bool, bool, str | None, str | None, int | None]
 
 
 def _read_answer(sock: socket.socket, destination: str) -> Answer | None:
@@ -422,7 +422,7 @@ async def traceroute(
         return fail(INTERNAL, f"no way to trace: {exc}")
     except subprocess.TimeoutExpired:
         return fail(TIMEOUT, "traceroute binary did not finish in time")
-    except Exception as exc:  # noqa: BLE001 - translated at the edge
+    except Exception as exc:
         return fail(*_classify(exc, protocol))
     trimmed, reached = trim_hops(hops, max_hops)
     figures["hops"] = [h.as_figure() for h in trimmed]

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, text
+from sqlalchemy.pool import NullPool
 
 from tests.support.pg import postgres_server, why_no_postgres
 
@@ -59,6 +60,29 @@ def config_file(tmp_path: Path):  # type: ignore[no-untyped-def]
     return write
 
 
+@pytest.fixture(autouse=True)
+def _close_stores(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Every Store a test opens is closed when it ends, before its database is dropped.
+
+    Why: a PostgreSQL test database is dropped WITH (FORCE) at teardown, which kills
+    pooled connections a test left open; their objects would then warn (ResourceWarning,
+    an error here) in whichever test runs next, far from the cause.
+    """
+    from agent.store import Store
+
+    opened: list[Store] = []
+    real_init = Store.__init__
+
+    def init(self: Store, *args: Any, **kwargs: Any) -> None:
+        real_init(self, *args, **kwargs)
+        opened.append(self)
+
+    monkeypatch.setattr(Store, "__init__", init)
+    yield
+    for store in opened:
+        store.close()
+
+
 @pytest.fixture(scope="session")
 def pg_server() -> Iterator[str]:
     reason = why_no_postgres()
@@ -72,7 +96,7 @@ def pg_server() -> Iterator[str]:
 def pg_url(pg_server: str) -> Iterator[str]:
     """A fresh, empty database on the session's server."""
     name = "t_" + uuid.uuid4().hex[:12]
-    admin = create_engine(pg_server, isolation_level="AUTOCOMMIT")
+    admin = create_engine(pg_server, isolation_level="AUTOCOMMIT", poolclass=NullPool)  # no pooled connection outlives the test
     with admin.connect() as c:
         c.execute(text(f"CREATE DATABASE {name}"))
     yield pg_server.rsplit("/", 1)[0] + "/" + name

@@ -16,12 +16,13 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Callable, Iterator
 
 import httpx
 import pytest
 
+from agent.core.result import HTTP_STATUS, PROTOCOL, REFUSED, TIMEOUT
 from agent.serve.responder import make_server
 from probes.bandwidth import (
     MISSING_TOOL,
@@ -33,7 +34,6 @@ from probes.bandwidth import (
     summarise_ticks,
 )
 from probes.bandwidth_iperf3 import classify_iperf3_error, iperf3_argv, parse_iperf3
-from agent.core.result import HTTP_STATUS, PROTOCOL, REFUSED, TIMEOUT
 from tests.support.netns import TestHost, requires_netns, test_host
 
 # -- pure arithmetic -------------------------------------------------------------
@@ -130,8 +130,8 @@ def test_iperf3_errors_and_argv() -> None:
                           warmup_s=1.0, max_seconds=6.0)
     up = iperf3_argv(s, "upload", "iperf3")
     assert up[:5] == ["iperf3", "-c", "10.0.0.1", "-p", "5299"]
-    assert ["-t", "5"] == up[up.index("-t"):up.index("-t") + 2]
-    assert ["-O", "1"] == up[up.index("-O"):up.index("-O") + 2]
+    assert up[up.index("-t"):up.index("-t") + 2] == ["-t", "5"]
+    assert up[up.index("-O"):up.index("-O") + 2] == ["-O", "1"]
     assert "-R" not in up and "-R" in iperf3_argv(s, "download", "iperf3")
 
 
@@ -305,8 +305,8 @@ def responder_in(host: TestHost, token: str | None = None) -> Iterator[str]:
 def _shaped_settings(**kw: object) -> BandwidthSettings:
     # 3.5 s measured after a 1 s warm-up: shorter windows let one TCP loss
     # episode on the busy 2-core test machine move the mean by several %.
-    base: dict[str, object] = dict(streams=4, warmup_s=1.0, max_seconds=4.5,
-                                   max_bytes=200_000_000, timeout_s=5.0)
+    base: dict[str, object] = {"streams": 4, "warmup_s": 1.0, "max_seconds": 4.5,
+                                   "max_bytes": 200_000_000, "timeout_s": 5.0}
     base.update(kw)
     return BandwidthSettings(**base)  # type: ignore[arg-type]
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -65,7 +65,7 @@ def test_rounds_store_measurements_then_skip_over_budget_and_a_restart_remembers
                             "checks": [{"kind": "icmp"}, check]}], timezone="Asia/Shanghai")
         settings, _ = load_config(cfg)
         # 2026-11-30 20:00 UTC is already December 1st in Shanghai: the month the budget counts in.
-        t0 = datetime(2026, 11, 30, 20, 0, tzinfo=timezone.utc)
+        t0 = datetime(2026, 11, 30, 20, 0, tzinfo=UTC)
         clock = Clock(t0)
 
         def round_at(d: Daemon, t: datetime) -> list[Any]:
@@ -95,7 +95,7 @@ def test_rounds_store_measurements_then_skip_over_budget_and_a_restart_remembers
         d2.writer.start()
         fourth = round_at(d2, t0 + timedelta(hours=3))
         # The next month in Shanghai (January 1st, 00:30 local) starts afresh.
-        fifth = round_at(d2, datetime(2026, 12, 31, 16, 30, tzinfo=timezone.utc))
+        fifth = round_at(d2, datetime(2026, 12, 31, 16, 30, tzinfo=UTC))
         d2.writer.close()
         assert fourth[0].error_class == "skipped"
         assert fifth[0].ok
@@ -118,7 +118,7 @@ def test_agent_wide_budget_and_a_failed_transfer_is_a_row(config_file: Any) -> N
                 {"kind": "bandwidth", "url": f"http://{host}:{port}/nowhere", "warmup_s": 0.0, "max_bytes": 1 * MB}]},
         ], budget={"day_mb": round((worst_case_bytes(settings_of(BandwidthCheck(mode="http_download", url="http://x/", max_bytes=2 * MB))) + 1.5 * MB) / MB, 3)})
         settings, _ = load_config(cfg)
-        t0 = datetime(2026, 11, 23, 10, 0, tzinfo=timezone.utc)
+        t0 = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)
         d = Daemon(settings, Store.open(settings.database_url()), clock=Clock(t0))
 
         async def go() -> tuple[list[Any], list[Any], list[Any]]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from agent.budget import MB, BudgetLimits, TrafficBudget, skipped_result
 from agent.core.result import SKIPPED
 
-UTC = timezone.utc
+UTC = UTC
 T0 = datetime(2026, 1, 30, 12, 0, tzinfo=UTC)
 
 

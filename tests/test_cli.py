@@ -10,6 +10,8 @@ import sqlite3
 import subprocess
 import sys
 import time
+from contextlib import closing
+from datetime import UTC
 from pathlib import Path
 from typing import Any
 
@@ -99,9 +101,10 @@ def test_verify_names_the_altered_row(cfg: Path, tmp_path: Path) -> None:
     src.write_text("\n".join(lines(5)) + "\n")
     assert sp("import", "-c", str(cfg), str(src)).returncode == 0
     db = tmp_path / "state" / "slaproof.db"
-    with sqlite3.connect(db) as c:
+    with closing(sqlite3.connect(db)) as c:
         (rid,) = c.execute("SELECT id FROM measurements ORDER BY id LIMIT 1 OFFSET 1").fetchone()
         c.execute("UPDATE measurements SET ok = 1 WHERE id = ?", (rid,))
+        c.commit()
     p = sp("verify", "-c", str(cfg))
     assert p.returncode == 1
     assert f"BROKEN at row {rid}" in p.stdout
@@ -147,14 +150,14 @@ def test_probe_prints_bandwidth_figures(config_file: Any) -> None:
 def test_status_counts_like_the_report(config_file: Any, tmp_path: Path) -> None:
     """Bandwidth tests, budget skips and rows of earlier check settings are shown or kept, but
     do not decide whether a target is up."""
-    from datetime import datetime, timedelta, timezone
+    from datetime import datetime, timedelta
 
     from agent import identity
     from agent.checks import check_settings
     from agent.config import load_config
+    from agent.core.result import ProbeResult
     from agent.store import Store
     from agent.writer import Writer
-    from agent.core.result import ProbeResult
 
     bw = {"kind": "bandwidth", "url": "http://127.0.0.1:9/download"}
     cfg = config_file([{"name": "web", "address": "127.0.0.1", "checks": [{"kind": "tcp", "port": 80}, bw]},
@@ -166,7 +169,7 @@ def test_status_counts_like_the_report(config_file: Any, tmp_path: Path) -> None
     specs = [{"name": t.name, "address": t.address, "checks": [check_settings(c) for c in t.checks]} for t in settings.targets]
     old = [{"name": "web", "address": "127.0.0.1", "checks": [{"kind": "tcp", "port": 8080, "timeout_s": 5.0}]}]
     refs, old_refs = store.sync_targets(aid, specs, 0), store.sync_targets(aid, old, 0)
-    t0 = datetime(2026, 11, 23, 9, 0, tzinfo=timezone.utc)
+    t0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
     w = Writer(store, uuid_, aid, batch_s=0.05).start()
     w.submit(old_refs["web"].checks[0], ProbeResult("tcp", t0, False, None, {}, "refused", "refused"), 0)
     w.submit(refs["web"].checks[0], ProbeResult("tcp", t0 + timedelta(seconds=10), True, 0.1, {}), 0)
@@ -187,7 +190,7 @@ def _wait_rows(db: Path, n: int, timeout: float = 30) -> int:
     while time.monotonic() < deadline:
         if db.exists():
             try:
-                with sqlite3.connect(db, timeout=5) as c:
+                with closing(sqlite3.connect(db, timeout=5)) as c:
                     got = c.execute("SELECT count(*) FROM measurements").fetchone()[0]
                 if got >= n:
                     return int(got)
@@ -207,8 +210,8 @@ def test_kill_9_then_restart(config_file: Any, tmp_path: Path) -> None:
         _wait_rows(db, 3)
     finally:
         proc.send_signal(signal.SIGKILL)
-        proc.wait(10)
-    with sqlite3.connect(db) as c:
+        proc.communicate(timeout=10)
+    with closing(sqlite3.connect(db)) as c:
         assert c.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
         (stop,) = c.execute("SELECT stop FROM runs").fetchone()
         assert stop is None  # nobody could record the end
@@ -217,7 +220,7 @@ def test_kill_9_then_restart(config_file: Any, tmp_path: Path) -> None:
     p = sp("run", "-c", str(cfg), "--duration", "1.5")
     assert p.returncode == 0, p.stderr
     assert "ended without a clean stop" in p.stderr
-    with sqlite3.connect(db) as c:
+    with closing(sqlite3.connect(db)) as c:
         runs = c.execute("SELECT stop, ended_us IS NOT NULL FROM runs ORDER BY id").fetchall()
     assert runs == [("unclean", 1), ("clean", 1)]
 
@@ -240,7 +243,7 @@ def test_sigterm_flushes_and_records_a_clean_stop(config_file: Any, tmp_path: Pa
             proc.kill()
     assert proc.returncode == 0, err
     m = [int(x) for x in err.split("stopped cleanly: ")[1].split(" rounds, ")[0:1]]
-    with sqlite3.connect(db) as c:
+    with closing(sqlite3.connect(db)) as c:
         rows = c.execute("SELECT count(*) FROM measurements").fetchone()[0]
         (stop,) = c.execute("SELECT stop FROM runs").fetchone()
     assert stop == "clean"

@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from agent.config import parse_config
-from reports.build.summary import analyse
 from agent.store import Store
+from reports.build.summary import analyse
 from tests.support.history import write_history
 
-START = datetime(2026, 11, 1, tzinfo=timezone.utc)
+START = datetime(2026, 11, 1, tzinfo=UTC)
 CFG = """
 [agent]
 state_dir = "{state}"
@@ -97,8 +98,8 @@ def test_compressed_analysis_is_identical_with_two_checks_a_round(tmp_path_facto
 
 def test_two_check_rounds_are_compressed(tmp_path: Path) -> None:
     """The multi-check path really compresses (not only agrees): far fewer rounds reach the analysis."""
-    from reports.build.summary import policy_for
     from reports.build.rounds import RowCounter, iter_rounds_compressed, target_checks
+    from reports.build.summary import policy_for
 
     state = tmp_path / "state"
     s = parse_config(CFG_MULTI.format(state=state), tmp_path / "c.toml")

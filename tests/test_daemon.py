@@ -9,7 +9,7 @@ import subprocess
 import sys
 import threading
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +39,7 @@ def test_phases_spread_and_grid_is_stable() -> None:
     # spread: no tenth of the interval holds more than twice its share
     counts = [sum(1 for p in phases if k <= p < k + 1) for k in range(10)]
     assert max(counts) < 200 and min(counts) > 50
-    now = datetime(2026, 11, 23, 9, 0, 0, 400_000, tzinfo=timezone.utc)
+    now = datetime(2026, 11, 23, 9, 0, 0, 400_000, tzinfo=UTC)
     p = phase_of("vps", 30.0)
     first = first_run_after(now, 30.0, p)
     assert now < first <= now + timedelta(seconds=30)
@@ -62,7 +62,7 @@ def test_one_round_stores_every_check_with_its_lag(config_file: Any) -> None:
             {"kind": "tcp", "port": tcp.port},
             {"kind": "http", "url": web.url("/bad")},
         ]}])
-        sched = datetime(2026, 11, 23, 9, 0, 10, tzinfo=timezone.utc)
+        sched = datetime(2026, 11, 23, 9, 0, 10, tzinfo=UTC)
         d = _daemon(cfg, FixedClock(sched + timedelta(milliseconds=250)))
 
         async def go() -> list[Any]:
@@ -94,7 +94,7 @@ def test_incident_opening_takes_traceroutes(config_file: Any) -> None:
         {"name": "svc", "address": "127.0.0.4", "checks": [{"kind": "tcp", "port": port, "timeout_s": 1.0}]},
         {"name": "ctl", "address": "127.0.0.5", "control": True, "checks": [{"kind": "icmp", "count": 1}]},
     ], open_after=2)
-    t0 = datetime(2026, 11, 23, 9, 0, 0, tzinfo=timezone.utc)
+    t0 = datetime(2026, 11, 23, 9, 0, 0, tzinfo=UTC)
     clock = FixedClock(t0)
     d = _daemon(cfg, clock)
 
@@ -128,11 +128,11 @@ def test_real_link_outage_is_recorded(config_file: Any) -> None:
 
         def cut() -> None:
             time.sleep(3.2)
-            marks["down"] = datetime.now(timezone.utc)
+            marks["down"] = datetime.now(UTC)
             host.link_down()
             time.sleep(4.0)
             host.link_up()
-            marks["up"] = datetime.now(timezone.utc)
+            marks["up"] = datetime.now(UTC)
 
         t = threading.Thread(target=cut)
         t.start()
@@ -145,8 +145,8 @@ def test_real_link_outage_is_recorded(config_file: Any) -> None:
     oks = [r["ok"] for r in rows]
     assert len(rows) >= 9
     assert oks[0] and oks[-1]
-    down_us = int((marks["down"] - datetime(1970, 1, 1, tzinfo=timezone.utc)).total_seconds() * 1e6)
-    up_us = int((marks["up"] - datetime(1970, 1, 1, tzinfo=timezone.utc)).total_seconds() * 1e6)
+    down_us = int((marks["down"] - datetime(1970, 1, 1, tzinfo=UTC)).total_seconds() * 1e6)
+    up_us = int((marks["up"] - datetime(1970, 1, 1, tzinfo=UTC)).total_seconds() * 1e6)
     during = [r for r in rows if down_us + 200_000 < r["ts_us"] < up_us - 1_000_000]
     assert len(during) >= 2 and not any(r["ok"] for r in during)
     assert all(r["ok"] for r in rows if r["ts_us"] < down_us - 100_000)
@@ -157,7 +157,7 @@ def test_real_link_outage_is_recorded(config_file: Any) -> None:
     # The same rows turned into the report's summary: one outage, whose stated bounds hold
     # the real time the link was down.
     out = cfg.parent / "report"
-    epoch = datetime(1970, 1, 1, tzinfo=timezone.utc)
+    epoch = datetime(1970, 1, 1, tzinfo=UTC)
     frm = (epoch + timedelta(microseconds=rows[0]["ts_us"])).strftime("%Y-%m-%dT%H:%M:%SZ")
     to = (epoch + timedelta(microseconds=rows[-1]["ts_us"] + 2_000_000)).strftime("%Y-%m-%dT%H:%M:%SZ")
     r = subprocess.run([sys.executable, "-m", "agent.cli", "report", "-c", str(cfg), "--from", frm, "--to", to,

@@ -5,16 +5,16 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from agent import identity
-from agent.store.exchange import CSV_FIELDS, write_csv_export, write_csv_rows
-from agent.store import Store
-from agent.writer import Writer
 from agent.core.result import ProbeResult
+from agent.store import Store
+from agent.store.exchange import CSV_FIELDS, write_csv_export, write_csv_rows
+from agent.writer import Writer
 
-START = datetime(2026, 11, 1, 0, 0, 0, 123, tzinfo=timezone.utc)
+START = datetime(2026, 11, 1, 0, 0, 0, 123, tzinfo=UTC)
 
 
 def test_fast_sqlite_csv_equals_the_generic_csv(tmp_path: Path) -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import os
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,8 +20,8 @@ from tests.conftest import make_config
 from tests.support.history import write_history
 
 GOLDEN = Path(__file__).parent / "golden" / "summary.json"
-START = datetime(2026, 11, 2, 16, 0, tzinfo=timezone.utc)  # 2026-11-03 00:00 Asia/Shanghai
-NOW = datetime(2026, 11, 6, 8, 0, tzinfo=timezone.utc)
+START = datetime(2026, 11, 2, 16, 0, tzinfo=UTC)  # 2026-11-03 00:00 Asia/Shanghai
+NOW = datetime(2026, 11, 6, 8, 0, tzinfo=UTC)
 AGENT_ID = "0b5e7e3a-1d2c-4c3b-9a8f-5e6d7c8b9a01"
 
 
@@ -33,9 +33,9 @@ def _normalise(summary: dict[str, Any]) -> dict[str, Any]:
 
 
 def _build(tmp: Path) -> dict[str, Any]:
-    from reports.build.bundle import write_bundle
     from agent.config import load_config
     from agent.store import Store
+    from reports.build.bundle import write_bundle
 
     state = tmp / "state"
     state.mkdir()

@@ -11,7 +11,7 @@ import struct
 import subprocess
 import time
 import uuid
-from typing import Iterator
+from collections.abc import Iterator
 
 import pytest
 from hypothesis import given
@@ -216,7 +216,7 @@ def test_duplicate_and_foreign_replies_are_counted_not_received() -> None:
                 await asyncio.sleep(0.01)
                 if p._recent:
                     break
-            (_fam, ident, seq), (probe, _i, _e) = next(iter(p._recent.items()))
+            (_fam, ident, seq), (_probe, _i, _e) = next(iter(p._recent.items()))
             payload = make_payload(p._cookie, 56)
             _forge_reply(ident, seq, payload)  # same request again: a duplicate
             _forge_reply(ident, seq, b"\x00" * 56)  # wrong cookie: someone else's

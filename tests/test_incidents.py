@@ -6,7 +6,7 @@ Interval 10 s throughout; ``at(i)`` is slot i.  Patterns: see tests/support/time
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -430,7 +430,7 @@ def test_daily_buckets_in_shanghai() -> None:
 )
 def test_daily_buckets_across_a_dst_change(day: date, hours: int) -> None:
     ny = ZoneInfo("America/New_York")
-    p0 = datetime(day.year, day.month, day.day, tzinfo=ny).astimezone(timezone.utc) - timedelta(days=1)
+    p0 = datetime(day.year, day.month, day.day, tzinfo=ny).astimezone(UTC) - timedelta(days=1)
     p1 = p0 + timedelta(days=3, hours=hours - 24)
     n = int((p1 - p0).total_seconds() // 600)
     policy = IncidentPolicy(interval_s=600)

@@ -56,20 +56,17 @@ def test_ping_then_outage_then_recovery() -> None:
 
 @requires_netns
 def test_cleanup_happens_on_error_and_stops_processes() -> None:
-    with pytest.raises(RuntimeError, match="boom"):
-        with test_host(subnet=NET_B) as host:
-            proc = host.popen(["sleep", "30"])
-            raise RuntimeError("boom")
+    with pytest.raises(RuntimeError, match="boom"), test_host(subnet=NET_B) as host:
+        proc = host.popen(["sleep", "30"])
+        raise RuntimeError("boom")
     assert proc.poll() is not None
     assert host.ns not in _ip("netns", "list").stdout
 
 
 @requires_netns
 def test_subnet_in_use_is_refused_and_stale_leftovers_are_removed() -> None:
-    with test_host(subnet=NET_C):
-        with pytest.raises(NetnsError, match="already in use"):
-            with test_host(subnet=NET_C):
-                pass
+    with test_host(subnet=NET_C), pytest.raises(NetnsError, match="already in use"), test_host(subnet=NET_C):
+        pass
     # A leftover from a test process that died (its pid is gone) is cleaned up.
     dead = subprocess.Popen(["true"])
     dead.wait()

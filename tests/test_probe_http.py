@@ -5,15 +5,13 @@ from __future__ import annotations
 import asyncio
 import ssl
 import time
-from datetime import datetime, timedelta, timezone
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import httpx
 import pytest
-
-from probes.http import cert_not_after, days_until, der_not_after, http_check
-from agent.core.result import DNS, HTTP_STATUS, KEYWORD, PROTOCOL, REFUSED, TIMEOUT, TLS
 from support.servers import (
     HttpServer,
     Reply,
@@ -24,6 +22,9 @@ from support.servers import (
     ipv6_loopback_available,
     self_signed_cert,
 )
+
+from agent.core.result import DNS, HTTP_STATUS, KEYWORD, PROTOCOL, REFUSED, TIMEOUT, TLS
+from probes.http import cert_not_after, days_until, der_not_after, http_check
 
 LONG_NAME = ".".join(["a" * 60] * 5) + ".invalid"  # > 255 octets: glibc fails it without a query
 SLACK_S = 3.0  # scheduling slack on a busy 2-core machine: a bound, not a performance figure
@@ -276,6 +277,6 @@ def test_cert_not_after_without_verification_dict(tmp_path: Path) -> None:
 
 
 def test_days_until() -> None:
-    now = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    now = datetime(2026, 1, 1, tzinfo=UTC)
     assert days_until(now + timedelta(days=10, hours=12), now) == 10.5
     assert days_until(now - timedelta(days=1), now) == -1.0

@@ -12,10 +12,10 @@ import time
 from pathlib import Path
 
 import pytest
+from support.servers import blackhole_port, closed_port, ipv6_loopback_available, tcp_listener
 
 from agent.core.result import DNS, REFUSED, TIMEOUT, UNREACHABLE
 from probes.tcp import tcp_check
-from support.servers import blackhole_port, closed_port, ipv6_loopback_available, tcp_listener
 
 ROOT = Path(__file__).resolve().parents[1]
 PYTHON = str(ROOT / ".venv" / "bin" / "python") if (ROOT / ".venv").exists() else sys.executable

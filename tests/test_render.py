@@ -12,7 +12,7 @@ import math
 import re
 import shutil
 import subprocess
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -25,8 +25,8 @@ from PIL import Image
 
 from reports.render.charts import _with_gaps, bucket_widths, make_charts
 from reports.render.fonts import FontChoice, discover_fonts, no_cjk_fonts
-from reports.render.i18n import fmt_duration, fmt_duration_words, fmt_pct, fmt_time
 from reports.render.html import render_html
+from reports.render.i18n import fmt_duration, fmt_duration_words, fmt_pct, fmt_time
 from reports.render.inputs import ReportInputError, check_summary
 from reports.render.pdf import render_pdf
 from tests.support.report_fixture import (
@@ -283,7 +283,7 @@ CST = ZoneInfo("Asia/Shanghai")
 def test_time_shows_display_zone_and_utc() -> None:
     assert fmt_time("2026-11-03T02:00:00.000000Z", CST) == "2026-11-03 10:00:00 CST (02:00:00 UTC)"
     assert fmt_time("2026-11-02T20:30:00.000000Z", CST) == "2026-11-03 04:30:00 CST (2026-11-02 20:30:00 UTC)"
-    assert fmt_time("2026-11-03T02:00:00.000000Z", timezone.utc) == "2026-11-03 02:00:00 UTC"
+    assert fmt_time("2026-11-03T02:00:00.000000Z", UTC) == "2026-11-03 02:00:00 UTC"
     assert fmt_time("2026-07-01T12:00:00.000000Z", ZoneInfo("Europe/Berlin")) == "2026-07-01 14:00:00 CEST (12:00:00 UTC)"
 
 
@@ -308,7 +308,7 @@ def test_duration_words_add_up(seconds: float) -> None:
     units = {"d": 86400, "h": 3600, "min": 60, "s": 1}
     parts = fmt_duration_words(seconds, "en").split(" ")
     total = sum(int(n) * units[u] for n, u in zip(parts[::2], parts[1::2]))
-    assert total == int(round(seconds))
+    assert total == round(seconds)
 
 
 def test_summary_with_wrong_shape_is_refused() -> None:
@@ -333,7 +333,7 @@ def test_cjk_name_in_english_report_and_empty_series(tmp_path: Path, fonts: Font
     summary, _ = build_sample("en")
     name = "上海 VPS <b>主机</b>"
     target = {**summary["targets"][1], "name": name, "incidents": [], "availability_pct": None,
-              "latency_ms": {k: None for k in ("p50", "p95", "p99", "mean", "min", "max")} | {"count": 0}}
+              "latency_ms": dict.fromkeys(("p50", "p95", "p99", "mean", "min", "max")) | {"count": 0}}
     summary = {**summary, "targets": [target]}
     series = {name: TargetSeries()}
     charts = make_charts(summary, series, "en", fonts=fonts)

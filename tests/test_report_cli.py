@@ -6,7 +6,7 @@ import json
 import shutil
 import subprocess
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +16,7 @@ from agent.store import Store
 from tests.support.history import write_history
 
 EXE = [sys.executable, "-m", "agent.cli"]
-START = datetime(2026, 11, 2, 16, 0, tzinfo=timezone.utc)  # 2026-11-03 00:00 Asia/Shanghai
+START = datetime(2026, 11, 2, 16, 0, tzinfo=UTC)  # 2026-11-03 00:00 Asia/Shanghai
 
 
 def sp(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
@@ -111,7 +111,7 @@ def test_a_failing_renderer_is_an_error_and_no_manifest(world: dict[str, Any], t
     monkeypatch.setattr(reports.render.charts, "make_charts", boom)
     settings, _ = load_config(world["cfg"])
     store = Store.open(settings.database_url(), migrate=False)
-    with pytest.raises(SlaproofError, match="drawing report.pdf/report.html failed: ValueError: no room to draw"):
+    with pytest.raises(SlaproofError, match=r"drawing report\.pdf/report\.html failed: ValueError: no room to draw"):
         write_bundle(settings, store, START, START + timedelta(days=1), None, ["json", "html"], "en", tmp_path / "out")
     assert not (tmp_path / "out" / "manifest.json").exists()
 

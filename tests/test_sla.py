@@ -6,7 +6,7 @@ April 2025 = 30 days = 43,200 min = 2,592,000 s (0.5 % of it = 216 min, 1 % = 43
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from fractions import Fraction
 from zoneinfo import ZoneInfo
@@ -17,10 +17,10 @@ from hypothesis import strategies as st
 
 from reports.analysis.model import Span, State
 from reports.analysis.sla import PerfSample, evaluate, month_period, period_bounds
-from reports.render.sla_text import format_text
 from reports.analysis.sla_terms import SlaDefinition, load_preset, resolve
+from reports.render.sla_text import format_text
 
-UTC = timezone.utc
+UTC = UTC
 NOW = datetime(2030, 1, 1, tzinfo=UTC)  # every test period is over
 
 
@@ -292,7 +292,7 @@ def test_window_rules_any_all_majority() -> None:
 
 def test_not_enough_data_and_proven_breach() -> None:
     d = load_preset("gce-single-instance")
-    p0, p1 = period_bounds(d, "2025-04")
+    _p0, _p1 = period_bounds(d, "2025-04")
     # 4 days of no data (13.3 %) → coverage 86.7 % < 90 %. 30 min down, unknown time taken as up:
     # 1 - 30/43,200 = 99.93 % ≥ 99.9 → not proven. 60 min: 1 - 60/43,200 = 99.86 % < 99.9 → proven.
     gap = (datetime(2025, 4, 20, tzinfo=UTC), datetime(2025, 4, 24, tzinfo=UTC), State.NO_DATA)

@@ -7,21 +7,21 @@ The expected figures are worked out by hand below.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from agent.config import load_config
-from reports.build.summary import sla_result
+from agent.core.result import ProbeResult
 from agent.store import Store
 from agent.writer import Writer
-from agent.core.result import ProbeResult
+from reports.build.summary import sla_result
 from tests.conftest import make_config
 from tests.support.history import write_history
 
-START = datetime(2026, 11, 1, tzinfo=timezone.utc)
+START = datetime(2026, 11, 1, tzinfo=UTC)
 BW = {"kind": "bandwidth", "url": "http://127.0.0.1:1/download"}
 
 

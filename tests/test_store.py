@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -11,14 +11,13 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
-from agent.store import chain
 from agent.core.errors import StoreError
-from agent.store import Store, iter_verify
+from agent.core.result import ProbeResult
+from agent.store import Store, chain, iter_verify
 from agent.store.verify import verify_chain
 from agent.writer import Writer, recover_spool
-from agent.core.result import ProbeResult
 
-T0 = datetime(2026, 11, 3, 2, 0, tzinfo=timezone.utc)
+T0 = datetime(2026, 11, 3, 2, 0, tzinfo=UTC)
 
 
 def icmp(i: int, ok: bool = True) -> ProbeResult:
@@ -85,10 +84,8 @@ def test_two_writers_do_not_fork_the_chain(db_url: str) -> None:
         (w1 if i % 2 else w2).submit(ref, icmp(i))
     w1.close()
     w2.close()
-    n = 0
-    for n, _row, good in iter_verify(store, agent):
-        assert good
-    assert n == 200
+    walked = [good for _n, _row, good in iter_verify(store, agent)]
+    assert walked == [True] * 200
     store.close()
 
 
@@ -154,7 +151,7 @@ def test_aggregations(db_url: str) -> None:
 
 
 def test_runs_left_open_are_marked_unclean(db_url: str) -> None:
-    store, agent, aid, ref = setup(db_url)
+    store, _agent, aid, _ref = setup(db_url)
     rid = store.start_run(aid, 1_000, version="t", pid=1, config_hash=None)
     with store.engine.begin() as c:
         store.heartbeat(c, rid, 5_000)

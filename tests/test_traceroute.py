@@ -18,10 +18,12 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
+from support.servers import ipv6_loopback_available
 
 from agent.core.result import INTERNAL, TIMEOUT, UNREACHABLE
 from probes.traceroute import (
@@ -31,7 +33,6 @@ from probes.traceroute import (
     traceroute,
     trim_hops,
 )
-from support.servers import ipv6_loopback_available
 
 ROOT = Path(__file__).resolve().parents[1]
 PYTHON = str(ROOT / ".venv" / "bin" / "python") if (ROOT / ".venv").exists() else sys.executable

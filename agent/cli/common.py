@@ -50,7 +50,7 @@ def load_settings(config_path: str | None) -> tuple[Settings, Path]:
     return settings, path
 
 
-def open_store(settings: Settings) -> "Store":
+def open_store(settings: Settings) -> Store:
     from agent.store import Store
 
     return Store.open(settings.database_url())

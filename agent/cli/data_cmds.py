@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -77,7 +77,7 @@ def import_(config_path: str | None, file: Path) -> None:
         raise UsageError(f"{file}: no records")
     store = open_store(settings)
     agent_uuid = identity.load_or_create(settings.state_dir())
-    now_us = to_us(datetime.now(timezone.utc))
+    now_us = to_us(datetime.now(UTC))
     agent_id = store.ensure_agent(agent_uuid, now_us)
     refs: dict[tuple[str, str], Any] = {}
 

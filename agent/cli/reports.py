@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import datetime, timezone
+from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 
 import click
 
 from agent.cli.common import config_option, load_settings, main, open_store
 from agent.cli.dates import parse_period
+from agent.config import Settings, Target
 from agent.core.errors import UsageError
 
 
@@ -52,7 +54,7 @@ def report(config_path: str | None, start: str, stop: str, targets: tuple[str, .
         click.echo(f"note: {note}", err=True)
 
 
-def _sla_targets(settings, names):  # type: ignore[no-untyped-def]
+def _sla_targets(settings: Settings, names: Sequence[str] | None) -> list[Target]:
     from reports.build.summary import select_targets
 
     chosen = [t for t in select_targets(settings, names) if t.sla]
@@ -88,7 +90,7 @@ def sla(config_path: str | None, month: str | None, start: str | None, stop: str
     if bool(month) == bool(start or stop) or (start is None) != (stop is None):
         raise UsageError("give either --month YYYY-MM or both --from and --to")
     store = open_store(settings)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     out = []
     for t in _sla_targets(settings, list(targets) or None):
         a, b = _sla_period(settings, t, month, start, stop)
@@ -101,14 +103,16 @@ def sla(config_path: str | None, month: str | None, start: str | None, stop: str
         click.echo("\n\n".join(format_text(r, lang) for r in out))
 
 
-def _sla_period(settings, t, month, start, stop):  # type: ignore[no-untyped-def]
+def _sla_period(settings: Settings, t: Target, month: str | None, start: str | None, stop: str | None) -> tuple[datetime, datetime]:
     if month:
         from agent.cli.dates import parse_month
         from reports.analysis.sla import period_bounds
         from reports.analysis.sla_terms import resolve
 
         parse_month(month, settings.display_tz())  # validates the text with our message
-        return period_bounds(resolve(dict(t.sla)), month)
+        return period_bounds(resolve(dict(t.sla or {})), month)
+    if start is None or stop is None:
+        raise UsageError("give either --month YYYY-MM or both --from and --to")
     return parse_period(start, stop, settings.display_tz())
 
 
@@ -131,7 +135,7 @@ def letter(config_path: str | None, month: str, target: str, lang: str, out: Pat
     a, b = _sla_period(settings, t, month, None, None)
     out = out or Path(f"slaproof-letter-{target}-{month}")
     store = open_store(settings)
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     manifest = write_bundle(settings, store, a, b, [target], ["pdf", "html", "csv", "json"], lang, out, now=now)
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     incidents = [i for i in summary["targets"][0]["incidents"] if i["kind"] == "outage"]

@@ -3,8 +3,7 @@
     SlaproofError
      ├── ConfigError      bad or missing configuration file (exit 2)
      ├── UsageError       bad command-line value: a date, a target name (exit 2)
-     ├── StoreError       the database cannot be opened, migrated or written
-     └── ChainError       the measurement hash chain does not verify (exit 1)
+     └── StoreError       the database cannot be opened, migrated or written (exit 3)
 """
 
 from __future__ import annotations
@@ -24,7 +23,3 @@ class UsageError(SlaproofError):
 
 class StoreError(SlaproofError):
     exit_code = 3
-
-
-class ChainError(SlaproofError):
-    exit_code = 1

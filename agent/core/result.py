@@ -6,12 +6,12 @@ alike; kind-specific figures go into ``figures`` (JSON-serialisable values).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Mapping
+from typing import Any
 
 from agent.core.times import utcnow as utcnow  # re-exported: probes take their clock from here
-
 
 # Error classes: short, stable strings that reports group by. A probe may add
 # its own, but these are the ones the analysis knows.

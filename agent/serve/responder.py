@@ -64,7 +64,7 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive: the probe re-requests on one connection
     server_version = "slaproof-responder/1"
     timeout = SOCKET_TIMEOUT_S
-    server: "ResponderServer"
+    server: ResponderServer
 
     # -- plumbing ------------------------------------------------------------
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
@@ -111,7 +111,7 @@ class _Handler(BaseHTTPRequestHandler):
         return super().handle_expect_100()
 
     # -- endpoints -----------------------------------------------------------
-    def do_GET(self) -> None:  # noqa: N802 - stdlib naming
+    def do_GET(self) -> None:
         routed = self._route()
         if routed is None:
             return
@@ -123,7 +123,7 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             self._json(HTTPStatus.NOT_FOUND, {"error": f"no such endpoint {path}"})
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         routed = self._route()
         if routed is None:
             return
@@ -168,7 +168,7 @@ class _Handler(BaseHTTPRequestHandler):
         t0 = time.perf_counter()
         try:
             got = self._read_chunked() if chunked else self._read_exact(int(length or 0))
-        except _BodyTooLarge:
+        except _BodyTooLargeError:
             self._json(HTTPStatus.REQUEST_ENTITY_TOO_LARGE,
                        {"error": f"body larger than {self.server.max_bytes} bytes"}, close=True)
             return
@@ -206,12 +206,12 @@ class _Handler(BaseHTTPRequestHandler):
                 return total
             total += size
             if total > self.server.max_bytes:
-                raise _BodyTooLarge
+                raise _BodyTooLargeError
             if self._read_exact(size) is None or not self.rfile.readline(16):
                 return None
 
 
-class _BodyTooLarge(Exception):
+class _BodyTooLargeError(Exception):
     pass
 
 
@@ -266,11 +266,11 @@ class ResponderServer(ThreadingHTTPServer):
     # -- for tests and the CLI ----------------------------------------------
     @property
     def url(self) -> str:
-        host, port = self.server_address[:2]
-        host = f"[{host}]" if ":" in str(host) else host
+        host, port = (str(x) for x in self.server_address[:2])
+        host = f"[{host}]" if ":" in host else host
         return f"http://{host}:{port}"
 
-    def start(self) -> "ResponderServer":
+    def start(self) -> ResponderServer:
         self._thread = threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.1},
                                         name="responder", daemon=True)
         self._thread.start()
@@ -284,7 +284,7 @@ class ResponderServer(ThreadingHTTPServer):
             self._thread = None
         self.server_close()
 
-    def __enter__(self) -> "ResponderServer":
+    def __enter__(self) -> ResponderServer:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 CHAIN_VERSION = 1
 # Order matters: it is part of the canonical form. Never reorder; append only with a new version.
@@ -41,7 +42,7 @@ def genesis(agent_uuid: str) -> bytes:
 
 
 def canonical(row: Mapping[str, Any]) -> bytes:
-    values = [CHAIN_VERSION]
+    values: list[Any] = [CHAIN_VERSION]
     for f in CHAIN_FIELDS:
         v = row.get(f)
         if f in ("ok", "imported"):

@@ -11,7 +11,8 @@ import hashlib
 import json
 import logging
 import socket
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Generator, Iterable, Iterator, Sequence
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,8 +21,8 @@ from sqlalchemy import Engine, create_engine, event, func, select, text, update
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, OperationalError, SQLAlchemyError
 
-from agent.store import chain
 from agent.core.errors import StoreError
+from agent.store import chain
 from agent.store.rows import dumps
 from agent.store.schema import agents, checks, evidence, measurements, runs, targets
 
@@ -77,6 +78,13 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
+def _new_id(result: Any) -> int:
+    """The primary key of the row an INSERT just made."""
+    key = result.inserted_primary_key
+    assert key is not None, "INSERT did not return a primary key"
+    return int(key[0])
+
+
 class Store:
     """An open database. Thread-safe for reading; writing goes through one Writer."""
 
@@ -88,7 +96,7 @@ class Store:
 
     # -- opening -------------------------------------------------------------
     @classmethod
-    def open(cls, url: str, *, migrate: bool = True) -> "Store":
+    def open(cls, url: str, *, migrate: bool = True) -> Store:
         """Open (creating a SQLite file's folder) and bring the schema up to date."""
         shown = safe_url(url)
         try:
@@ -160,7 +168,7 @@ class Store:
             if row:
                 return int(row.id)
             res = conn.execute(agents.insert().values(uuid=agent_uuid, created_us=now_us, hostname=hostname or socket.gethostname()))
-            return int(res.inserted_primary_key[0])
+            return _new_id(res)
 
     def agent_uuids(self) -> list[str]:
         with self.engine.connect() as conn:
@@ -182,9 +190,9 @@ class Store:
             for spec in specs:
                 row = conn.execute(select(targets).where(targets.c.agent_id == agent_id, targets.c.name == spec["name"])).mappings().first()
                 if row is None:
-                    tid = conn.execute(targets.insert().values(
+                    tid = _new_id(conn.execute(targets.insert().values(
                         agent_id=agent_id, name=spec["name"], address=spec["address"], provider=spec.get("provider"),
-                        control=bool(spec.get("control")), created_us=now_us)).inserted_primary_key[0]
+                        control=bool(spec.get("control")), created_us=now_us)))
                 else:
                     tid = row["id"]
                     if (row["address"], row["provider"], bool(row["control"])) != (spec["address"], spec.get("provider"), bool(spec.get("control"))):
@@ -194,8 +202,8 @@ class Store:
                 for i, settings in enumerate(spec["checks"]):
                     h = settings_hash(settings)
                     c = conn.execute(select(checks.c.id).where(checks.c.target_id == tid, checks.c.kind == settings["kind"], checks.c.settings_hash == h)).first()
-                    cid = c.id if c else conn.execute(checks.insert().values(
-                        target_id=tid, kind=settings["kind"], settings=dumps(settings), settings_hash=h, created_us=now_us)).inserted_primary_key[0]
+                    cid = c.id if c else _new_id(conn.execute(checks.insert().values(
+                        target_id=tid, kind=settings["kind"], settings=dumps(settings), settings_hash=h, created_us=now_us)))
                     refs.append(CheckRef(int(cid), spec["name"], settings["kind"], h, i))
                 out[spec["name"]] = TargetRef(int(tid), spec["name"], spec["address"], bool(spec.get("control")), tuple(refs))
         return out
@@ -233,7 +241,7 @@ class Store:
         with self.engine.begin() as conn:
             res = conn.execute(runs.insert().values(agent_id=agent_id, started_us=now_us, last_seen_us=now_us,
                                                     version=version, hostname=socket.gethostname(), pid=pid, config_hash=config_hash))
-            return int(res.inserted_primary_key[0])
+            return _new_id(res)
 
     def heartbeat(self, conn: Connection, run_id: int, now_us: int) -> None:
         conn.execute(runs.update().where(runs.c.id == run_id).values(last_seen_us=now_us))
@@ -324,13 +332,13 @@ class Store:
         Row objects on the long scans reports make (a server-side cursor on PostgreSQL)."""
         compiled = q.compile(dialect=self.engine.dialect, compile_kwargs={"render_postcompile": True})
         if compiled.positional:
-            params: Any = tuple(compiled.params[k] for k in compiled.positiontup)  # type: ignore[union-attr]
+            params: Any = tuple(compiled.params[k] for k in compiled.positiontup)
         else:
             params = compiled.params
         with self.engine.connect() as conn:
             dbapi = conn.connection.dbapi_connection
             assert dbapi is not None
-            cur = dbapi.cursor() if self.is_sqlite else dbapi.cursor(name="slaproof_stream")  # type: ignore[call-arg]
+            cur = dbapi.cursor() if self.is_sqlite else dbapi.cursor(name="slaproof_stream")
             try:
                 cur.execute(str(compiled), params)
                 while True:
@@ -424,7 +432,7 @@ class Store:
              .where(m.check_id.in_(list(check_ids)), m.ts_us >= start_us, m.ts_us < end_us).order_by(m.ts_us, m.id))
         yield from self._stream(q)
 
-    def iter_chain(self, agent_uuid: str, *, upto_id: int | None = None) -> Iterator[dict[str, Any]]:
+    def iter_chain(self, agent_uuid: str, *, upto_id: int | None = None) -> Generator[dict[str, Any], None, None]:
         """Every measurement of an agent in chain (insertion) order, with its chain fields."""
         q = (select(measurements.c.id, *[measurements.c[c] for c in MEASUREMENT_COLUMNS],
                     checks.c.kind, checks.c.settings_hash, targets.c.name.label("target"))
@@ -434,8 +442,8 @@ class Store:
              .where(agents.c.uuid == agent_uuid).order_by(measurements.c.id))
         if upto_id is not None:
             q = q.where(measurements.c.id <= upto_id)
-        with self.engine.connect() as conn:
-            for r in conn.execution_options(stream_results=True, yield_per=10000).execute(q).mappings():
+        with self.engine.connect() as conn, closing(conn.execution_options(stream_results=True, yield_per=10000).execute(q)) as result:
+            for r in result.mappings():
                 yield dict(r)
 
     def chain_head_before(self, agent_uuid: str, end_us: int) -> tuple[int | None, str | None]:
@@ -554,34 +562,16 @@ class Store:
                     used = 0
                 yield name, int(ts), used
 
-    def database_bytes(self) -> int | None:
-        """On-disk size of the SQLite database (with WAL), for benchmarks."""
-        if not self.is_sqlite or not self.engine.url.database:
-            return None
-        p = Path(self.engine.url.database)
-        return sum(f.stat().st_size for f in (p, Path(str(p) + "-wal")) if f.exists())
 
-
-def iter_verify(store: Store, agent_uuid: str, *, upto_id: int | None = None) -> Iterator[tuple[int, dict[str, Any], bool]]:
+def iter_verify(store: Store, agent_uuid: str, *, upto_id: int | None = None) -> Generator[tuple[int, dict[str, Any], bool], None, None]:
     """Walk an agent's chain; yields (count, row, ok) and stops after the first bad row."""
     prev = chain.genesis(agent_uuid)
-    n = 0
-    for row in store.iter_chain(agent_uuid, upto_id=upto_id):
-        n += 1
-        expect = chain.link(prev, row)
-        good = expect == bytes(row["hash"])
-        yield n, row, good
-        if not good:
-            return
-        prev = expect
-
-
-def chunked(it: Iterable[Any], n: int) -> Iterator[list[Any]]:
-    buf: list[Any] = []
-    for x in it:
-        buf.append(x)
-        if len(buf) >= n:
-            yield buf
-            buf = []
-    if buf:
-        yield buf
+    # closing(): stopping early must close the cursor now (a PostgreSQL server-side cursor), not at GC.
+    with closing(store.iter_chain(agent_uuid, upto_id=upto_id)) as rows:
+        for n, row in enumerate(rows, 1):
+            expect = chain.link(prev, row)
+            good = expect == bytes(row["hash"])
+            yield n, row, good
+            if not good:
+                return
+            prev = expect

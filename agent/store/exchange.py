@@ -17,7 +17,8 @@ from typing import Any, TextIO
 
 from agent.core.errors import UsageError
 from agent.core.times import to_us
-from agent.store.rows import dumps, ms_to_ns
+from agent.core.units import ms_to_ns
+from agent.store.rows import dumps
 
 KNOWN_CHECKS = ("icmp", "tcp", "http", "bandwidth", "traceroute", "dns")
 _NUM = (int, float)

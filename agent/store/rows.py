@@ -9,7 +9,8 @@ probe reports goes into ``detail`` as canonical JSON, so nothing is dropped.
 from __future__ import annotations
 
 import json
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 from agent.core.result import ProbeResult
 from agent.core.times import iso, to_us

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from contextlib import closing
 from pathlib import Path
 
 from agent.core.times import iso
@@ -12,8 +13,10 @@ from agent.store import Store, iter_verify
 
 def verify_chain(store: Store, agent_uuid: str, upto_id: int | None = None) -> tuple[bool, str]:
     n = 0
-    for n, row, good in iter_verify(store, agent_uuid, upto_id=upto_id):
-        if not good:
+    with closing(iter_verify(store, agent_uuid, upto_id=upto_id)) as walk:
+        for n, row, good in walk:
+            if good:
+                continue
             return False, (f"agent {agent_uuid}: BROKEN at row {row['id']} (the {n}th of the chain; "
                            f"{row['target']}/{row['kind']} at {iso(row['ts_us'])}): its hash does not match its content "
                            "and the row before it. That row, or one before it, was altered, deleted or reordered.")

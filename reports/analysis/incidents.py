@@ -51,16 +51,17 @@ was not observed: no data or local outage next to the incident).
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from itertools import chain
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 from agent.core.result import SKIPPED
 from reports.analysis import timeline
 from reports.analysis.model import AgentRun, CheckOutcome, Round, Span, State
 
-UTC = timezone.utc
+UTC = UTC
 ZERO = timedelta(0)
 _MIN = datetime.min.replace(tzinfo=UTC)
 _MAX = datetime.max.replace(tzinfo=UTC)
@@ -361,7 +362,7 @@ def control_down_intervals(
         per_target.append(st[3])
     if not per_target:
         return []
-    result = per_target[0]
+    result: list[tuple[datetime, datetime]] = per_target[0]
     for other in per_target[1:]:
         result = _intersect(result, other)
     return result
@@ -439,20 +440,20 @@ class _Building:
     """An incident (or a run of failed rounds that may become one) being built."""
 
     __slots__ = (
-        "first_ts",
-        "last_good_before",
-        "start_bound",
-        "last_ts",
         "end",
-        "first_good_after",
         "end_bound",
+        "errors",
+        "first_good_after",
+        "first_row",
+        "first_ts",
+        "good_inside",
+        "last_good_before",
+        "last_row",
+        "last_ts",
+        "opened",
         "rounds",
         "run",
-        "good_inside",
-        "errors",
-        "first_row",
-        "last_row",
-        "opened",
+        "start_bound",
     )
 
     def __init__(
@@ -497,21 +498,21 @@ class _Tracker:
     """Open/close/merge logic for one incident kind (DOWN, PARTIAL or DEGRADED)."""
 
     __slots__ = (
+        "blip_rounds",
+        "blips",
+        "cur",
         "level",
-        "need",
         "merge_gap",
+        "need",
+        "out",
         "p0",
         "p1",
-        "cur",
         "pending",
-        "tent_rounds",
-        "tent_errors",
-        "tent_blips",
         "tent_blip_rounds",
+        "tent_blips",
+        "tent_errors",
         "tent_good",
-        "blips",
-        "blip_rounds",
-        "out",
+        "tent_rounds",
     )
 
     def __init__(self, level: int, need: int, merge_gap: timedelta, p0: datetime, p1: datetime) -> None:

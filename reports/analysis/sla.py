@@ -18,20 +18,20 @@ import json
 import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_DOWN, Decimal
 from fractions import Fraction
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from reports.analysis.model import Span, State
-from reports.analysis.sla_perf import PerfSample, PerfOutcome, evaluate_performance
+from reports.analysis.sla_perf import PerfOutcome, PerfSample, evaluate_performance
 from reports.analysis.sla_terms import Confidence, SlaDefinition
 
-__all__ = ["PerfSample", "SlaResult", "evaluate", "format_text", "month_period", "period_bounds"]
+__all__ = ["PerfSample", "SlaResult", "evaluate", "month_period", "period_bounds"]
 
 US = 1_000_000
-EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 Interval = tuple[int, int]
 Verdict = Literal["met", "breached", "not enough data", "no uptime term"]
@@ -302,8 +302,8 @@ class SlaResult:
                 {
                     "start": iso(o.start),
                     "end": iso(o.end),
-                    "start_utc": o.start.astimezone(timezone.utc).isoformat(),
-                    "end_utc": o.end.astimezone(timezone.utc).isoformat(),
+                    "start_utc": o.start.astimezone(UTC).isoformat(),
+                    "end_utc": o.end.astimezone(UTC).isoformat(),
                     "duration_s": o.duration_s,
                     "in_period_s": o.in_period_s,
                     "counted_s": o.counted_s,
@@ -463,7 +463,7 @@ def _account(
 
 
 def _state_us(pieces: list[tuple[int, int, State]], p0: int, p1: int) -> dict[State, int]:
-    out = {st: 0 for st in State}
+    out = dict.fromkeys(State, 0)
     for s, e, st in pieces:
         iv = _clip((s, e), p0, p1)
         if iv:
@@ -655,7 +655,7 @@ def _credit(
             amount = hourly * down_h
             if d.billing.hourly_rate is None:
                 notes.append("hourly rate derived as the monthly fee / hours in the period")
-        pct = Fraction(acc.counted_us * 100, period_us) if d.billing.hourly_rate is None or fee is None else (
+        pct = Fraction(acc.counted_us * 100, period_us) if d.billing.hourly_rate is None or fee is None or amount is None else (
             amount * 100 / Fraction(fee) if fee else None
         )
     elif cr.mode == "duration_table":

@@ -11,14 +11,14 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from reports.analysis.sla_terms import PerformanceTerm
 
 US = 1_000_000
-EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 BIN_RATIO = 1.001  # p95 histogram bins: a value v lands in bin floor(log(v)/log(1.001))
 _LOG_RATIO = math.log(BIN_RATIO)
 MAX_LISTED_WINDOWS = 200

@@ -79,7 +79,7 @@ class Counting(_Strict):
     )
     min_outage_s: int = Field(0, ge=0, description="shorter outages are not counted")
     min_outage_strict: bool = Field(False, description="true: must last MORE than min_outage_s")
-    down_states: list[Literal["down", "partial", "degraded"]] = Field(default_factory=lambda: ["down"])
+    down_states: list[Literal["down", "partial", "degraded"]] = Field(default_factory=lambda: ["down"])  # type: ignore[arg-type]  # pydantic plugin reads the lambda as list[str]
     starts_at: Literal["outage", "ticket"] = Field("outage", description="ticket: provider counts from the ticket")
     measured_by: Literal["customer", "provider"] = "customer"
     unavailable_definition: str = ""

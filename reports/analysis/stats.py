@@ -41,8 +41,9 @@ received) / sent × 100, so rounds with more packets weigh more.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any
 
 DEFAULT_EXACT_LIMIT = 4096
 PERCENTILES = (50.0, 95.0, 99.0)
@@ -110,19 +111,19 @@ class LatencyStats:
     """Streaming RTT statistics (ms); see the module docstring for definitions."""
 
     __slots__ = (
-        "exact_limit",
-        "_values",
-        "_sorted",
         "_hist",
-        "count",
-        "_sum",
-        "_wmean",
-        "_m2",
-        "min",
-        "max",
-        "_prev",
-        "_jit_sum",
         "_jit_n",
+        "_jit_sum",
+        "_m2",
+        "_prev",
+        "_sorted",
+        "_sum",
+        "_values",
+        "_wmean",
+        "count",
+        "exact_limit",
+        "max",
+        "min",
     )
 
     def __init__(self, exact_limit: int = DEFAULT_EXACT_LIMIT) -> None:
@@ -304,7 +305,7 @@ class LatencyStats:
 class LossStats:
     """Packet loss from sums of sent and received probes."""
 
-    __slots__ = ("sent", "received")
+    __slots__ = ("received", "sent")
 
     def __init__(self) -> None:
         self.sent = 0

@@ -17,13 +17,13 @@ as ``timedelta`` (exact to the microsecond) and converted to seconds last.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone, tzinfo
-from typing import Iterable, Mapping, Sequence
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 from reports.analysis.model import Span, State
 
-UTC = timezone.utc
+UTC = UTC
 ZERO = timedelta(0)
 
 # Highest first.  UP is the ground and is not listed.
@@ -107,7 +107,7 @@ def _push(spans: list[Span], a: datetime, b: datetime, state: State) -> None:
 
 def totals(spans: Iterable[Span]) -> dict[State, timedelta]:
     """Time per state (every state present as a key, zero if absent)."""
-    out = {state: ZERO for state in State}
+    out = dict.fromkeys(State, ZERO)
     for s in spans:
         out[s.state] += s.end - s.start
     return out

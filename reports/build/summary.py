@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 from agent import identity
 from agent.config import BandwidthCheck, Settings, Target
 from agent.core.errors import UsageError
+from agent.core.secrets import mask_settings
 from reports.build.rounds import TargetChecks, latency_kind, rounds_for, target_checks
 from agent.core.times import from_us, iso, to_us
 from reports.build.samples import PERF_METHOD, bandwidth_summary, local_intervals, perf_samples
@@ -513,10 +514,8 @@ def build_summary(settings: Settings, store: Store, an: Analysis, *, lang: str, 
 
 
 def _public_settings(c: Any) -> dict[str, Any]:
-    d = c.model_dump(mode="json")
+    d = mask_settings(c.model_dump(mode="json"))
     d.pop("kind", None)
-    if d.get("token"):
-        d["token"] = "(set)"
     return d
 
 

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import io
 import math
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 # Figures are built with Figure + FigureCanvasAgg directly, never pyplot: no
 # global figure registry, no backend switching, nothing left open.
@@ -62,7 +63,7 @@ def _families(fonts: FontChoice) -> list[str]:
     return families
 
 
-def _rc(fonts: FontChoice) -> dict[str, Any]:
+def _rc(fonts: FontChoice) -> Any:  # matplotlib types the keys as a Literal of every rc name
     return {
         "font.family": _families(fonts),
         "font.size": 8,
@@ -114,7 +115,7 @@ def _with_gaps(
     times: list[float] = []
     rtt: list[float] = []
     loss: list[float] = []
-    for i, (t, r, l) in enumerate(pts):
+    for i, (t, r, lost) in enumerate(pts):
         if i and usual > 0 and (t - pts[i - 1][0]).total_seconds() > 2.5 * usual:
             gap_at = pts[i - 1][0] + timedelta(seconds=usual)
             times.append(mdates.date2num(gap_at))
@@ -122,7 +123,7 @@ def _with_gaps(
             loss.append(math.nan)
         times.append(mdates.date2num(t))
         rtt.append(math.nan if r is None else float(r))
-        loss.append(math.nan if l is None else float(l))
+        loss.append(math.nan if lost is None else float(lost))
     return times, rtt, loss
 
 
@@ -219,7 +220,7 @@ def latency_chart(
             ax.set_xlim(mdates.date2num(span[0]), mdates.date2num(span[1]))
             ax.set_ylim(bottom=0, top=max(ax.get_ylim()[1], 1.0) * 1.12)
             _label_incidents(ax, target, span)
-            finite = [l for l in loss if not math.isnan(l)]
+            finite = [v for v in loss if not math.isnan(v)]
             ax_loss.set_ylim(0, min(100.0, max(5.0, max(finite, default=0.0) * 1.1)))
             ax.set_ylabel(label("ax.latency", lang))
             ax_loss.set_ylabel(label("ax.loss", lang))

@@ -7,10 +7,12 @@ renderer escapes them for its own markup.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Sequence, Union
+from typing import Any
 
 from reports.render.i18n import (
+    LABELS,
     fmt_duration,
     fmt_duration_words,
     fmt_ms,
@@ -19,7 +21,6 @@ from reports.render.i18n import (
     fmt_time,
     fmt_value,
     kind_label,
-    LABELS,
     label,
 )
 from reports.render.inputs import ReportInputError, display_zone, parse_time
@@ -69,7 +70,7 @@ class PageBreak:
     pass
 
 
-Block = Union[Heading, Para, KeyValues, Table, Image, Bullets, PageBreak]
+Block = Heading | Para | KeyValues | Table | Image | Bullets | PageBreak
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,13 +10,11 @@ from __future__ import annotations
 
 import base64
 import html
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from reports.render.charts import make_charts
-from reports.render.fonts import FontChoice, discover_fonts
-from reports.render.i18n import label
-from reports.render.inputs import TargetSeries, check_summary
 from reports.render.content import (
     Bullets,
     Document,
@@ -29,6 +27,9 @@ from reports.render.content import (
     build_document,
     font_notes,
 )
+from reports.render.fonts import FontChoice, discover_fonts
+from reports.render.i18n import label
+from reports.render.inputs import TargetSeries, check_summary
 
 CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'"
 

@@ -9,7 +9,7 @@ shows the display zone with UTC beside it.
 from __future__ import annotations
 
 import math
-from datetime import datetime, timezone, tzinfo
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 from reports.render.inputs import parse_time
@@ -246,7 +246,7 @@ def kind_label(kind: str, lang: str) -> str:
 def zone_abbrev(moment: datetime) -> str:
     """The zone's abbreviation at ``moment`` ("CST"), or "UTC+03:00" when it has none."""
     name = moment.tzname() or ""
-    if name and not name[0] in "+-":
+    if name and name[0] not in "+-":
         return name
     offset = moment.utcoffset()
     minutes = int(offset.total_seconds() // 60) if offset is not None else 0
@@ -256,7 +256,7 @@ def zone_abbrev(moment: datetime) -> str:
 
 def fmt_time(value: str | datetime, zone: tzinfo) -> str:
     """"2026-11-03 10:00:00 CST (02:00:00 UTC)"; the UTC date is added when it differs."""
-    moment = parse_time(value) if isinstance(value, str) else value.astimezone(timezone.utc)
+    moment = parse_time(value) if isinstance(value, str) else value.astimezone(UTC)
     local = moment.astimezone(zone)
     utc_part = moment.strftime("%H:%M:%S") if local.date() == moment.date() else moment.strftime(
         "%Y-%m-%d %H:%M:%S"
@@ -269,7 +269,7 @@ def fmt_time(value: str | datetime, zone: tzinfo) -> str:
 def fmt_duration_words(seconds: float, lang: str) -> str:
     """"2 h 03 min 05 s" / "2 小时 03 分 05 秒", rounded to the whole second."""
     d_u, h_u, m_u, s_u = DURATION_UNITS["zh" if lang == "zh" else "en"]
-    total = int(round(seconds))
+    total = round(seconds)
     days, rest = divmod(total, 86400)
     hours, rest = divmod(rest, 3600)
     minutes, secs = divmod(rest, 60)

@@ -8,9 +8,10 @@ See docs/report-schema.md for every field.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, timezone
-from typing import Any, Mapping
+from datetime import UTC, date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 SUMMARY_SCHEMA = "slaproof.report/1"
@@ -53,7 +54,7 @@ def parse_time(text: str) -> datetime:
         raise ReportInputError(f"not an ISO 8601 time: {text!r}") from exc
     if value.tzinfo is None:
         raise ReportInputError(f"time without a zone (must be UTC, ending in Z): {text!r}")
-    return value.astimezone(timezone.utc)
+    return value.astimezone(UTC)
 
 
 def display_zone(summary: Mapping[str, Any]) -> ZoneInfo:

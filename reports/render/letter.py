@@ -9,7 +9,7 @@ regulator hotlines or amounts are made up.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -58,10 +58,10 @@ def _get(d: dict[str, Any], key: str, lang: str, alias: str | None = None) -> st
 def _times(iso: str, zone: ZoneInfo) -> tuple[str, str]:
     dt = datetime.fromisoformat(iso)
     if dt.tzinfo is None:
-        dt = dt.replace(tzinfo=timezone.utc)  # the store writes UTC
+        dt = dt.replace(tzinfo=UTC)  # the store writes UTC
     return (
         dt.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S"),
-        dt.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S"),
+        dt.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S"),
     )
 
 
@@ -149,33 +149,34 @@ def _credit_phrase(j: dict[str, Any], lang: str) -> str | None:
     return " / ".join(parts) if parts else None
 
 
-def _en(j, result, incidents, customer, service, attachments, zone, tzname, reply_by, today,
-        provider, name, svc_name, svc_id, period_from, period_to) -> list[str]:  # type: ignore[no-untyped-def]
-    L: list[str] = []
-    L.append(f"Subject: Formal complaint / SLA credit request: outages of {svc_name} ({svc_id}), {period_from} to {period_to}")
-    L.append("")
-    L.append(f"To: {provider}, customer support / complaints department")
-    L.append(f"From: {name}; account {_get(customer, 'account_id', 'en')}; contract {_get(customer, 'contract_id', 'en')}")
-    L.append(f"Date: {today.isoformat()}")
-    L.append("")
-    L.append(f"Dear {provider} team,")
-    L.append("")
-    L.append(
+def _en(j: dict[str, Any], result: SlaResult, incidents: Sequence[dict[str, Any]], customer: dict[str, Any],
+        service: dict[str, Any], attachments: Sequence[tuple[str, str]], zone: ZoneInfo, tzname: str, reply_by: date,
+        today: date, provider: str, name: str, svc_name: str, svc_id: str, period_from: str, period_to: str) -> list[str]:
+    lines: list[str] = []
+    lines.append(f"Subject: Formal complaint / SLA credit request: outages of {svc_name} ({svc_id}), {period_from} to {period_to}")
+    lines.append("")
+    lines.append(f"To: {provider}, customer support / complaints department")
+    lines.append(f"From: {name}; account {_get(customer, 'account_id', 'en')}; contract {_get(customer, 'contract_id', 'en')}")
+    lines.append(f"Date: {today.isoformat()}")
+    lines.append("")
+    lines.append(f"Dear {provider} team,")
+    lines.append("")
+    lines.append(
         f"I am your customer (account {_get(customer, 'account_id', 'en')}, contract {_get(customer, 'contract_id', 'en')}) "
         f"and use the service {svc_name}, service id {svc_id}, address {_get(service, 'address', 'en')}. "
         f"I make this formal complaint about its availability from {period_from} to {period_to} ({tzname})."
     )
-    L.append("")
-    L.append("## What happened")
-    L.append("")
+    lines.append("")
+    lines.append("## What happened")
+    lines.append("")
     if incidents:
-        L.append("My independent monitoring recorded the following incidents:")
-        L.append("")
-        L.extend(_incident_line(i, inc, zone, tzname, "en") for i, inc in enumerate(incidents, 1))
+        lines.append("My independent monitoring recorded the following incidents:")
+        lines.append("")
+        lines.extend(_incident_line(i, inc, zone, tzname, "en") for i, inc in enumerate(incidents, 1))
     else:
-        L.append("My monitoring recorded no individual incident to list here.")
-    L.append("")
-    L.append(
+        lines.append("My monitoring recorded no individual incident to list here.")
+    lines.append("")
+    lines.append(
         f"In total {_dur(j['measured_downtime_s'], 'en')} ({j['measured_downtime_s']:g} s) of downtime was measured; "
         f"my monitoring covered {_pct(j['coverage_pct'], 2)} % of the period."
     )
@@ -183,13 +184,13 @@ def _en(j, result, incidents, customer, service, attachments, zone, tzname, repl
     if excluded:
         words = {"maintenance": "announced maintenance", "below_minimum": "outages shorter than your minimum duration",
                  "local": "times my own network was down", "no_data": "times without measurements"}
-        L.append("I have left out, as your terms or fairness require: " + "; ".join(
+        lines.append("I have left out, as your terms or fairness require: " + "; ".join(
             f"{words[k]} ({_dur(v, 'en')})" for k, v in excluded))
-    L.append("")
-    L.append("## Your commitment")
-    L.append("")
+    lines.append("")
+    lines.append("## Your commitment")
+    lines.append("")
     if j["uptime_target_pct"] is not None:
-        L.append(
+        lines.append(
             f"Your service level agreement ({j['provider']}, {j['product']}"
             + (f", {', '.join(j['sources'])}" if j["sources"] else "")
             + f") commits to {j['uptime_target_pct']:g} % availability per {_period_word(j, 'en')}, "
@@ -197,58 +198,58 @@ def _en(j, result, incidents, customer, service, attachments, zone, tzname, repl
         )
         up = j["uptime_provider_pct"]
         if up is not None:
-            L.append(
+            lines.append(
                 f"Counted by that rule, availability in this period was {_pct(up)} % "
                 f"({_dur(j['counted_downtime_s'], 'en')} of counted downtime)."
             )
     if result.unconfirmed:
-        L.append(
+        lines.append(
             "Some of the terms applied here could not be confirmed in your published text ("
             + ", ".join(result.unconfirmed) + "); please tell me if your terms differ."
         )
-    L.append("")
-    L.append("## My request")
-    L.append("")
+    lines.append("")
+    lines.append("## My request")
+    lines.append("")
     credit = _credit_phrase(j, "en")
     if j["verdict"] == "breached":
-        L.append("The commitment was not met. I therefore request:")
+        lines.append("The commitment was not met. I therefore request:")
         if credit:
-            L.append(f"- the service credit due under your terms: {credit};")
+            lines.append(f"- the service credit due under your terms: {credit};")
         else:
-            L.append("- the service credit due under your terms;")
+            lines.append("- the service credit due under your terms;")
         if j["clock_hours_credited"]:
             amount = f", {j['clock_hour_amount']} {j['currency'] or ''}".rstrip() if j["clock_hour_amount"] else ""
-            L.append(f"- no charge for the {len(j['clock_hours_credited'])} clock-hour(s) with more than the allowed unavailability{amount};")
+            lines.append(f"- no charge for the {len(j['clock_hours_credited'])} clock-hour(s) with more than the allowed unavailability{amount};")
     elif j["verdict"] == "not enough data":
-        L.append("My monitoring does not cover enough of the period to settle the monthly figure. I request:")
-        L.append("- your own availability records for the period, so that the credit due can be established;")
+        lines.append("My monitoring does not cover enough of the period to settle the monthly figure. I request:")
+        lines.append("- your own availability records for the period, so that the credit due can be established;")
     else:
-        L.append("I request:")
+        lines.append("I request:")
         if j["clock_hours_credited"]:
-            L.append(f"- no charge for the {len(j['clock_hours_credited'])} clock-hour(s) with more than the allowed unavailability;")
-    L.append("- a written explanation of the cause of each incident and of the measures taken to prevent it recurring.")
+            lines.append(f"- no charge for the {len(j['clock_hours_credited'])} clock-hour(s) with more than the allowed unavailability;")
+    lines.append("- a written explanation of the cause of each incident and of the measures taken to prevent it recurring.")
     if j["claim_deadline"] and j["claim_deadline_passed"] is False:
-        L.append("")
-        L.append(f"This request is made within your claim period, which ends on {j['claim_deadline']}.")
-    L.append("")
-    L.append("## Attachments")
-    L.append("")
+        lines.append("")
+        lines.append(f"This request is made within your claim period, which ends on {j['claim_deadline']}.")
+    lines.append("")
+    lines.append("## Attachments")
+    lines.append("")
     if attachments:
-        L.extend(f"- {fname} (SHA-256 {digest})" for fname, digest in attachments)
+        lines.extend(f"- {fname} (SHA-256 {digest})" for fname, digest in attachments)
     else:
-        L.append("- [none attached]")
-    L.append("")
-    L.append(
+        lines.append("- [none attached]")
+    lines.append("")
+    lines.append(
         f"Please reply in writing by {reply_by.isoformat()}. If I receive no satisfactory reply by then, "
         "I will escalate the matter through the channels open to me."
     )
-    L.append("")
-    L.append("Thank you for your attention.")
-    L.append("")
-    L.append("Yours faithfully,")
-    L.append(name)
-    L.append(f"{_get(customer, 'email', 'en')} · {_get(customer, 'phone', 'en')}")
-    return L
+    lines.append("")
+    lines.append("Thank you for your attention.")
+    lines.append("")
+    lines.append("Yours faithfully,")
+    lines.append(name)
+    lines.append(f"{_get(customer, 'email', 'en')} · {_get(customer, 'phone', 'en')}")
+    return lines
 
 
 def _period_word(j: dict[str, Any], lang: str) -> str:
@@ -259,33 +260,34 @@ def _period_word(j: dict[str, Any], lang: str) -> str:
     return words[lang][j["period_kind"]]
 
 
-def _zh(j, result, incidents, customer, service, attachments, zone, tzname, reply_by, today,
-        provider, name, svc_name, svc_id, period_from, period_to) -> list[str]:  # type: ignore[no-untyped-def]
-    L: list[str] = []
-    L.append(f"主题：关于{svc_name}（{svc_id}）服务中断的正式投诉及SLA赔偿申请（{period_from} 至 {period_to}）")
-    L.append("")
-    L.append(f"致：{provider} 客户服务/投诉部门")
-    L.append(f"投诉人：{name}；账号 {_get(customer, 'account_id', 'zh')}；合同 {_get(customer, 'contract_id', 'zh')}")
-    L.append(f"日期：{today.isoformat()}")
-    L.append("")
-    L.append(f"{provider} 您好：")
-    L.append("")
-    L.append(
+def _zh(j: dict[str, Any], result: SlaResult, incidents: Sequence[dict[str, Any]], customer: dict[str, Any],
+        service: dict[str, Any], attachments: Sequence[tuple[str, str]], zone: ZoneInfo, tzname: str, reply_by: date,
+        today: date, provider: str, name: str, svc_name: str, svc_id: str, period_from: str, period_to: str) -> list[str]:
+    lines: list[str] = []
+    lines.append(f"主题：关于{svc_name}（{svc_id}）服务中断的正式投诉及SLA赔偿申请（{period_from} 至 {period_to}）")
+    lines.append("")
+    lines.append(f"致：{provider} 客户服务/投诉部门")
+    lines.append(f"投诉人：{name}；账号 {_get(customer, 'account_id', 'zh')}；合同 {_get(customer, 'contract_id', 'zh')}")
+    lines.append(f"日期：{today.isoformat()}")
+    lines.append("")
+    lines.append(f"{provider} 您好：")
+    lines.append("")
+    lines.append(
         f"本人/本公司是贵司客户（账号 {_get(customer, 'account_id', 'zh')}，合同 {_get(customer, 'contract_id', 'zh')}），"
         f"使用贵司服务 {svc_name}（服务ID {svc_id}，地址 {_get(service, 'address', 'zh')}）。"
         f"现就该服务在 {period_from} 至 {period_to}（{tzname}）期间的可用性问题正式提出投诉。"
     )
-    L.append("")
-    L.append("## 一、事实")
-    L.append("")
+    lines.append("")
+    lines.append("## 一、事实")
+    lines.append("")
     if incidents:
-        L.append("本方独立监测记录到以下事件：")
-        L.append("")
-        L.extend(_incident_line(i, inc, zone, tzname, "zh") for i, inc in enumerate(incidents, 1))
+        lines.append("本方独立监测记录到以下事件：")
+        lines.append("")
+        lines.extend(_incident_line(i, inc, zone, tzname, "zh") for i, inc in enumerate(incidents, 1))
     else:
-        L.append("本方监测未记录到可单独列出的事件。")
-    L.append("")
-    L.append(
+        lines.append("本方监测未记录到可单独列出的事件。")
+    lines.append("")
+    lines.append(
         f"本周期内实测中断共 {_dur(j['measured_downtime_s'], 'zh')}（{j['measured_downtime_s']:g} 秒）；"
         f"监测覆盖了周期的 {_pct(j['coverage_pct'], 2)} %。"
     )
@@ -293,56 +295,56 @@ def _zh(j, result, incidents, customer, service, attachments, zone, tzname, repl
     if excluded:
         words = {"maintenance": "已公告的维护时间", "below_minimum": "短于贵司最短计入时长的中断",
                  "local": "本方自身网络故障时间", "no_data": "无监测数据的时间"}
-        L.append("以下时间已按贵司条款或公平原则剔除：" + "；".join(f"{words[k]}（{_dur(v, 'zh')}）" for k, v in excluded))
-    L.append("")
-    L.append("## 二、贵司承诺")
-    L.append("")
+        lines.append("以下时间已按贵司条款或公平原则剔除：" + "；".join(f"{words[k]}（{_dur(v, 'zh')}）" for k, v in excluded))
+    lines.append("")
+    lines.append("## 二、贵司承诺")
+    lines.append("")
     if j["uptime_target_pct"] is not None:
         src = f"，{', '.join(j['sources'])}" if j["sources"] else ""
-        L.append(
+        lines.append(
             f"贵司服务等级协议（{j['provider']}，{j['product']}{src}）承诺每{_period_word(j, 'zh')}可用性 "
             f"{j['uptime_target_pct']:g} %，{_rule_text(j, 'zh')}。"
         )
         up = j["uptime_provider_pct"]
         if up is not None:
-            L.append(f"按此规则计算，本周期可用性为 {_pct(up)} %（计入中断 {_dur(j['counted_downtime_s'], 'zh')}）。")
+            lines.append(f"按此规则计算，本周期可用性为 {_pct(up)} %（计入中断 {_dur(j['counted_downtime_s'], 'zh')}）。")
     if result.unconfirmed:
-        L.append("以下条款未能在贵司公开文本中核实（" + "，".join(result.unconfirmed) + "），如贵司条款不同，请予说明。")
-    L.append("")
-    L.append("## 三、诉求")
-    L.append("")
+        lines.append("以下条款未能在贵司公开文本中核实（" + "，".join(result.unconfirmed) + "），如贵司条款不同，请予说明。")
+    lines.append("")
+    lines.append("## 三、诉求")
+    lines.append("")
     credit = _credit_phrase(j, "zh")
     if j["verdict"] == "breached":
-        L.append("上述承诺未能达到，特此请求：")
-        L.append(f"- 按贵司条款给予服务赔偿：{credit}；" if credit else "- 按贵司条款给予服务赔偿；")
+        lines.append("上述承诺未能达到，特此请求：")
+        lines.append(f"- 按贵司条款给予服务赔偿：{credit}；" if credit else "- 按贵司条款给予服务赔偿；")
         if j["clock_hours_credited"]:
-            L.append(f"- 免收 {len(j['clock_hours_credited'])} 个超出允许不可用时长的整点小时的费用；")
+            lines.append(f"- 免收 {len(j['clock_hours_credited'])} 个超出允许不可用时长的整点小时的费用；")
     elif j["verdict"] == "not enough data":
-        L.append("本方监测数据不足以确定整月数值，特此请求：")
-        L.append("- 提供贵司本周期的可用性记录，以便确定应予赔偿；")
+        lines.append("本方监测数据不足以确定整月数值，特此请求：")
+        lines.append("- 提供贵司本周期的可用性记录，以便确定应予赔偿；")
     else:
-        L.append("特此请求：")
+        lines.append("特此请求：")
         if j["clock_hours_credited"]:
-            L.append(f"- 免收 {len(j['clock_hours_credited'])} 个超出允许不可用时长的整点小时的费用；")
-    L.append("- 书面说明每次事件的原因及防止再次发生的措施。")
+            lines.append(f"- 免收 {len(j['clock_hours_credited'])} 个超出允许不可用时长的整点小时的费用；")
+    lines.append("- 书面说明每次事件的原因及防止再次发生的措施。")
     if j["claim_deadline"] and j["claim_deadline_passed"] is False:
-        L.append("")
-        L.append(f"本申请在贵司规定的索赔期限（截至 {j['claim_deadline']}）内提出。")
-    L.append("")
-    L.append("## 四、附件")
-    L.append("")
+        lines.append("")
+        lines.append(f"本申请在贵司规定的索赔期限（截至 {j['claim_deadline']}）内提出。")
+    lines.append("")
+    lines.append("## 四、附件")
+    lines.append("")
     if attachments:
-        L.extend(f"- {fname}（SHA-256 {digest}）" for fname, digest in attachments)
+        lines.extend(f"- {fname}（SHA-256 {digest}）" for fname, digest in attachments)
     else:
-        L.append("- [无附件]")
-    L.append("")
-    L.append(f"请于 {reply_by.isoformat()} 前书面答复。如届时未获满意答复，本方将通过其他可用渠道继续反映。")
-    L.append("")
-    L.append("感谢贵司的重视与配合。")
-    L.append("")
-    L.append("此致")
-    L.append("敬礼")
-    L.append("")
-    L.append(name)
-    L.append(f"{_get(customer, 'email', 'zh')} · {_get(customer, 'phone', 'zh')}")
-    return L
+        lines.append("- [无附件]")
+    lines.append("")
+    lines.append(f"请于 {reply_by.isoformat()} 前书面答复。如届时未获满意答复，本方将通过其他可用渠道继续反映。")
+    lines.append("")
+    lines.append("感谢贵司的重视与配合。")
+    lines.append("")
+    lines.append("此致")
+    lines.append("敬礼")
+    lines.append("")
+    lines.append(name)
+    lines.append(f"{_get(customer, 'email', 'zh')} · {_get(customer, 'phone', 'zh')}")
+    return lines

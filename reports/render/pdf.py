@@ -14,8 +14,9 @@ import io
 import json
 import time
 import zlib
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 from xml.sax.saxutils import escape
 
 from reportlab.lib import colors
@@ -34,16 +35,13 @@ from reportlab.platypus import (
     PageTemplate,
     Paragraph,
     Spacer,
+    TableStyle,
 )
 from reportlab.platypus import Image as RLImage
 from reportlab.platypus import PageBreak as RLPageBreak
 from reportlab.platypus import Table as RLTable
-from reportlab.platypus import TableStyle
 
 from reports.render.charts import make_charts
-from reports.render.fonts import FontChoice, discover_fonts
-from reports.render.i18n import fmt_time, label
-from reports.render.inputs import TargetSeries, check_summary, display_zone, parse_time
 from reports.render.content import (
     Bullets,
     Document,
@@ -56,6 +54,9 @@ from reports.render.content import (
     build_document,
     font_notes,
 )
+from reports.render.fonts import FontChoice, discover_fonts
+from reports.render.i18n import fmt_time, label
+from reports.render.inputs import TargetSeries, check_summary, display_zone, parse_time
 
 PAGE = A4
 MARGIN_X = 18 * mm
@@ -248,7 +249,7 @@ def _numbered_canvas(doc: Document, fonts: PdfFonts, st: dict[str, ParagraphStyl
             right.drawOn(self, PAGE[0] - MARGIN_X - width * 0.2, y_line - 2 - h2)
             if number > 1:
                 top = Paragraph(fonts.markup(header), st["footer"])
-                _, h3 = top.wrap(width, 15 * mm)
+                _, _h3 = top.wrap(width, 15 * mm)
                 top.drawOn(self, MARGIN_X, PAGE[1] - MARGIN_TOP + 4 * mm)
                 self.line(MARGIN_X, PAGE[1] - MARGIN_TOP + 3 * mm, PAGE[0] - MARGIN_X, PAGE[1] - MARGIN_TOP + 3 * mm)
             self.restoreState()

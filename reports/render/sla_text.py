@@ -7,8 +7,7 @@ rounded up, so a breach is never printed as the target value.
 from __future__ import annotations
 
 import re
-
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
@@ -106,7 +105,7 @@ def _trunc(v: float, places: int = 4) -> str:
 
 
 def _dur(seconds: float, lang: str) -> str:
-    total = int(round(seconds))
+    total = round(seconds)
     h, rem = divmod(total, 3600)
     m, s = divmod(rem, 60)
     if lang == "zh":
@@ -119,7 +118,7 @@ def _dur(seconds: float, lang: str) -> str:
 def _when(iso: str, zone: ZoneInfo) -> str:
     dt = datetime.fromisoformat(iso)
     local = dt.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S %Z")
-    utc = dt.astimezone(timezone.utc).strftime("%Y-%m-%d %H:%M:%S UTC")
+    utc = dt.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
     return local if local.endswith("UTC") else f"{local} ({utc})"
 
 
@@ -163,30 +162,30 @@ def evaluation_sentence(text: str, lang: str) -> str:
 def format_text(result: SlaResult, lang: str = "en") -> str:
     if lang not in LABELS:
         raise ValueError(f"lang must be one of {sorted(LABELS)}")
-    L = LABELS[lang]
+    words = LABELS[lang]
     j: dict[str, Any] = result.to_json()
     zone = ZoneInfo(j["timezone"])
     out: list[str] = []
     name = f" — {j['target']}" if j["target"] else ""
-    out.append(f"{L['title']}{name}")
-    out.append(f"{L['terms']}: {j['provider']} · {j['product']} ({j['sla_id']}, terms {j['terms_date']})")
+    out.append(f"{words['title']}{name}")
+    out.append(f"{words['terms']}: {j['provider']} · {j['product']} ({j['sla_id']}, terms {j['terms_date']})")
     if j["sources"]:
-        out.append(f"{L['source']}: {', '.join(j['sources'])}")
-    out.append(f"{L['period']}: {_when(j['period_start'], zone)} → {_when(j['period_end'], zone)}")
+        out.append(f"{words['source']}: {', '.join(j['sources'])}")
+    out.append(f"{words['period']}: {_when(j['period_start'], zone)} → {_when(j['period_end'], zone)}")
     tgt = j["uptime_target_pct"]
-    out.append(f"{L['target']}: {L['unknown'] if tgt is None else f'{tgt:g} %'}")
-    out.append(f"{L['provider_uptime']}: {_fmt_pct(j['uptime_provider_pct'], L['unknown'])}")
-    out.append(f"{L['measured_uptime']}: {_fmt_pct(j['uptime_measured_pct'], L['unknown'])}")
-    out.append(f"{L['coverage']}: {_fmt_pct(j['coverage_pct'], L['unknown'])}")
-    out.append(f"{L['measured_down']}: {_dur(j['measured_downtime_s'], lang)}")
+    out.append(f"{words['target']}: {words['unknown'] if tgt is None else f'{tgt:g} %'}")
+    out.append(f"{words['provider_uptime']}: {_fmt_pct(j['uptime_provider_pct'], words['unknown'])}")
+    out.append(f"{words['measured_uptime']}: {_fmt_pct(j['uptime_measured_pct'], words['unknown'])}")
+    out.append(f"{words['coverage']}: {_fmt_pct(j['coverage_pct'], words['unknown'])}")
+    out.append(f"{words['measured_down']}: {_dur(j['measured_downtime_s'], lang)}")
     out.append(
-        f"{L['counted_down']}: {_dur(j['counted_downtime_s'], lang)} "
-        f"({j['counted_windows']} {L['windows']} {j['window_s']} {L['s']}, "
+        f"{words['counted_down']}: {_dur(j['counted_downtime_s'], lang)} "
+        f"({j['counted_windows']} {words['windows']} {j['window_s']} {words['s']}, "
         f"{_ZH_WINDOW.get(j['window_down_when'], j['window_down_when']) if lang == 'zh' else j['window_down_when']})"
     )
-    ex = [f"{L[k]} {_dur(v, lang)}" for k, v in j["excluded"].items() if v]
-    out.append(f"{L['excluded']}: {', '.join(ex) if ex else L['none']}")
-    out.append(f"{L['verdict']}: {VERDICTS[lang][j['verdict']]} ({evaluation_sentence(j['verdict_basis'], lang)})")
+    ex = [f"{words[k]} {_dur(v, lang)}" for k, v in j["excluded"].items() if v]
+    out.append(f"{words['excluded']}: {', '.join(ex) if ex else words['none']}")
+    out.append(f"{words['verdict']}: {VERDICTS[lang][j['verdict']]} ({evaluation_sentence(j['verdict_basis'], lang)})")
     if j["verdict"] == "breached":
         parts = []
         if j["credit_pct"] is not None:
@@ -195,39 +194,39 @@ def format_text(result: SlaResult, lang: str = "en") -> str:
             parts.append(f"{j['credit_amount']} {j['currency'] or ''}".strip())
         if j["credit_service_hours"] is not None:
             parts.append(f"{j['credit_service_hours']:g} h")
-        out.append(f"{L['credit']}: {' = '.join(parts) if parts else L['unknown']}")
+        out.append(f"{words['credit']}: {' = '.join(parts) if parts else words['unknown']}")
         for n in j["credit_notes"]:
             out.append(f"  - {n}")
     if j["clock_hours_credited"]:
         amount = f" = {j['clock_hour_amount']} {j['currency'] or ''}" if j["clock_hour_amount"] else ""
-        out.append(f"{L['clock_hours']}: {len(j['clock_hours_credited'])}{amount}")
+        out.append(f"{words['clock_hours']}: {len(j['clock_hours_credited'])}{amount}")
         for h in j["clock_hours_credited"]:
             out.append(f"  - {_when(h, zone)}")
     dl = j["claim_deadline"]
-    passed = f" ({L['passed']})" if j["claim_deadline_passed"] else ""
-    out.append(f"{L['deadline']}: {dl or L['unknown']}{passed}")
+    passed = f" ({words['passed']})" if j["claim_deadline_passed"] else ""
+    out.append(f"{words['deadline']}: {dl or words['unknown']}{passed}")
     if j["evidence"]:
-        out.append(f"{L['evidence']}:")
+        out.append(f"{words['evidence']}:")
         out.extend(f"  - {e}" for e in j["evidence"])
     if j["terms"]:
-        out.append(f"{L['perf']}:")
+        out.append(f"{words['perf']}:")
         for t in j["terms"]:
-            state = L["no_samples"] if t["samples"] == 0 else L["met"] if t["met"] else L["undecided"] if t["met"] is None else L["not_met"]
+            state = words["no_samples"] if t["samples"] == 0 else words["met"] if t["met"] else words["undecided"] if t["met"] is None else words["not_met"]
             measured = "-" if t["measured"] is None else f"{t['measured']:.3f}"
             out.append(
                 f"  - {t['metric']} {t['statistic']} {t['comparator']} {t['threshold']:g}: {measured} → {state}"
-                f" ({t['breaching_window_count']} × {t['window_s']} {L['s']})"
+                f" ({t['breaching_window_count']} × {t['window_s']} {words['s']})"
             )
     if j["unconfirmed_fields"]:
-        out.append(f"{L['unconfirmed']}:")
+        out.append(f"{words['unconfirmed']}:")
         for f in j["fields"]:
             if f["path"] in j["unconfirmed_fields"]:
                 out.append(f"  - {f['path']} = {f['value']} [{f['confidence']}]")
     if j["overrides"]:
-        out.append(f"{L['overrides']}: {', '.join(j['overrides'])}")
+        out.append(f"{words['overrides']}: {', '.join(j['overrides'])}")
     notes = j["notes"] + j["warnings"]
     if notes:
-        out.append(f"{L['warnings']}:")
+        out.append(f"{words['warnings']}:")
         out.extend(f"  - {n}" for n in j["notes"])
         out.extend(f"  - {evaluation_sentence(n, lang)}" for n in j["warnings"])
     return "\n".join(out) + "\n"

@@ -12,10 +12,10 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from agent import identity
+from agent.core.result import ProbeResult
 from agent.core.times import to_us
 from agent.store import Store
 from agent.writer import Writer
-from agent.core.result import ProbeResult
 
 
 def icmp(ts: datetime, ok: bool, rtt: float = 20.0) -> ProbeResult:

@@ -30,9 +30,10 @@ import re
 import shutil
 import subprocess
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
@@ -156,7 +157,7 @@ class TestHost:
         """
         if rate_mbit <= 0:
             raise ValueError("rate_mbit must be positive")
-        rate_kbit = max(8, int(round(rate_mbit * 1000)))
+        rate_kbit = max(8, round(rate_mbit * 1000))
         if burst_kb is None:
             burst_kb = max(16, int(rate_mbit * 1e6 / 8 * 0.004 / 1024))
         spec = ["root", "tbf", "rate", f"{rate_kbit}kbit", "burst", f"{burst_kb}kb", "latency", "50ms"]

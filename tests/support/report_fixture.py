@@ -11,14 +11,14 @@ from __future__ import annotations
 
 import math
 import random
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from reports.render.inputs import SUMMARY_SCHEMA, TargetSeries
 
 ZONE = ZoneInfo("Asia/Shanghai")
-UTC = timezone.utc
+UTC = UTC
 PERIOD_FROM = datetime(2026, 10, 31, 16, 0, tzinfo=UTC)  # 2026-11-01 00:00 CST
 PERIOD_TO = datetime(2026, 11, 7, 16, 0, tzinfo=UTC)  # 2026-11-08 00:00 CST
 GENERATED_AT = datetime(2026, 11, 8, 1, 2, 3, 456789, tzinfo=UTC)
@@ -133,7 +133,7 @@ def _percentiles(points: list[tuple[datetime, float | None, float | None]]) -> d
     vals = sorted(r for _, r, _ in points if r is not None)
 
     def pct(p: float) -> float:
-        return vals[min(len(vals) - 1, int(round(p / 100 * (len(vals) - 1))))]
+        return vals[min(len(vals) - 1, round(p / 100 * (len(vals) - 1)))]
 
     return {
         "p50": pct(50),
@@ -250,7 +250,7 @@ def build_sample(lang: str = "en") -> tuple[dict[str, Any], dict[str, TargetSeri
     def figures(down: list[tuple[datetime, datetime]], points: list[Any], partial_s: float, degraded_s: float) -> dict[str, Any]:
         downtime = sum((b - a).total_seconds() for a, b in down)
         counted = period_s - no_data_s - local_s
-        losses = [l for _, _, l in points if l is not None]
+        losses = [v for _, _, v in points if v is not None]
         return {
             "availability_pct": 100.0 * (counted - downtime) / counted,
             "downtime_s": downtime,

@@ -26,11 +26,11 @@ import subprocess
 import tempfile
 import threading
 import time
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Iterator, Sequence
 
 STALL_MAX_S = 30.0  # a stalled handler never outlives this, even if nobody stops it
 _CHUNK = 64 * 1024
@@ -66,7 +66,7 @@ class BigSend:
 
 
 class _Handler(http.server.BaseHTTPRequestHandler):
-    server: "_Server"
+    server: _Server
     protocol_version = "HTTP/1.1"
     disable_nagle_algorithm = True  # else Nagle + delayed ACK add 40 ms to replies
 
@@ -147,7 +147,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
 class _Server(http.server.ThreadingHTTPServer):
     daemon_threads = True
     allow_reuse_address = True
-    owner: "HttpServer"
+    owner: HttpServer
     ssl_context: ssl.SSLContext | None = None
 
     def get_request(self) -> tuple[socket.socket, object]:
@@ -235,7 +235,7 @@ def self_signed_cert(
         pass
     if shutil.which("openssl") is None:
         raise RuntimeError("neither the cryptography package nor the openssl binary is available")
-    before = datetime.now(timezone.utc).replace(microsecond=0)
+    before = datetime.now(UTC).replace(microsecond=0)
     subprocess.run(
         [
             "openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
@@ -249,7 +249,7 @@ def self_signed_cert(
         ["openssl", "x509", "-in", str(cert), "-noout", "-enddate"],
         check=True, capture_output=True, text=True, timeout=30,
     ).stdout.strip()
-    not_after = datetime.fromtimestamp(ssl.cert_time_to_seconds(out.split("=", 1)[1]), timezone.utc)
+    not_after = datetime.fromtimestamp(ssl.cert_time_to_seconds(out.split("=", 1)[1]), UTC)
     # Sanity: openssl counts from "now", which is within seconds of `before`.
     assert abs((not_after - before) - timedelta(days=days)) < timedelta(minutes=5)
     return CertFiles(cert=cert, key=key, not_after=not_after)
@@ -267,7 +267,7 @@ def _cert_with_cryptography(
 
     pkey = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
-    now = datetime.now(timezone.utc).replace(microsecond=0)
+    now = datetime.now(UTC).replace(microsecond=0)
     not_after = now + timedelta(days=days)
     san = x509.SubjectAlternativeName(
         [
@@ -348,7 +348,7 @@ def tcp_listener(host: str = "127.0.0.1") -> Iterator[TcpListener]:
         while not stop.is_set() and time.monotonic() < deadline:
             try:
                 conn, _ = sock.accept()
-            except (TimeoutError, socket.timeout):
+            except TimeoutError:
                 continue
             except OSError:
                 return

@@ -22,14 +22,14 @@ Reused by the SLA engine's and the store's tests.
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
-from typing import Iterator, Sequence
+from datetime import UTC, datetime, timedelta
 
 from agent.core.result import HTTP_STATUS, SKIPPED, TIMEOUT
 from reports.analysis.model import AgentRun, CheckOutcome, Round
 
-UTC = timezone.utc
+UTC = UTC
 T0 = datetime(2026, 11, 2, tzinfo=UTC)  # a Monday, 00:00 UTC
 
 PATTERN_CODES = "uDPSOKkz_"
