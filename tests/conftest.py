@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 import uuid
 from collections.abc import Iterator
@@ -81,6 +82,25 @@ def _close_stores(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     yield
     for store in opened:
         store.close()
+
+
+@pytest.fixture(autouse=True)
+def _one_root_test_at_a_time(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Tests marked ``root`` take a machine-wide lock while they run.
+
+    Why: they use fixed test subnets, namespace names and raw sockets; two test
+    processes on one machine (two checkouts tested at once) would otherwise take
+    each other's /30 or see each other's ICMP. In a single run it costs nothing.
+    """
+    if request.node.get_closest_marker("root") is None:
+        yield
+        return
+    with open("/tmp/slaproof-root-tests.lock", "a+") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
 
 
 @pytest.fixture(scope="session")
