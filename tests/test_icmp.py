@@ -21,7 +21,6 @@ from agent.core import result as R
 from probes.icmp import (
     IcmpPermissionError,
     Pinger,
-    _Pacer,
     ping_sync,
     rtt_from_timestamps,
 )
@@ -34,6 +33,7 @@ from probes.icmp_packet import (
     make_payload,
     parse,
 )
+from probes.icmp_timing import Pacer
 
 needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="needs root for raw ICMP sockets / netns")
 
@@ -115,7 +115,7 @@ def test_rtt_never_negative_nor_above_monotonic_bound(
 
 def test_pacer_allows_a_burst_then_spaces_sends() -> None:
     now = [100.0]
-    pacer = _Pacer(gap_s=0.001, burst=3, clock=lambda: now[0])
+    pacer = Pacer(gap_s=0.001, burst=3, clock=lambda: now[0])
     delays = [pacer.reserve() for _ in range(6)]
     assert delays[:3] == pytest.approx([0.0, 0.0, 0.0], abs=1e-9)
     assert delays[3:] == pytest.approx([0.001, 0.002, 0.003], abs=1e-9)
@@ -214,9 +214,9 @@ def test_duplicate_and_foreign_replies_are_counted_not_received() -> None:
             task = asyncio.ensure_future(p.ping("127.0.0.1", count=2, spacing_s=0.3, timeout_s=1.0))
             for _ in range(100):  # until the first request has been answered
                 await asyncio.sleep(0.01)
-                if p._recent:
+                if p._rx.recent:
                     break
-            (_fam, ident, seq), (_probe, _i, _e) = next(iter(p._recent.items()))
+            (_fam, ident, seq), (_probe, _i, _e) = next(iter(p._rx.recent.items()))
             payload = make_payload(p._cookie, 56)
             _forge_reply(ident, seq, payload)  # same request again: a duplicate
             _forge_reply(ident, seq, b"\x00" * 56)  # wrong cookie: someone else's
