@@ -74,6 +74,7 @@ def test_udp_to_ipv6_loopback() -> None:
 
 
 @needs_root
+@pytest.mark.root
 def test_icmp_to_loopback_reaches_in_one_hop() -> None:
     res = run(traceroute("127.0.0.1", protocol="icmp", count=3))
     assert res.ok, res.error
@@ -219,6 +220,7 @@ def _trace_in(ns: str, address: str, **kw: Any) -> dict[str, Any]:
     return json.loads(proc.stdout)
 
 
+@needs_root
 @pytest.mark.root
 @pytest.mark.parametrize("protocol", ["udp", "icmp"])
 def test_two_hops_through_a_router(two_hop_path: str, protocol: str) -> None:
@@ -231,6 +233,7 @@ def test_two_hops_through_a_router(two_hop_path: str, protocol: str) -> None:
     assert res["figures"]["reached"] is True and res["figures"]["destination"] == B_IP
 
 
+@needs_root
 @pytest.mark.root
 @pytest.mark.parametrize("protocol", ["udp", "icmp"])
 def test_path_ending_in_network_unreachable(two_hop_path: str, protocol: str) -> None:
@@ -245,6 +248,7 @@ def test_path_ending_in_network_unreachable(two_hop_path: str, protocol: str) ->
     assert res["figures"]["reached"] is False
 
 
+@needs_root
 @pytest.mark.root
 def test_max_hops_short_of_destination_is_not_reached(two_hop_path: str) -> None:
     res = _trace_in(two_hop_path, B_IP, protocol="udp", max_hops=1, count=1, timeout_s=1.0)
