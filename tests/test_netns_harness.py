@@ -59,7 +59,7 @@ def test_ping_then_outage_then_recovery() -> None:
 @pytest.mark.root
 def test_cleanup_happens_on_error_and_stops_processes() -> None:
     with pytest.raises(RuntimeError, match="boom"), test_host(subnet=NET_B) as host:
-        proc = host.popen(["sleep", "30"])
+        proc = host.popen(["sleep", "30"])  # a process the teardown must stop, not a wait
         raise RuntimeError("boom")
     assert proc.poll() is not None
     assert host.ns not in _ip("netns", "list").stdout
@@ -94,8 +94,6 @@ def test_shape_limits_both_directions_and_unshape_removes() -> None:
             ["tc", "qdisc", "show", "dev", host.veth_host], capture_output=True, text=True
         ).stdout
         assert "tbf" in host.run(["tc", "qdisc", "show", "dev", host.veth_peer]).stdout
-        server = host.popen(["iperf3", "-s", "-1", "-B", host.peer_ip, "-p", "5231"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         rates = []
         for reverse in ([], ["-R"]):
             server = host.popen(["iperf3", "-s", "-1", "-B", host.peer_ip, "-p", "5231"],
