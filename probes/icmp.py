@@ -180,9 +180,8 @@ class Pinger:
         sock, raw, ident = open_icmp_socket(
             self._factory, family, mode=self._mode, rcvbuf_bytes=self._rcvbuf, raw_ident=self._raw_ident
         )
-        clock_ns = self._clock_ns
         try:
-            ch = Channel(sock, family, raw, ident, Pacer(self._gap, self._burst, lambda: clock_ns() / 1e9))
+            ch = Channel(sock, family, raw, ident, Pacer(self._gap, self._burst, self._clock_ns))
             loop.add_reader(sock.fileno(), self._rx.on_readable, ch)
         except BaseException:
             sock.close()

@@ -91,17 +91,6 @@ def _offender(data: bytes) -> str:
     return ""
 
 
-def _kernel_stamp(anc: list[tuple[int, int, bytes]]) -> int | None:
-    """The SO_TIMESTAMPNS receive stamp (CLOCK_REALTIME ns) in ancillary data, if any."""
-    for level, typ, data in anc:
-        if level == socket.SOL_SOCKET and typ == SO_TIMESTAMPNS and len(data) >= 16:
-            sec: int
-            nsec: int
-            sec, nsec = _TIMESPEC.unpack_from(data)
-            return sec * 1_000_000_000 + nsec
-    return None
-
-
 class Dispatcher:
     """The table of requests in flight and the readers that answer them.
 
@@ -199,7 +188,12 @@ class Dispatcher:
                 continue
             read_mono = clock_ns()
             read_real = wall_ns()
-            rx = _kernel_stamp(anc)
+            rx = None  # the SO_TIMESTAMPNS receive stamp (CLOCK_REALTIME ns), if given
+            for level, typ, data in anc:
+                if level == socket.SOL_SOCKET and typ == SO_TIMESTAMPNS and len(data) >= 16:
+                    sec, nsec = _TIMESPEC.unpack_from(data)
+                    rx = sec * 1_000_000_000 + nsec
+                    break
             msg = parse(mv[:n], ch.v6, ch.raw and not ch.v6)
             if msg is None:
                 continue

@@ -46,17 +46,17 @@ def rtt_from_timestamps(
 class Pacer:
     """Virtual-schedule send pacing (GCRA): at most ``burst`` sends back to back,
     then one every ``gap_s``.  Reservations are taken in call order, so callers
-    are served first come, first served.  ``clock`` is monotonic seconds."""
+    are served first come, first served.  ``clock_ns`` is monotonic ns."""
 
-    def __init__(self, gap_s: float, burst: int, clock: Callable[[], float]) -> None:
-        self.gap = max(0.0, gap_s)
-        self.tau = self.gap * max(0, burst - 1)
-        self.clock = clock
-        self.tat = 0.0  # theoretical arrival time of the next send
+    def __init__(self, gap_s: float, burst: int, clock_ns: Callable[[], int]) -> None:
+        self.gap_ns = max(0, round(gap_s * 1e9))
+        self.tau_ns = self.gap_ns * max(0, burst - 1)
+        self.clock_ns = clock_ns
+        self.tat_ns = 0  # theoretical arrival time of the next send
 
     def reserve(self) -> float:
-        """Reserve the next slot; return how long to wait before using it."""
-        now = self.clock()
-        tat = max(now, self.tat)
-        self.tat = tat + self.gap
-        return max(0.0, tat - now - self.tau)
+        """Reserve the next slot; return how many seconds to wait before using it."""
+        now = self.clock_ns()
+        tat = max(now, self.tat_ns)
+        self.tat_ns = tat + self.gap_ns
+        return max(0, tat - now - self.tau_ns) / 1e9

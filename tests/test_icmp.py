@@ -121,12 +121,11 @@ def test_rtt_never_negative_nor_above_monotonic_bound(
 
 
 def test_pacer_allows_a_burst_then_spaces_sends() -> None:
-    now = [100.0]
-    pacer = Pacer(gap_s=0.001, burst=3, clock=lambda: now[0])
+    now = [100 * 10**9]
+    pacer = Pacer(gap_s=0.001, burst=3, clock_ns=lambda: now[0])
     delays = [pacer.reserve() for _ in range(6)]
-    assert delays[:3] == pytest.approx([0.0, 0.0, 0.0], abs=1e-9)
-    assert delays[3:] == pytest.approx([0.001, 0.002, 0.003], abs=1e-9)
-    now[0] += 1.0  # idle: the burst allowance comes back
+    assert delays == [0.0, 0.0, 0.0, 0.001, 0.002, 0.003]  # exact: the schedule is kept in ns
+    now[0] += 10**9  # idle: the burst allowance comes back
     assert pacer.reserve() == 0.0
 
 
@@ -150,7 +149,7 @@ def _udp_channel(*, kernel_stamps: bool) -> Iterator[tuple[Channel, socket.socke
         if kernel_stamps:
             rx.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
         tx.bind(("127.0.0.1", 0))
-        yield Channel(rx, socket.AF_INET, False, IDENT, Pacer(0.0, 1, lambda: 0.0)), tx
+        yield Channel(rx, socket.AF_INET, False, IDENT, Pacer(0.0, 1, lambda: 0)), tx
     finally:
         rx.close()
         tx.close()
