@@ -12,7 +12,7 @@ import pytest
 
 from reports.analysis.model import Span, State
 from reports.analysis.sla import SlaResult, evaluate, period_bounds
-from reports.analysis.sla_terms import resolve
+from reports.presets import resolve
 from reports.render.letter import draft_letter
 
 UTC = UTC

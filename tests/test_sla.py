@@ -17,7 +17,8 @@ from hypothesis import strategies as st
 
 from reports.analysis.model import Span, State
 from reports.analysis.sla import PerfSample, evaluate, month_period, period_bounds
-from reports.analysis.sla_terms import SlaDefinition, load_preset, resolve
+from reports.analysis.sla_terms import SlaDefinition
+from reports.presets import load_preset, resolve
 from reports.render.sla_text import format_text
 
 UTC = UTC
