@@ -172,6 +172,7 @@ class ProofService:
         self._stop = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
         self.checkpoints_written = 0
+        self.stamp_failures = 0
         self._unsaved: tuple[list[ClockSpan], list[ClockStep]] = ([], [])
 
     @classmethod
@@ -218,11 +219,13 @@ class ProofService:
         if not self.tsa_urls:
             return StampOutcome()
         try:
-            return stamp_pending(self.records, self.agent_id, self.tsa_urls, self.roots, self.settings.agent.timestamp.timeout_s,
-                                 lambda: to_us(self.wall()))
+            out = stamp_pending(self.records, self.agent_id, self.tsa_urls, self.roots, self.settings.agent.timestamp.timeout_s,
+                                lambda: to_us(self.wall()))
         except (SQLAlchemyError, OSError) as e:
             log.warning("timestamps not stored (will try again): %s", str(e).splitlines()[0][:300])
-            return StampOutcome(failed=list(self.tsa_urls))
+            out = StampOutcome(failed=list(self.tsa_urls))
+        self.stamp_failures += len(out.failed)
+        return out
 
     # -- Service -----------------------------------------------------------------
     async def start(self) -> None:
