@@ -259,3 +259,17 @@ def test_key_missing_or_readable_by_others_is_a_clear_error(tmp_path: Path) -> N
     # The old checkpoints still verify with epoch 1's key; the statement says the key changed.
     ok, lines = verify_proofs(a.store, None)
     assert ok, lines
+
+
+def test_the_script_in_docs_verify_md_checks_a_bundle(good_bundle: tuple[ProofAgent, Path], tmp_path: Path) -> None:
+    """docs/verify.md's script, run as a third party would, agrees with verify --bundle (keeps the page true)."""
+    a, out = good_bundle
+    doc = (Path(__file__).parents[1] / "docs" / "verify.md").read_text()
+    script = tmp_path / "check_bundle.py"
+    script.write_text(doc.split("```python\n", 1)[1].split("```", 1)[0])
+    r = subprocess.run([sys.executable, str(script), str(out), a.proof.key.verifier.fingerprint], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0 and r.stdout.startswith("OK: 100 rows"), r.stdout + r.stderr
+    rows = (out / "measurements.csv").read_text().splitlines()
+    (out / "measurements.csv").write_text("\r\n".join(rows[:3] + rows[4:]) + "\r\n")
+    r = subprocess.run([sys.executable, str(script), str(out), a.proof.key.verifier.fingerprint], capture_output=True, text=True, timeout=120)
+    assert r.returncode != 0 and "missing from measurements.csv" in r.stderr

@@ -309,6 +309,28 @@ def _csv_row_problem(row: list[str], hi: int, scoped: dict[bytes, list[Any]]) ->
     return None
 
 
+def statement_lines(b: _Bundle) -> list[str]:
+    """What proof/statement.json says about keys, timestamps and the clock (it is stated, not proven)."""
+    try:
+        st = json.loads((b.root / b.index.get("statement", "proof/statement.json")).read_text(encoding="utf-8"))
+        clock = st["clock"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return []
+    out = []
+    if st.get("key_changed"):
+        out.append("stated: the agent key changed during the period (key epochs " + ", ".join(str(k["epoch"]) for k in st["keys"]) + ")")
+    if st.get("stamped_until_us"):
+        late = max((s["stamped_us"] - s["to_us"] for s in st["stamps"]), default=0) / 60e6
+        out.append(f"stated: rows up to {iso(st['stamped_until_us'])} are covered by RFC 3161 timestamps (latest came {late:.0f} min after its rows)")
+    total = clock["recorded_s"] + clock["unknown_s"]
+    err = clock.get("max_error_synced_us")
+    out.append(f"stated: clock synchronised {100 * clock['synced_s'] / total if total else 0:.1f}% of the period"
+               + (f", error bound at most {err / 1000:.1f} ms while synchronised" if err is not None else "")
+               + f"; {len(clock['unsynced'])} unsynchronised span(s), {len(clock['steps'])} step(s) of the wall clock")
+    out += [f"stated: wall clock stepped {step / 1e6:+.3f} s at {iso(at)}" for at, step in clock["steps"]]
+    return out
+
+
 def verify_bundle(root: Path, *, pins: Sequence[str] = (), tsa_ca: Path | None = None) -> tuple[bool, list[str]]:
     f = Findings()
     check_manifest(f, root)
@@ -327,4 +349,5 @@ def verify_bundle(root: Path, *, pins: Sequence[str] = (), tsa_ca: Path | None =
     scoped = check_chain(f, b)
     if scoped is not None:
         check_csv(f, b, scoped)
+    f.lines += statement_lines(b)
     return f.ok, f.lines

@@ -201,6 +201,7 @@ class ProofService:
 
     def checkpoint_now(self, reason: str = "periodic") -> bool:
         """Store the clock record and sign a checkpoint, all in the calling thread (tests, the CLI)."""
+        self.clock.sample()
         return self._finish(self._write(reason, *self.clock.drain(), self.clock.latest))
 
     async def checkpoint_async(self, reason: str) -> bool:
