@@ -136,52 +136,71 @@ def _chain_file(w: _Writer, records: ProofRecords, agent_id: int, after_id: int 
     return n
 
 
-def write_proof(settings: Settings, store: Store, agent_uuid: str | None, check_ids: Sequence[int], targets: Sequence[str],
-                start_us: int, end_us: int, out: Path, *, csv: str | None, lang: str, now_us: int) -> list[str]:
-    """Write ``proof/`` into the bundle folder; returns the files written (relative), for the manifest."""
-    if agent_uuid is None:
-        return []
-    records = ProofRecords(store)
-    agent_id = records.agent_id(agent_uuid)
-    if agent_id is None:
-        return []
-    ids = sorted(set(check_ids) & records.agent_check_ids(agent_id))
-    scope = records.scope_ids(ids, start_us, end_us)
-    if scope is None:
-        return []
-    tokens = records.timestamps(agent_id)
-    stamped = {t.checkpoint_id for t in tokens}
+def _cp_rel(s: _Signed) -> str:
+    return f"{PROOF_DIR}/checkpoints/checkpoint-{s.row.id}.txt"
+
+
+def _checkpoint_files(w: _Writer, included: Sequence[_Signed], tokens: Sequence[TokenRow]) -> tuple[list[dict[str, Any]], list[TokenRow]]:
+    """Each included checkpoint's note and its tokens, as files; (their index entries, the tokens written)."""
+    entries, used = [], []
+    for s in included:
+        w.text(_cp_rel(s), s.row.note)
+        toks = []
+        for k, t in enumerate([t for t in tokens if t.checkpoint_id == s.row.id], 1):
+            rel = f"{PROOF_DIR}/timestamps/checkpoint-{s.row.id}.{k}.tsr"
+            w.bytes(rel, t.token)
+            toks.append({"file": rel, "tsa": t.tsa_url, "authority": t.authority, "gen_time": iso(t.gen_time_us)})
+            used.append(t)
+        entries.append({"file": _cp_rel(s), "size": s.cp.size, "time": iso(s.cp.time_us), "epoch": s.cp.epoch, "timestamps": toks})
+    return entries, used
+
+
+def _roots_file(w: _Writer, settings: Settings, used: Sequence[TokenRow]) -> str | None:
+    if not used:
+        return None
+    try:
+        roots = _roots_for(used, load_roots(settings.agent.timestamp.ca_file))
+    except ConfigError as e:
+        log.warning("TSA roots not included in the bundle: %s", e)
+        return None
+    if not roots:
+        return None
+    rel = f"{PROOF_DIR}/tsa-roots.pem"
+    w.bytes(rel, b"".join(r.public_bytes(Encoding.PEM) for r in roots))
+    return rel
+
+
+def _ends(settings: Settings, store: Store, records: ProofRecords, agent_id: int, agent_uuid: str, scope: tuple[int, int],
+          stamped: set[int], now_us: int) -> tuple[_Signed | None, _Signed | None, list[_Signed]]:
+    """The checkpoints before and after the scope's rows (signing one now if none is after), and those to include."""
     start, end = _choose(_valid(records.checkpoints(agent_id)), stamped, *scope)
     if end is None and settings.agent.checkpoints.enabled and _sign_now(settings, store, records, agent_id, agent_uuid, now_us):
         start, end = _choose(_valid(records.checkpoints(agent_id)), stamped, *scope)
-    w = _Writer(out)
     keep = {s.row.id for s in (start, end) if s is not None}
+    lo = start.cp.size if start else 0
+    hi = end.cp.size if end else None
     included = [s for s in _valid(records.checkpoints(agent_id))
-                if (start is None or s.cp.size >= start.cp.size) and (end is None or s.cp.size <= end.cp.size)
-                and (s.row.id in keep or s.row.id in stamped)]
-    cps_json, used_tokens = [], []
-    for s in included:
-        rel = f"{PROOF_DIR}/checkpoints/checkpoint-{s.row.id}.txt"
-        w.text(rel, s.row.note)
-        toks = []
-        for k, t in enumerate([t for t in tokens if t.checkpoint_id == s.row.id], 1):
-            trel = f"{PROOF_DIR}/timestamps/checkpoint-{s.row.id}.{k}.tsr"
-            w.bytes(trel, t.token)
-            toks.append({"file": trel, "tsa": t.tsa_url, "authority": t.authority, "gen_time": iso(t.gen_time_us)})
-            used_tokens.append(t)
-        cps_json.append({"file": rel, "size": s.cp.size, "time": iso(s.cp.time_us), "epoch": s.cp.epoch, "timestamps": toks})
+                if s.cp.size >= lo and (hi is None or s.cp.size <= hi) and (s.row.id in keep or s.row.id in stamped)]
+    return start, end, included
+
+
+def write_proof(settings: Settings, store: Store, agent_uuid: str | None, check_ids: Sequence[int], targets: Sequence[str],
+                start_us: int, end_us: int, out: Path, *, csv: str | None, lang: str, now_us: int) -> list[str]:
+    """Write ``proof/`` into the bundle folder; returns the files written (relative), for the manifest."""
+    records = ProofRecords(store)
+    agent_id = records.agent_id(agent_uuid) if agent_uuid else None
+    if agent_uuid is None or agent_id is None:
+        return []
+    scope = records.scope_ids(sorted(set(check_ids) & records.agent_check_ids(agent_id)), start_us, end_us)
+    if scope is None:
+        return []
+    tokens = records.timestamps(agent_id)
+    start, end, included = _ends(settings, store, records, agent_id, agent_uuid, scope, {t.checkpoint_id for t in tokens}, now_us)
+    w = _Writer(out)
+    cps_json, used = _checkpoint_files(w, included, tokens)
     keys = _keys(w, records, agent_id, {s.cp.epoch for s in included})
     rows = _chain_file(w, records, agent_id, start.row.head_row_id if start else None, end.row.head_row_id or 0) if end else 0
-    roots_rel = None
-    if used_tokens:
-        try:
-            roots = _roots_for(used_tokens, load_roots(settings.agent.timestamp.ca_file))
-        except ConfigError as e:
-            log.warning("TSA roots not included in the bundle: %s", e)
-            roots = []
-        if roots:
-            roots_rel = f"{PROOF_DIR}/tsa-roots.pem"
-            w.bytes(roots_rel, b"".join(r.public_bytes(Encoding.PEM) for r in roots))
+    roots_rel = _roots_file(w, settings, used)
     stmt = build_statement(store, agent_uuid, start_us, end_us)
     w.text(f"{PROOF_DIR}/statement.json", json.dumps(stmt.to_json(), ensure_ascii=False, indent=2) + "\n")
     index = {
@@ -189,9 +208,9 @@ def write_proof(settings: Settings, store: Store, agent_uuid: str | None, check_
         "agent": agent_uuid,
         "origin": origin_of(agent_uuid),
         "scope": {"targets": sorted(targets), "from": iso(start_us), "to": iso(end_us), "csv": csv},
-        "start": ({"checkpoint": f"{PROOF_DIR}/checkpoints/checkpoint-{start.row.id}.txt", "size": start.cp.size} if start
+        "start": ({"checkpoint": _cp_rel(start), "size": start.cp.size} if start
                   else {"checkpoint": None, "size": 0, "genesis": chain.genesis(agent_uuid).hex()}),
-        "end": ({"checkpoint": f"{PROOF_DIR}/checkpoints/checkpoint-{end.row.id}.txt", "size": end.cp.size} if end else None),
+        "end": ({"checkpoint": _cp_rel(end), "size": end.cp.size} if end else None),
         "chain": {"file": f"{PROOF_DIR}/chain.jsonl", "rows": rows} if end else None,
         "checkpoints": cps_json,
         "keys": keys,
