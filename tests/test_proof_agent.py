@@ -182,3 +182,20 @@ def test_init_makes_the_agent_key(tmp_path: Path) -> None:
     assert r.returncode == 0 and f"created the agent key {key}" in r.stdout, r.stdout + r.stderr
     assert (key.stat().st_mode & 0o777) == 0o600
     assert datetime.now(UTC).year >= 2024
+
+
+def test_a_report_past_the_last_checkpoint_signs_one_and_verifies(tmp_path: Path) -> None:
+    from agent.proof.offline import verify_bundle
+
+    a = make_agent(tmp_path)
+    a.rows(5)
+    a.checkpoint()
+    a.rows(5)  # not yet covered by any checkpoint: the report signs one with the agent's key
+    out = tmp_path / "b"
+    write_bundle(a.settings, a.store, T0, T0 + timedelta(hours=1), ["vps"], ["csv", "json"], "en", out, now=T0 + timedelta(hours=1))
+    cps = ProofRecords(a.store).checkpoints(a.daemon.agent_id)
+    assert [c.reason for c in cps] == ["periodic", "report"] and cps[-1].size == 20
+    ok, lines = verify_bundle(out)
+    assert ok, lines
+    assert any("measurements.csv: 10 rows" in x for x in lines) and any("timestamps: none" in x for x in lines)
+    a.close()
