@@ -165,7 +165,7 @@ def cert_not_after(ssl_object: Any) -> datetime | None:
     if not der:
         return None
     try:
-        from cryptography import x509  # type: ignore[import-not-found]
+        from cryptography import x509
 
         when: datetime = x509.load_der_x509_certificate(der).not_valid_after_utc
         return when
