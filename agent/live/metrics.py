@@ -1,0 +1,192 @@
+"""Prometheus /metrics (prometheus-client), off by default, loopback by default when on.
+
+Per target and check: up, RTT (a histogram), ICMP loss, last success time; per target:
+an incident open. Agent health: writer queue, rows written, probes (a counter, and per
+second over the last minute), schedule lag, last checkpoint, alerts waiting. Values are
+set as rounds finish (a few dictionary look-ups per result); the exposition is built by
+prometheus-client in its own server thread when Prometheus scrapes, off the event loop.
+The socket is bound when the daemon is built, so a taken port stops the start with a
+message naming the key, before a run is recorded.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import socket
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from socketserver import ThreadingMixIn
+from typing import Any, Protocol
+from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, make_wsgi_app
+
+from agent.config import Settings, Target
+from agent.core.errors import ConfigError
+from agent.core.result import ProbeResult
+from agent.core.times import to_us
+from agent.live.tracker import AGENT_SIDE, IncidentTracker
+from agent.services import Service
+from agent.store import Store
+
+log = logging.getLogger(__name__)
+
+RTT_BUCKETS_S = (0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5)
+LAG_BUCKETS_S = (0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0)
+RATE_WINDOW_S = 60.0
+CHECKPOINT_CACHE_S = 30.0
+
+
+class Parts(Protocol):
+    settings: Settings
+    store: Store
+    agent_id: int
+    writer: Any  # agent.writer.Writer: pending, stats.rows_written
+    services: list[Service]
+    clock: Callable[[], datetime]
+
+
+class _Server(ThreadingMixIn, WSGIServer):
+    daemon_threads = True
+
+
+class _Quiet(WSGIRequestHandler):
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002  # the base class's name
+        return None
+
+
+def parse_listen(listen: str) -> tuple[str, int]:
+    host, _, port = listen.rpartition(":")
+    return host.strip("[]"), int(port)
+
+
+def bind(listen: str, app: Any) -> WSGIServer:
+    host, port = parse_listen(listen)
+    try:
+        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)[0][0]
+    except OSError as e:
+        raise ConfigError(f"agent.metrics.listen {listen}: {e.strerror or e}") from None
+
+    class Server(_Server):
+        address_family = family
+
+    try:
+        return make_server(host, port, app, Server, handler_class=_Quiet)
+    except OSError as e:
+        raise ConfigError(f"agent.metrics.listen {listen}: cannot listen there: {e.strerror or e}; "
+                          "choose another port or stop what uses it") from None
+
+
+class MetricsService:
+    """A Service (the HTTP server) and a RoundObserver (the values)."""
+
+    name = "metrics"
+
+    def __init__(self, d: Parts, tracker: IncidentTracker, *, monotonic: Callable[[], float] = time.monotonic) -> None:
+        self.d = d
+        self.tracker = tracker
+        self.monotonic = monotonic
+        self.registry = r = CollectorRegistry(auto_describe=True)
+        tc = ("target", "check")
+        self.up = Gauge("slaproof_up", "1 if the check's last round succeeded, 0 if it failed, NaN if the agent could not tell", tc, registry=r)
+        self.rtt = Histogram("slaproof_rtt_seconds", "Round-trip (ICMP), connect (TCP) or total (HTTP) time of successful checks",
+                             tc, buckets=RTT_BUCKETS_S, registry=r)
+        self.loss = Gauge("slaproof_loss_ratio", "ICMP packets lost in the last round, 0..1", tc, registry=r)
+        self.last_ok = Gauge("slaproof_last_success_timestamp_seconds", "When the check last succeeded (Unix time)", tc, registry=r)
+        self.incident = Gauge("slaproof_incident_open", "1 while a confirmed incident of the target is open", ("target",), registry=r)
+        self.probes = Counter("slaproof_probes", "Check results produced", registry=r)
+        self.lag = Histogram("slaproof_schedule_lag_seconds", "How late a round started against its scheduled time", buckets=LAG_BUCKETS_S,
+                             registry=r)
+        Gauge("slaproof_probes_per_second", "Check results per second over the last minute", registry=r).set_function(self._rate)
+        Gauge("slaproof_writer_queue_rows", "Rows waiting to be committed", registry=r).set_function(lambda: float(d.writer.pending))
+        Gauge("slaproof_rows_written", "Rows committed by this run", registry=r).set_function(lambda: float(d.writer.stats.rows_written))
+        Gauge("slaproof_last_checkpoint_timestamp_seconds", "When the last signed checkpoint was made (Unix time; NaN: none)",
+              registry=r).set_function(self._last_checkpoint)
+        Gauge("slaproof_local_outage", "1 while every control target is down (the agent's own network)",
+              registry=r).set_function(lambda: float(tracker.local_outage))
+        self._children: dict[tuple[str, str], tuple[Any, Any, Any, Any]] = {}
+        self._incident: dict[str, Any] = {}
+        self._recent: deque[tuple[float, int]] = deque()
+        self._checkpoint: tuple[float, float] = (-math.inf, math.nan)
+        self._lock = threading.Lock()
+        self.server = bind(d.settings.agent.metrics.listen, make_wsgi_app(r))
+        self._thread: threading.Thread | None = None
+
+    # -- RoundObserver ---------------------------------------------------------------
+    def observe(self, target: Target, scheduled: datetime, results: Sequence[ProbeResult]) -> None:
+        if not results:
+            return
+        seen: dict[str, int] = {}
+        for res in results:
+            n = seen[res.kind] = seen.get(res.kind, 0) + 1
+            up, rtt, loss, last_ok = self._child(target.name, res.kind if n == 1 else f"{res.kind}{n}", res.kind)
+            if res.error_class in AGENT_SIDE:
+                up.set(math.nan)
+                continue
+            up.set(1.0 if res.ok else 0.0)
+            if res.ok:
+                last_ok.set(res.started_at.timestamp())
+                if res.rtt_ms is not None:
+                    rtt.observe(res.rtt_ms / 1000.0)
+            lp = res.figures.get("loss_pct")
+            if loss is not None and isinstance(lp, (int, float)):
+                loss.set(lp / 100.0)
+        inc = self._incident.get(target.name)
+        if inc is None:
+            inc = self._incident[target.name] = self.incident.labels(target.name)
+        inc.set(1.0 if self.tracker.state(target.name).confirmed else 0.0)
+        self.probes.inc(len(results))
+        self.lag.observe(max(0.0, (to_us(results[0].started_at) - to_us(scheduled)) / 1e6))
+        now = self.monotonic()
+        with self._lock:
+            self._recent.append((now, len(results)))
+
+    def _child(self, name: str, label: str, kind: str) -> tuple[Any, Any, Any, Any]:
+        c = self._children.get((name, label))
+        if c is None:
+            c = (self.up.labels(name, label), self.rtt.labels(name, label),
+                 self.loss.labels(name, label) if kind == "icmp" else None, self.last_ok.labels(name, label))
+            self._children[(name, label)] = c
+        return c
+
+    # -- values computed at scrape time (server thread) ---------------------------------
+    def _rate(self) -> float:
+        now = self.monotonic()
+        with self._lock:
+            while self._recent and now - self._recent[0][0] > RATE_WINDOW_S:
+                self._recent.popleft()
+            return sum(n for _, n in self._recent) / RATE_WINDOW_S
+
+    def _last_checkpoint(self) -> float:
+        at, value = self._checkpoint
+        now = self.monotonic()
+        if now - at < CHECKPOINT_CACHE_S:
+            return value
+        value = math.nan
+        if any(s.name == "checkpoints" for s in self.d.services):
+            from agent.store.proof import ProofRecords
+
+            try:
+                cp = ProofRecords(self.d.store).last_checkpoint(self.d.agent_id)
+            except Exception as e:  # a locked database must not fail the scrape
+                log.debug("last checkpoint not read: %s", e)
+                return value
+            value = cp.ts_us / 1e6 if cp is not None else math.nan
+        self._checkpoint = (now, value)
+        return value
+
+    # -- Service -----------------------------------------------------------------------
+    async def start(self) -> None:
+        self._thread = threading.Thread(target=self.server.serve_forever, name="slaproof-metrics", daemon=True)
+        self._thread.start()
+        log.info("serving /metrics on http://%s/metrics", self.d.settings.agent.metrics.listen)
+
+    async def stop(self) -> None:
+        if self._thread is not None:
+            self.server.shutdown()
+            self._thread.join(5)
+        self.server.server_close()
