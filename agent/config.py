@@ -328,11 +328,14 @@ class Settings(BaseSettings):
 
     @model_validator(mode="after")
     def _alerts(self) -> Settings:
+        problems = []
         for i, route in enumerate(self.agent.alerts):
             try:
                 check_apprise_url(route.resolve_url())
             except ConfigError as e:
-                raise ValueError(f"agent.alerts[{i}].{_source_key(route)}: {e}") from None
+                problems.append(f"agent.alerts[{i}].{_source_key(route)}: {e}")
+        if problems:
+            raise ValueError("\n  ".join(problems))
         return self
 
     @model_validator(mode="after")
