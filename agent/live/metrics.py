@@ -23,7 +23,7 @@ from socketserver import ThreadingMixIn
 from typing import Any, Protocol
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, make_wsgi_app
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, disable_created_metrics, make_wsgi_app
 
 from agent.config import Settings, Target
 from agent.core.errors import ConfigError
@@ -90,6 +90,7 @@ class MetricsService:
         self.d = d
         self.tracker = tracker
         self.monotonic = monotonic
+        disable_created_metrics()  # *_created series double a histogram's lines and say nothing Prometheus needs here
         self.registry = r = CollectorRegistry(auto_describe=True)
         tc = ("target", "check")
         self.up = Gauge("slaproof_up", "1 if the check's last round succeeded, 0 if it failed, NaN if the agent could not tell", tc, registry=r)
