@@ -90,7 +90,7 @@ class MetricsService:
         self.d = d
         self.tracker = tracker
         self.monotonic = monotonic
-        disable_created_metrics()  # *_created series double a histogram's lines and say nothing Prometheus needs here
+        disable_created_metrics()  # type: ignore[no-untyped-call]  # unannotated in prometheus-client; *_created series double a histogram's lines and say nothing Prometheus needs here
         self.registry = r = CollectorRegistry(auto_describe=True)
         tc = ("target", "check")
         self.up = Gauge("slaproof_up", "1 if the check's last round succeeded, 0 if it failed, NaN if the agent could not tell", tc, registry=r)
