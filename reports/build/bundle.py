@@ -16,6 +16,7 @@ from agent.core.errors import SlaproofError, UsageError
 from reports.build.summary import ProgressFn, analyse, build_summary, select_targets
 from reports.build.rounds import target_checks
 from agent.core.times import to_us
+from agent.proof.bundle import write_proof
 from agent.store import Store
 
 UTC = timezone.utc
@@ -82,6 +83,9 @@ def write_bundle(settings: Settings, store: Store, start: datetime, end: datetim
             progress("measurements.csv")
         finish_csv(csv_job)
         files.insert(1 if "json" in formats else 0, "measurements.csv")
+    # The signed checkpoints, timestamps and chain links that let a third party check the rows (agent/proof/bundle.py).
+    files += write_proof(settings, store, an.agent_uuid, [i for tc in checks.values() for i in tc.ids], names, to_us(start), to_us(end),
+                         out, csv="measurements.csv" if "csv" in formats else None, lang=lang, now_us=to_us(now))
     head_id, head_hash = store.chain_head_before(an.agent_uuid, to_us(end)) if an.agent_uuid else (None, None)
     manifest = {
         "schema": "slaproof.manifest/1",
