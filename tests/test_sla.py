@@ -90,7 +90,7 @@ def test_gce_breach_and_secondary_tier() -> None:
     r = run(d, "2025-01", [down(2025, 1, 10, 10, 0, dur_s=45 * 60)], monthly_fee=Decimal("30"), currency="USD")
     assert r.verdict == "breached"
     assert r.credit is not None and r.credit.pct == 10 and r.credit.amount == Decimal("3.00")
-    assert "credit.tiers" in r.unconfirmed  # ◐ in the research file
+    assert "credit.tiers" in r.unconfirmed  # ◐: only a secondary page
     # Claim: 30 days after the month closes → 31 Jan + 30 days = 2 March.
     assert r.claim_deadline == date(2025, 3, 2)
 
@@ -210,7 +210,7 @@ def test_aws_region_minimum_credit() -> None:
     ("seconds", "hours"),
     [
         (8 * 60 + 59, 12),
-        (9 * 60, None),  # the table as collected has no row for 9–10 min
+        (9 * 60, None),  # the provider's table has no row for 9–10 min
         (9 * 60 + 59, None),
         (10 * 60, 24),
         (59 * 60, 24),
@@ -231,7 +231,7 @@ def test_vultr_duration_table_edges(seconds: int, hours: int | None) -> None:
     assert r.credit is not None
     assert r.credit.per_outage[0]["credit_hours"] == hours
     assert r.credit.service_hours == Decimal(hours or 0)
-    assert r.claim_deadline is None  # ✘ in the research file
+    assert r.claim_deadline is None  # ✘: not found
 
 
 def test_vultr_hours_add_up_and_are_valued() -> None:

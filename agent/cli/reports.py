@@ -80,9 +80,9 @@ def sla(config_path: str | None, month: str | None, start: str | None, stop: str
     from reports.presets import load_preset
 
     if list_presets:
-        for pid in presets():
-            d = load_preset(pid)
-            click.echo(f"{pid:<32} {getattr(d, 'provider', '')} {getattr(d, 'product', '')}")
+        from reports.render.sla_text import format_preset_list
+
+        click.echo(format_preset_list([load_preset(pid) for pid in presets()], lang), nl=False)
         return
     from reports.build.summary import sla_result
 

@@ -179,6 +179,7 @@ def _terms_json(d: SlaDefinition) -> dict[str, Any]:
         "provider": d.provider,
         "product": d.product,
         "terms_date": d.terms_date,
+        "terms_date_note": d.terms_date_note,
         "sources": list(d.sources),
         "overrides": list(d.overrides),
     }

@@ -249,7 +249,8 @@ class SlaDefinition(_Strict):
     id: str = "custom"
     provider: str = "custom"
     product: str = ""
-    terms_date: str = "unknown"
+    terms_date: str = Field("unknown", description="YYYY-MM-DD of the version followed, or 'unconfirmed'")
+    terms_date_note: str = Field("", description="what was found when the date could not be confirmed")
     retrieved: str = "unknown"
     sources: list[str] = Field(default_factory=list)
     scope: Literal["instance", "region", "multi_zone", "service"] = "instance"

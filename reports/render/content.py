@@ -268,6 +268,8 @@ _SLA_FIELDS = (
     "provider",
     "product",
     "terms_date",
+    "terms_date_note",
+    "sources",
     "period_start",
     "period_end",
     "period_complete",
@@ -291,11 +293,21 @@ def _looks_like_time(value: str) -> bool:
     return len(value) >= 19 and value[4:5] == "-" and value[10:11] == "T"
 
 
+def _terms_date(value: str, lang: str) -> str:
+    """The terms' date, or "unconfirmed" in the report's language."""
+    from reports.render.sla_text import LABELS as SLA_WORDS
+    from reports.render.sla_text import terms_date_text
+
+    return terms_date_text(value, "", SLA_WORDS["zh" if lang == "zh" else "en"])
+
+
 def _sla_value(key: str, value: Any, lang: str, zone: Any) -> str:
     from reports.render.sla_text import evaluation_sentence
 
     if value is None:
         return "\u2013"
+    if key == "terms_date":
+        return _terms_date(str(value), lang)
     if key == "verdict_basis" and isinstance(value, str):
         return evaluation_sentence(value, lang)
     if key == "warnings" and isinstance(value, list) and all(isinstance(v, str) for v in value):

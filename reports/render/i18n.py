@@ -163,6 +163,8 @@ LABELS: dict[str, tuple[str, str]] = {
     "sla.provider": ("Provider", "服务商"),
     "sla.product": ("Product", "产品"),
     "sla.terms_date": ("Terms dated", "条款日期"),
+    "sla.terms_date_note": ("About the terms date", "条款日期说明"),
+    "sla.sources": ("Source of the terms", "条款来源"),
     "sla.period_start": ("SLA period start", "SLA 周期开始"),
     "sla.period_end": ("SLA period end", "SLA 周期结束"),
     "sla.period_complete": ("Period complete", "周期是否完整"),

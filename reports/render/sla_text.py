@@ -15,12 +15,18 @@ from reports.analysis.sla_result import Verdict
 from reports.render.sla_format import fmt_hms, fmt_truncated
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from reports.analysis.sla import SlaResult
+    from reports.analysis.sla_terms import SlaDefinition
 
 LABELS: dict[str, dict[str, str]] = {
     "en": {
         "title": "SLA check",
         "terms": "Terms",
+        "terms_dated": "Terms dated",
+        "date_unconfirmed": "unconfirmed",
+        "not_applicable": "not applicable",
         "source": "Source",
         "period": "Period",
         "target": "Uptime target",
@@ -56,6 +62,9 @@ LABELS: dict[str, dict[str, str]] = {
     "zh": {
         "title": "SLA 核对",
         "terms": "条款",
+        "terms_dated": "条款日期",
+        "date_unconfirmed": "未确认",
+        "not_applicable": "不适用",
         "source": "来源",
         "period": "周期",
         "target": "可用性承诺",
@@ -170,11 +179,19 @@ def format_text(result: SlaResult, lang: str = "en") -> str:
     return "\n".join(out) + "\n"
 
 
+def terms_date_text(terms_date: str, note: str, words: Words) -> str:
+    """The terms' version date in words: the date, or "unconfirmed" with what was found instead."""
+    shown = {"unconfirmed": words["date_unconfirmed"], "unknown": words["unknown"],
+             "not applicable": words["not_applicable"]}.get(terms_date, terms_date)
+    return f"{shown} ({note})" if note else shown
+
+
 def _terms(j: Json, words: Words, zone: ZoneInfo) -> list[str]:
     name = f" — {j['target']}" if j["target"] else ""
     out = [
         f"{words['title']}{name}",
-        f"{words['terms']}: {j['provider']} · {j['product']} ({j['sla_id']}, terms {j['terms_date']})",
+        f"{words['terms']}: {j['provider']} · {j['product']} ({j['sla_id']})",
+        f"{words['terms_dated']}: {terms_date_text(j['terms_date'], j['terms_date_note'], words)}",
     ]
     if j["sources"]:
         out.append(f"{words['source']}: {', '.join(j['sources'])}")
@@ -273,3 +290,19 @@ def _notes(j: Json, words: Words, lang: str) -> list[str]:
         *(f"  - {n}" for n in j["notes"]),
         *(f"  - {evaluation_sentence(n, lang)}" for n in j["warnings"]),
     ]
+
+
+def format_preset_list(definitions: Sequence[SlaDefinition], lang: str = "en") -> str:
+    """``slaproof sla --list-presets``: per preset its id, provider and product, terms date and source."""
+    words = LABELS[lang]
+    width = max((len(d.id) for d in definitions), default=0) + 2
+    pad = " " * width
+    out = []
+    for d in definitions:
+        sources = ", ".join(d.sources) if d.sources else words["none"]
+        out += [
+            f"{d.id:<{width}}{d.provider} · {d.product}",
+            f"{pad}{words['terms_dated']}: {terms_date_text(d.terms_date, '', words)}",
+            f"{pad}{words['source']}: {sources}",
+        ]
+    return "\n".join(out) + "\n"
