@@ -77,6 +77,12 @@ def attach(d: DaemonParts, on_confirm: Callable[[Target, Sequence[ProbeResult]],
         metrics = MetricsService(d, tracker)
         d.observers.append(metrics)
         d.services.append(metrics)
+    if any(t.sla and not t.control for t in settings.targets):
+        from agent.live.slawatch import SlaWatch
+
+        watch = SlaWatch(settings, d.store, bus, d.clock)
+        bus.sinks.append(watch.sink)
+        d.services.append(watch)
     d.services.append(GapCheck(d, bus))
     return Live(bus, tracker, alerts, metrics)
 
