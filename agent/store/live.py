@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, bindparam, func, select
 
 from agent.store.database import Store
 from agent.store.schema import agents, checks, measurements, runs, targets
@@ -67,23 +68,80 @@ def previous_run(store: Store, agent_id: int, before_id: int) -> RunRow | None:
 
 
 def check_tails(store: Store, check_ids: Sequence[int] | None = None) -> list[CheckTail]:
-    """Per check: its newest row, and since when its counted rows have been failing (one indexed probe each)."""
+    """Per check: its newest row, and since when its counted rows have been failing.
+
+    One index seek per check (newest first on (check, time)), not a scan of the table: a
+    thousand checks cost a few milliseconds each call."""
     m = measurements.c
-    newest = select(m.check_id, func.max(m.id).label("mid")).group_by(m.check_id)
+    q = (select(checks.c.id, targets.c.name, checks.c.kind, checks.c.settings_hash)
+         .join(targets, targets.c.id == checks.c.target_id).order_by(targets.c.name, checks.c.id))
     if check_ids is not None:
-        newest = newest.where(m.check_id.in_(list(check_ids)))
-    sub = newest.subquery()
-    q = (select(targets.c.name, checks.c.id, checks.c.kind, checks.c.settings_hash, m.ts_us, m.ok, m.rtt_ns, m.error_class, m.error)
-         .join(sub, sub.c.mid == m.id).join(checks, checks.c.id == m.check_id).join(targets, targets.c.id == checks.c.target_id)
-         .order_by(targets.c.name, checks.c.id))
+        q = q.where(checks.c.id.in_(list(check_ids)))
+    newest = (select(m.ts_us, m.ok, m.rtt_ns, m.error_class, m.error).where(m.check_id == bindparam("cid"))
+              .order_by(m.ts_us.desc()).limit(1))
+    counted = and_(m.check_id == bindparam("cid"), m.error_class.is_(None) | m.error_class.not_in(AGENT_SIDE))
+    last_ok = select(func.max(m.ts_us)).where(counted, m.ok.is_(True))
     out = []
     with store.engine.connect() as conn:
-        for name, cid, kind, sh, ts, ok, rtt, ec, err in conn.execute(q).all():
+        for cid, name, kind, sh in conn.execute(q).all():
+            row = conn.execute(newest, {"cid": cid}).first()
+            if row is None:
+                continue
+            ts, ok, rtt, ec, err = row
             since, n = None, 0
             if not ok and ec not in AGENT_SIDE:
-                counted = and_(m.check_id == cid, m.error_class.is_(None) | m.error_class.not_in(AGENT_SIDE))
-                last_ok = conn.execute(select(func.max(m.ts_us)).where(counted, m.ok.is_(True))).scalar()
-                after = [counted, m.ok.is_(False)] + ([m.ts_us > last_ok] if last_ok is not None else [])
-                since, n = conn.execute(select(func.min(m.ts_us), func.count()).where(*after)).one()
+                good = conn.execute(last_ok, {"cid": cid}).scalar()
+                failing = select(func.min(m.ts_us), func.count()).where(counted, m.ok.is_(False),
+                                                                         m.ts_us > (good if good is not None else -1))
+                since, n = conn.execute(failing, {"cid": cid}).one()
             out.append(CheckTail(name, int(cid), kind, sh, int(ts), bool(ok), rtt, ec, err, since, int(n or 0)))
     return out
+
+
+def open_read_only(url: str) -> Store:
+    """The database opened so that nothing can be written through it: SQLite ``mode=ro`` and
+    ``query_only``; PostgreSQL read-only transactions. No migration is run (the agent runs them)."""
+    from pathlib import Path
+    from sqlite3 import connect
+
+    from sqlalchemy import create_engine, event
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
+
+    from agent.core.errors import StoreError
+    from agent.store.database import safe_url
+
+    shown = safe_url(url)
+    try:
+        u = make_url(url)
+    except ArgumentError:
+        raise StoreError(f"database_url {url!r} is not a database URL") from None
+    if u.drivername.startswith("sqlite"):
+        path = Path(u.database or "").expanduser()
+        if not u.database or u.database == ":memory:" or not path.exists():
+            raise StoreError(f"no database at {shown}: run the agent first (slaproof run), or check agent.database_url")
+        uri = f"file:{path.resolve()}?mode=ro"
+        engine = create_engine("sqlite://", creator=lambda: connect(uri, uri=True, check_same_thread=False, timeout=10))
+
+        def pragmas(dbapi_conn: Any, _record: Any) -> None:
+            cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA query_only=ON")
+            cur.execute("PRAGMA busy_timeout=10000")
+            cur.close()
+
+        event.listen(engine, "connect", pragmas)
+    else:
+        if u.drivername == "postgresql":
+            u = u.set(drivername="postgresql+psycopg")
+        engine = create_engine(u, pool_pre_ping=True,
+                               connect_args={"connect_timeout": 10, "options": "-c default_transaction_read_only=on"})
+    try:
+        with engine.connect() as conn:
+            conn.exec_driver_sql("SELECT 1")
+    except (OperationalError, DBAPIError) as e:
+        engine.dispose()
+        raise StoreError(f"cannot open the database {shown} read-only: {str(getattr(e, 'orig', e)).strip().splitlines()[0]}") from None
+    store = Store(engine)
+    # Worker processes a report starts (analysis passes, the CSV writer) reopen the database by URL and only read.
+    store.raw_url = url
+    return store
