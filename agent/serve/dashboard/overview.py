@@ -122,16 +122,25 @@ class OverviewCache:
             self._thread.join(30)
 
     def _loop(self) -> None:
-        next_figures = 0.0
+        next_figures, earliest, failing = 0.0, 0.0, self._failing()
         while not self._stop.is_set():
             try:
                 self.refresh_state()
-                if time.monotonic() >= next_figures:
+                now = time.monotonic()
+                changed = self._failing() != failing
+                # Due, or a target began or stopped failing (within the analysis' share of a core).
+                if now >= next_figures or (changed and now >= earliest):
+                    failing = self._failing()
                     took = self.refresh_figures()
                     next_figures = time.monotonic() + max(self.refresh_s, took / BUSY_SHARE)
+                    earliest = time.monotonic() + took / BUSY_SHARE
             except Exception:  # keep serving what we have; say why in the log
                 log.exception("overview refresh failed")
             self._stop.wait(STATE_EVERY_S)
+
+    def _failing(self) -> frozenset[str]:
+        with self._lock:
+            return frozenset(t.name for t in self._status.targets if t.state in ("down", "partial"))
 
     def refresh_state(self) -> None:
         status = read_status(self.settings, self.store, to_us(self.clock()))
