@@ -14,6 +14,7 @@ import shutil
 import subprocess
 from dataclasses import replace
 from datetime import UTC, datetime
+from decimal import Decimal
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -41,7 +42,10 @@ from tests.support.report_fixture import (
     OUTAGE_DURATION_WORDS,
     OUTAGE_START_LOCAL,
     OUTAGE_START_UTC,
+    SCHEMA,
     build_sample,
+    same_json,
+    validate_summary,
 )
 
 needs_poppler = pytest.mark.skipif(
@@ -250,7 +254,8 @@ def test_html_holds_the_same_figures(reports: dict[str, Any]) -> None:
     parser.feed(reports["en"]["html"].read_text(encoding="utf-8"))
     shown = flat(" ".join(parser.text))
     for needle in ("99.308 %", OUTAGE_START_LOCAL, OUTAGE_START_UTC, OUTAGE_DURATION_WORDS, f"{OUTAGE_DURATION_S} s",
-                   flat(METHODS_TEXT_EN), "[unconfirmed]", "slaproof 0.1.0"):
+                   flat(METHODS_TEXT_EN), "[unconfirmed]", "slaproof 0.1.0", "Bandwidth tests", "Failed tests",
+                   "21 tests: 19 measured, 1 failed, 1 skipped"):
         assert needle in shown, needle
     zh = _Tags()
     zh.feed(reports["zh"]["html"].read_text(encoding="utf-8"))
@@ -327,8 +332,8 @@ def test_summary_json_reads_back_as_the_same_report() -> None:
     report, _ = build_sample("zh")
     data = report_to_json(report)
     assert report_from_json(data) == report
-    assert report_to_json(report_from_json(data)) == data
-    with pytest.raises(ReportInputError, match="summary.schema"):
+    assert same_json(report_to_json(report_from_json(data)), data)
+    with pytest.raises(ReportInputError, match=r"summary\.schema"):
         report_from_json({**data, "schema": "slaproof.report/2"})
     incident = {**data["targets"][0]["incidents"][0], "start": "2026-11-03 02:00"}
     broken = {**data, "targets": [{**data["targets"][0], "incidents": [incident]}]}
@@ -364,3 +369,117 @@ def test_cjk_name_in_english_report_and_empty_series(tmp_path: Path, fonts: Font
     text = flat("\n".join(pdf_text(tmp_path / "r.pdf")))
     assert name in text
     assert "No incidents in the period." in text and "no data" in text
+
+
+# --- the SLA verdict in words -----------------------------------------------
+
+
+def _evaluated(verdict: str) -> Any:
+    """A real SLA evaluation (reports/analysis/sla.py) reaching ``verdict`` over January 2025."""
+    from reports.analysis.model import State
+    from reports.analysis.sla_terms import load_preset, resolve
+    from tests.test_sla import down, run
+
+    gce = load_preset("gce-single-instance")
+    events = {
+        "met": [],
+        "breached": [down(2025, 1, 10, 10, 0, dur_s=10 * 3600)],
+        "not enough data": [down(2025, 1, 2, 0, 0, dur_s=20 * 86400, state=State.NO_DATA)],
+        "no uptime term": [],
+    }[verdict]
+    definition = resolve({"provider": "Example", "product": "VPS"}) if verdict == "no uptime term" else gce
+    return run(definition, "2025-01", events)
+
+
+def test_model_verdicts_are_the_ones_the_sla_code_produces() -> None:
+    from typing import get_args
+
+    from reports.analysis import sla
+    from reports.render.i18n import LABELS, VERDICT_LABELS
+    from reports.render.model import VERDICTS
+
+    assert set(VERDICTS) == set(get_args(sla.Verdict))
+    assert set(VERDICT_LABELS) == set(VERDICTS) and all(VERDICT_LABELS[v] in LABELS for v in VERDICTS)
+
+
+@pytest.mark.parametrize("verdict, en, zh", [
+    ("met", "met", "达标"),
+    ("breached", "breached", "未达标（违约）"),
+    ("not enough data", "not enough data", "数据不足"),
+    ("no uptime term", "no uptime term", "无可用性承诺"),
+])
+def test_chinese_report_says_every_verdict_in_chinese(verdict: str, en: str, zh: str, tmp_path: Path, fonts: FontChoice) -> None:
+    """Each verdict the evaluation can reach prints in words of the report's language (it once printed
+    "not enough data" in Chinese reports: the renderer's map had keys the SLA code never produces)."""
+    from reports.render.model_json import sla_section
+
+    result = _evaluated(verdict)
+    assert result.verdict == verdict
+    report, _ = build_sample("zh")
+    target = replace(report.targets[0], sla=sla_section(result.to_json()))
+    report = replace(report, targets=(target, *report.targets[1:]))
+    for lang, word, other in (("zh", zh, en), ("en", en, zh)):
+        render_html(report, {}, tmp_path / f"{lang}.html", lang=lang, fonts=fonts, charts={})
+        page = (tmp_path / f"{lang}.html").read_text(encoding="utf-8")
+        verdict_row = re.search(r'<th scope="row">(?:结论|Verdict)</th><td>([^<]*)</td>', page)
+        assert verdict_row is not None and verdict_row.group(1) == word
+        assert not re.search(rf"(?<![\w_]){re.escape(other)}(?![\w_])", page), f"{other!r} in the {lang} report"
+
+
+# --- summary.json: the model, its serialisation and docs/summary.schema.json ---
+
+GOLDEN = Path(__file__).parent / "golden" / "summary.json"
+
+
+def test_golden_and_sample_summaries_fit_the_schema_and_the_model() -> None:
+    import json
+
+    golden = json.loads(GOLDEN.read_text(encoding="utf-8"))
+    validate_summary(golden)
+    assert same_json(report_to_json(report_from_json(golden)), golden)  # nothing dropped, no int turned float
+    for lang in ("en", "zh"):
+        validate_summary(report_to_json(build_sample(lang)[0]))
+    bad = {**golden, "targets": [{**golden["targets"][0], "availability_pct": "97 %"}]}
+    with pytest.raises(AssertionError, match="availability_pct"):
+        validate_summary(bad)
+
+
+def test_schema_names_exactly_the_model_fields() -> None:
+    """docs/summary.schema.json and reports/render/model.py state one shape: same objects, keys, required keys."""
+    import dataclasses
+    import json
+
+    from reports.render import model
+
+    schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
+    defs = {**schema["$defs"], "Report": schema}
+    classes = [c for c in vars(model).values()
+               if isinstance(c, type) and dataclasses.is_dataclass(c) and c.__module__ == model.__name__ and c is not model.TargetSeries]
+    assert {c.__name__ for c in classes} == {k for k, v in defs.items() if v.get("type") == "object"}
+    for cls in classes:
+        keys = [f.metadata.get("key", f.name) for f in dataclasses.fields(cls)]
+        required = [f.metadata.get("key", f.name) for f in dataclasses.fields(cls) if not f.metadata.get("omit_none")]
+        assert list(defs[cls.__name__]["properties"]) == keys, cls.__name__
+        assert defs[cls.__name__]["required"] == required, cls.__name__
+        assert defs[cls.__name__]["additionalProperties"] is False, cls.__name__
+
+
+@pytest.mark.parametrize("preset", sorted(p.stem for p in (Path(__file__).parents[1] / "reports" / "presets").glob("*.toml")))
+def test_every_preset_evaluation_fits_the_sla_section(preset: str) -> None:
+    """SlaResult.to_json() of every preset, with a breach, reads into the model and writes back unchanged."""
+    from reports.analysis.sla_terms import load_preset
+    from reports.render.model_json import encode, sla_section
+    from tests.test_sla import down, run
+
+    result = run(load_preset(preset), "2025-01", [down(2025, 1, 10, 10, 0, dur_s=10 * 3600), down(2025, 1, 20, 3, 0, dur_s=90)],
+                 monthly_fee=Decimal("20"), currency="USD")
+    data = result.to_json()
+    assert same_json(encode(sla_section(data)), data)
+
+
+def test_methods_prose_states_how_performance_samples_are_taken() -> None:
+    """The methods text (render) says what reports/build/samples.py does: the two texts stay equal."""
+    from reports.build.samples import PERF_METHOD as TAKEN
+    from reports.render.methods_text import METHODS_EN, PERF_METHOD
+
+    assert PERF_METHOD == TAKEN and METHODS_EN.endswith(PERF_METHOD)

@@ -14,12 +14,16 @@ import math
 import random
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from reports.render.model import (
     AgentInfo,
     BandKind,
+    BandwidthSection,
+    BandwidthStats,
+    BandwidthTest,
     EndBounds,
     EvidenceRef,
     IncidentEntry,
@@ -221,6 +225,19 @@ def sla_section(verdict: Verdict = "breached", *, warnings: tuple[str, ...] = ()
     )
 
 
+def _bandwidth() -> BandwidthSection:
+    """Three download tests a day for the week: one failed, one skipped by the budget."""
+    tests = [BandwidthTest(ts=PERIOD_FROM + timedelta(hours=8 * i), direction="download", ok=i != 4,
+                           mbps_mean=None if i in (4, 7) else 90.0 + i % 5, bytes_total=None if i in (4, 7) else 1_125_000_000,
+                           error_class="timeout" if i == 4 else "skipped" if i == 7 else None,
+                           counted_as="failed" if i == 4 else "skipped" if i == 7 else "ok") for i in range(21)]
+    speeds = sorted(t.mbps_mean for t in tests if t.mbps_mean is not None)
+    stats = BandwidthStats(count=len(speeds), mean_mbps=sum(speeds) / len(speeds), min_mbps=speeds[0], p10_mbps=speeds[1],
+                           p50_mbps=speeds[len(speeds) // 2], p90_mbps=speeds[-2], max_mbps=speeds[-1])
+    return BandwidthSection(tests=21, ok=19, failed=1, skipped=1, agent_side=0, local=0, by_direction={"download": stats},
+                            listed=tuple(tests), listed_all=True)
+
+
 def build_sample(lang: str = "en") -> tuple[Report, dict[str, TargetSeries]]:
     """The report model and series dict for the sample week."""
     rng = random.Random(20261108)
@@ -299,7 +316,7 @@ def build_sample(lang: str = "en") -> tuple[Report, dict[str, TargetSeries]]:
     )
     t2 = TargetReport(
         name=HTTP_NAME, address="https://api.example.net/health", provider="Example Cloud", control=False, interval_s=60,
-        latency_source="http", **figures(t2_down, t2_points, 0.0, 0.0), **counts(t2_incidents),
+        latency_source="http", **figures(t2_down, t2_points, 0.0, 0.0), **counts(t2_incidents), bandwidth=_bandwidth(),
     )
     t3 = TargetReport(
         name=CONTROL_NAME, address="198.51.100.1", provider="", control=True, interval_s=10,
@@ -340,3 +357,26 @@ def build_sample(lang: str = "en") -> tuple[Report, dict[str, TargetSeries]]:
         HTTP_NAME: TargetSeries(t2_points, _histogram(t2_points, 5.0), _daily(t2_down, [(nd0, nd1)], local), t2_bands),
     }
     return report, series
+
+
+# -- summary.json checks ----------------------------------------------------------------
+SCHEMA = Path(__file__).parents[2] / "docs" / "summary.schema.json"
+
+
+def same_json(a: Any, b: Any) -> bool:
+    """Equal as JSON text: 47 and 47.0 differ (== would call them equal)."""
+    import json
+
+    return json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
+
+
+def validate_summary(data: dict[str, Any]) -> None:
+    """Check a summary.json object against docs/summary.schema.json (every error, not the first)."""
+    import json
+
+    from jsonschema import Draft202012Validator
+
+    schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
+    Draft202012Validator.check_schema(schema)
+    errors = [f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in Draft202012Validator(schema).iter_errors(data)]
+    assert not errors, "\n".join(errors[:20])
