@@ -100,7 +100,7 @@ def _incident(
         duration_s=dur, duration_min_s=max(dur - slack_s, 0.0), duration_max_s=dur + slack_s, counted_s=dur,
         start_bounds=StartBounds(last_good_before=start - slack, first_failed=start),
         end_bounds=EndBounds(last_failed=end - slack, first_good_after=None if clipped_end else end),
-        start_bound="observed", end_bound="period_end" if clipped_end else "observed",
+        start_bound="observed", end_bound="observed",
         rounds_failed=sum((errors or {}).values()), rounds_good_inside=0, error_classes=errors or {},
         first_row_id=None, last_row_id=None, clipped_start=clipped_start, clipped_end=clipped_end,
         evidence=tuple(evidence or ()),
