@@ -215,7 +215,7 @@ class Settings(BaseSettings):
             seen[t.name] = i
         for i, t in enumerate(self.targets):
             if t.sla is not None:
-                from reports.analysis.sla_terms import resolve
+                from reports.presets import resolve
 
                 try:
                     resolve(dict(t.sla))

@@ -16,9 +16,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from reports.analysis.model import Span, State
-from reports.analysis.sla import PerfSample, evaluate, month_period, period_bounds
-from reports.analysis.sla_terms import SlaDefinition, load_preset, resolve
-from reports.render.sla_text import format_text
+from reports.analysis.sla import PerfSample, Verdict, evaluate, month_period, period_bounds
+from reports.analysis.sla_terms import SlaDefinition
+from reports.presets import load_preset, resolve
+from reports.render.sla_text import VERDICTS, format_text
 
 UTC = UTC
 NOW = datetime(2030, 1, 1, tzinfo=UTC)  # every test period is over
@@ -405,6 +406,26 @@ def test_json_and_text_output() -> None:
     assert "覆盖率 100" in zh and "无数据规则：" in zh and "coverage 100" not in zh, zh
     notes = zh.split("说明:\n", 1)[1].splitlines()
     assert len(notes) == len(j["notes"]) + len(j["warnings"]) and all(n.startswith("  - ") for n in notes)
+
+
+def test_verdicts_are_the_named_constants_in_json_and_text() -> None:
+    """Renderers key on Verdict's values: each verdict the evaluation reaches is one, printed in both languages."""
+    gce = load_preset("gce-single-instance")
+    gap = (datetime(2025, 4, 20, tzinfo=UTC), datetime(2025, 4, 24, tzinfo=UTC), State.NO_DATA)
+    cases = {
+        Verdict.MET: run(gce, "2025-04", []),
+        Verdict.BREACHED: run(gce, "2025-04", [down(2025, 4, 9, 0, 0, dur_s=3600)]),
+        Verdict.NOT_ENOUGH_DATA: run(gce, "2025-04", [down(2025, 4, 9, 0, 0, dur_s=1800), gap]),
+        Verdict.NO_UPTIME_TERM: run(resolve({}), "2025-04", []),
+    }
+    assert set(cases) == set(Verdict)
+    for verdict, r in cases.items():
+        assert r.verdict is verdict
+        j = r.to_json()
+        assert type(j["verdict"]) is str and j["verdict"] == verdict.value
+        for lang in ("en", "zh"):
+            assert f"{VERDICTS[lang][verdict]} (" in format_text(r, lang)
+    assert [v.value for v in Verdict] == ["met", "breached", "not enough data", "no uptime term"]
 
 
 # --- properties ----------------------------------------------------------------------------------

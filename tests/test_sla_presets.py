@@ -6,7 +6,8 @@ from decimal import Decimal
 
 import pytest
 
-from reports.analysis.sla_terms import Confidence, SlaConfigError, SlaDefinition, list_presets, load_preset, resolve
+from reports.analysis.sla_terms import Confidence, SlaConfigError, SlaDefinition
+from reports.presets import list_presets, load_preset, resolve
 
 REQUIRED = {
     "aws-ec2-instance", "aws-ec2-region", "gce-single-instance", "gce-multi-zone",

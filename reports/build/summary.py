@@ -371,7 +371,7 @@ def sla_result(settings: Settings, store: Store, t: Target, start: datetime, end
     if not t.sla:
         return None
     from reports.analysis.sla import evaluate
-    from reports.analysis.sla_terms import resolve
+    from reports.presets import resolve
 
     definition = resolve(dict(t.sla))
     res = analysis if analysis is not None else analyse(settings, store, start, end, [t.name]).results[t.name]
