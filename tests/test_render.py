@@ -377,7 +377,7 @@ def test_cjk_name_in_english_report_and_empty_series(tmp_path: Path, fonts: Font
 def _evaluated(verdict: str) -> Any:
     """A real SLA evaluation (reports/analysis/sla.py) reaching ``verdict`` over January 2025."""
     from reports.analysis.model import State
-    from reports.analysis.sla_terms import load_preset, resolve
+    from reports.presets import load_preset, resolve
     from tests.test_sla import down, run
 
     gce = load_preset("gce-single-instance")
@@ -392,13 +392,11 @@ def _evaluated(verdict: str) -> Any:
 
 
 def test_model_verdicts_are_the_ones_the_sla_code_produces() -> None:
-    from typing import get_args
-
     from reports.analysis import sla
     from reports.render.i18n import LABELS, VERDICT_LABELS
     from reports.render.model import VERDICTS
 
-    assert set(VERDICTS) == set(get_args(sla.Verdict))
+    assert set(VERDICTS) == {v.value for v in sla.Verdict}
     assert set(VERDICT_LABELS) == set(VERDICTS) and all(VERDICT_LABELS[v] in LABELS for v in VERDICTS)
 
 
@@ -467,7 +465,7 @@ def test_schema_names_exactly_the_model_fields() -> None:
 @pytest.mark.parametrize("preset", sorted(p.stem for p in (Path(__file__).parents[1] / "reports" / "presets").glob("*.toml")))
 def test_every_preset_evaluation_fits_the_sla_section(preset: str) -> None:
     """SlaResult.to_json() of every preset, with a breach, reads into the model and writes back unchanged."""
-    from reports.analysis.sla_terms import load_preset
+    from reports.presets import load_preset
     from reports.render.model_json import encode, sla_section
     from tests.test_sla import down, run
 

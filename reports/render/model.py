@@ -30,7 +30,7 @@ MANIFEST_SCHEMA: Final = "slaproof.manifest/1"
 Lang = Literal["en", "zh"]
 IncidentKind = Literal["outage", "partial", "degraded", "local"]
 BandKind = Literal["outage", "partial", "degraded", "local", "no_data"]
-# Every verdict reports/analysis/sla.py can reach (its ``Verdict``); a test keeps the two equal.
+# Every verdict the SLA evaluation can reach (reports.analysis.sla.Verdict, a str enum); a test keeps them equal.
 Verdict = Literal["met", "breached", "not enough data", "no uptime term"]
 
 INCIDENT_KINDS: Final[tuple[IncidentKind, ...]] = get_args(IncidentKind)

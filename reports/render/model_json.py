@@ -152,9 +152,9 @@ def _union(tp: Any, value: Any, where: str) -> Any:
 
 def _literal(tp: Any, value: Any, where: str) -> Any:
     allowed = get_args(tp)
-    if value not in allowed or not isinstance(value, str):
+    if not isinstance(value, str) or value not in allowed:
         raise ReportInputError(f"{where}: {value!r} is not one of {', '.join(map(repr, allowed))}")
-    return value
+    return allowed[allowed.index(value)]  # the plain string (a str enum member equals it, but is not it)
 
 
 def _tuple(tp: Any, value: Any, where: str) -> Any:
