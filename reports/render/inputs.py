@@ -9,11 +9,9 @@ See docs/report-schema.md for every field.
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-if TYPE_CHECKING:
-    from reports.render.model import Report
+from reports.render.model import SUMMARY_SCHEMA, Report
 
 
 class ReportInputError(ValueError):
@@ -52,8 +50,6 @@ def display_zone(report: Report) -> ZoneInfo:
 def check_report(report: Report) -> None:
     """Refuse a report that would print wrongly: unknown schema or zone, a target named twice,
     a time without a zone."""
-    from reports.render.model import SUMMARY_SCHEMA
-
     if report.schema != SUMMARY_SCHEMA:
         raise ReportInputError(f"summary schema {report.schema!r}, expected {SUMMARY_SCHEMA!r}")
     display_zone(report)
