@@ -131,7 +131,11 @@ def test_a_failing_renderer_is_an_error_and_no_manifest(world: dict[str, Any], t
 def test_manifest_verifies_and_detects_a_changed_file(world: dict[str, Any], tmp_path: Path) -> None:
     out: Path = world["out"]
     m = json.loads((out / "manifest.json").read_text())
-    assert set(m["files"]) == {"summary.json", "measurements.csv", "report.pdf", "report.html"}
+    assert {f for f in m["files"] if not f.startswith("proof/")} == {"summary.json", "measurements.csv", "report.pdf", "report.html"}
+    # History written without an agent key: the bundle says so, and cannot be verified on its own.
+    assert {"proof/proof.json", "proof/statement.json"} <= set(m["files"])
+    r = sp("verify", "--bundle", str(out))
+    assert r.returncode == 1 and "covered by no signature" in r.stdout
     assert m["rows_used"] == 2 * 2 * 2680
     r = sp("verify", "-c", str(world["cfg"]), "--manifest", str(out / "manifest.json"))
     assert r.returncode == 0, r.stdout

@@ -14,6 +14,7 @@ from typing import Any
 from agent.config import Settings
 from agent.core.errors import SlaproofError, UsageError
 from agent.core.times import to_us
+from agent.proof.bundle import write_proof
 from agent.store import Store
 from reports.build.rounds import target_checks
 from reports.build.summary import Built, ProgressFn, analyse, build_report, select_targets
@@ -45,7 +46,7 @@ def write_bundle(settings: Settings, store: Store, start: datetime, end: datetim
                  progress: ProgressFn | None = None) -> dict[str, Any]:
     """Write the report files into ``out``; returns the manifest."""
     now = now or datetime.now(UTC)
-    check_ids = _check_ids_with_rows(settings, store, start, end, names)
+    chosen, check_ids = _targets_with_rows(settings, store, start, end, names)
     out.mkdir(parents=True, exist_ok=True)
     # The raw rows are written by a second process while this one analyses and renders.
     csv_job = start_csv(store, check_ids, to_us(start), to_us(end), out / "measurements.csv") if "csv" in formats else None
@@ -53,7 +54,7 @@ def write_bundle(settings: Settings, store: Store, start: datetime, end: datetim
     # Charts and documents are drawn by a second process that loads matplotlib and reportlab
     # while this one analyses.
     renderer = Renderer(visual, lang, out) if visual else None
-    built = _build(settings, store, start, end, names, lang, now, renderer, progress)
+    built = _build(settings, store, start, end, chosen, lang, now, renderer, progress)
     summary = report_to_json(built.report)
     files: list[str] = []
     notes: list[str] = []
@@ -70,19 +71,23 @@ def write_bundle(settings: Settings, store: Store, start: datetime, end: datetim
             progress("measurements.csv")
         finish_csv(csv_job)
         files.insert(1 if "json" in formats else 0, "measurements.csv")
+    # The signed checkpoints, timestamps and chain links that let a third party check the rows (agent/proof/bundle.py).
+    files += write_proof(settings, store, built.analysis.agent_uuid, check_ids, chosen, to_us(start), to_us(end), out,
+                         csv="measurements.csv" if "csv" in formats else None, lang=lang, now_us=to_us(now))
     manifest = _manifest(store, out, files, built, summary, notes, end)
     (out / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
     return manifest
 
 
-def _check_ids_with_rows(settings: Settings, store: Store, start: datetime, end: datetime, names: Sequence[str] | None) -> list[int]:
-    """The check rows of the chosen targets; a UsageError when none of them has a row in the period."""
+def _targets_with_rows(settings: Settings, store: Store, start: datetime, end: datetime,
+                       names: Sequence[str] | None) -> tuple[list[str], list[int]]:
+    """The chosen targets' names and check ids; a UsageError when none of them has a row in the period."""
     chosen = [t.name for t in select_targets(settings, names)]
     ids = [i for tc in target_checks(store, chosen).values() for i in tc.ids]
     if not store.has_rows(ids, to_us(start), to_us(end)):
         raise UsageError(f"no measurements of {', '.join(chosen)} between {start.isoformat()} and {end.isoformat()}: "
                          "the period is empty (check --from/--to, the time zone, and that the agent was running)")
-    return ids
+    return chosen, ids
 
 
 def _build(settings: Settings, store: Store, start: datetime, end: datetime, names: Sequence[str] | None, lang: str,
