@@ -104,9 +104,8 @@ def test_token_needed_when_set(dash: Dashboard) -> None:
 def test_the_database_cannot_be_written_through_the_dashboard(dash: Dashboard) -> None:
     import sqlalchemy.exc
 
-    with pytest.raises(sqlalchemy.exc.OperationalError, match="readonly|read-only"):
-        with dash.store.engine.begin() as conn:
-            conn.exec_driver_sql("DELETE FROM measurements")
+    with pytest.raises(sqlalchemy.exc.OperationalError, match=r"readonly|read-only"), dash.store.engine.begin() as conn:
+        conn.exec_driver_sql("DELETE FROM measurements")
 
 
 def test_smokeping_chart_geometry(tmp_path: Path) -> None:

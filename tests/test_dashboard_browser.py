@@ -111,7 +111,7 @@ def test_dashboard_in_chromium_after_a_netns_outage(config_file: Any, tmp_path: 
                 day = driver.find_element(By.NAME, "to").get_attribute("value")
                 driver.get(base + f"report.zip?from={day}&to={day}&lang=en")
                 downloads = tmp_path / "downloads"
-                wait_until(lambda: [p for p in downloads.glob("*.zip")] and not list(downloads.glob("*.crdownload")),
+                wait_until(lambda: list(downloads.glob("*.zip")) and not list(downloads.glob("*.crdownload")),
                            "the zip to download", timeout_s=120)
         finally:
             host.link_up()

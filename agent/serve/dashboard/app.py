@@ -113,7 +113,7 @@ class Dashboard:
         self._pages: dict[tuple[str, str], tuple[float, TargetPage]] = {}
         env = Environment(loader=FileSystemLoader(str(HERE / "templates")), autoescape=True)
         self.templates = Jinja2Templates(env=env)
-        env.globals.update(t=self._t, dt=self._dt, ago=self._ago, pct=_pct, dur=duration_text, zone=str(self.tz),
+        env.globals.update(t=self._t, dt=self._dt, ago=self._ago, pct=_pct, ms=_ms, dur=duration_text, zone=str(self.tz),
                            static_url="static/dashboard.css", ranges=list(RANGES))
 
     # -- formatting helpers for the templates --------------------------------------------
@@ -206,6 +206,10 @@ def make_app(d: Dashboard, token: str | None) -> Any:
             d.stop()
 
     return Guard(Starlette(routes=routes, lifespan=lifespan), token)
+
+
+def _ms(v: float | None) -> str:
+    return "—" if v is None else f"{v:.3f} ms" if v < 10 else f"{v:.1f} ms"
 
 
 def _pct(v: float | None, places: int = 3) -> str:

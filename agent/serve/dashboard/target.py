@@ -14,7 +14,8 @@ from agent.config import Settings, Target
 from agent.core.times import to_us
 from agent.store import Store
 from reports.build.rounds import latency_kind, target_checks
-from reports.build.summary import analyse, evidence_refs, sla_result, store_target_id
+from reports.build.summary import analyse, sla_result, target_report
+from reports.render.model import IncidentEntry, TargetReport
 from reports.render.smokeping import bucket_rows, layout, to_svg
 
 RANGES: dict[str, tuple[timedelta, int]] = {  # range → (length, buckets)
@@ -26,32 +27,15 @@ AGENT_SIDE = ("skipped", "internal", "permission")
 
 
 @dataclass(frozen=True, slots=True)
-class IncidentView:
-    kind: str
-    start: datetime
-    end: datetime
-    duration_s: float
-    ongoing: bool
-    rounds_failed: int
-    errors: str
-    evidence: tuple[str, ...]
-
-
-@dataclass(frozen=True, slots=True)
 class TargetPage:
     target: Target
     range: str
     start: datetime
     end: datetime
-    latency_kind: str | None
     svg: str
-    rows: int
-    loss_pct: float | None
-    availability_pct: float | None
-    coverage_pct: float
-    downtime_s: float
-    incidents: tuple[IncidentView, ...]
-    sla_text: str | None
+    report: TargetReport  # the report's typed model of the target over the range (figures, incidents, evidence)
+    incidents: tuple[IncidentEntry, ...]  # newest first
+    sla_text: str | None  # the SLA period so far, not the range
 
 
 def target_page(settings: Settings, store: Store, t: Target, range_key: str, now: datetime) -> TargetPage:
@@ -61,25 +45,14 @@ def target_page(settings: Settings, store: Store, t: Target, range_key: str, now
     tc = target_checks(store, [t.name])[t.name]
     kind = latency_kind(tc)
     a_us, b_us = to_us(start), to_us(now)
-    rows = [(ts, ok, rtt, sent, received) for ts, ok, rtt, sent, received, _j, ec in
-            store.iter_perf_rows(tc.of_kind(kind) if kind else [], a_us, b_us) if ec not in AGENT_SIDE]
+    rows = ((ts, ok, rtt, sent, received) for ts, ok, rtt, sent, received, _j, ec in
+            store.iter_perf_rows(tc.of_kind(kind) if kind else [], a_us, b_us) if ec not in AGENT_SIDE)
     buckets = bucket_rows(rows, a_us, b_us, n_buckets)
     svg = to_svg(layout(buckets, tz=tz, labels={"rtt": f"{kind.upper() if kind else ''} RTT (ms)"}),
                  title=f"{t.name}: latency and loss, last {range_key}")
-    sent = sum(s or 1 for _, _, _, s, _ in rows)
-    lost = sum((s - (r or 0)) if s else (0 if ok else 1) for _, ok, _, s, r in rows)
     an = analyse(settings, store, start, now, [t.name], workers=1)
-    res = an.results[t.name]
-    refs = evidence_refs(store, store_target_id(store, t.name), res, settings.interval_of(t), settings.agent.open_after,
-                         tc.of_kind("http")) if res.incidents else {}
-    incidents = tuple(
-        IncidentView(inc.kind_name, inc.start, inc.end, inc.duration_s, inc.clipped_end and inc.first_good_after is None,
-                     inc.rounds_failed, ", ".join(f"{k} ×{v}" for k, v in sorted(inc.error_classes.items())),
-                     tuple(f"{r['type']} {r['ref']}: {r['summary']}" for r in refs.get(i, [])))
-        for i, inc in enumerate(res.incidents))
-    return TargetPage(t, range_key, start, now, kind, svg, len(rows), 100.0 * lost / sent if sent else None,
-                      res.availability_pct, res.coverage_pct, res.downtime_s, tuple(reversed(incidents)),
-                      sla_standing(settings, store, t, now))
+    report = target_report(settings, store, an, t, 1, now)
+    return TargetPage(t, range_key, start, now, svg, report, tuple(reversed(report.incidents)), sla_standing(settings, store, t, now))
 
 
 def sla_standing(settings: Settings, store: Store, t: Target, now: datetime, lang: str = "en") -> str | None:
