@@ -3,8 +3,10 @@
 Per target and check: up, RTT (a histogram), ICMP loss, last success time; per target:
 an incident open. Agent health: writer queue, rows written, probes (a counter, and per
 second over the last minute), schedule lag, last checkpoint, alerts waiting. Values are
-set as rounds finish (a few dictionary look-ups per result); the exposition is built by
-prometheus-client in its own server thread when Prometheus scrapes, off the event loop.
+set as rounds finish (a few dictionary look-ups per result); the exposition is built in its
+own server thread when Prometheus scrapes, off the event loop: the agent's health by
+prometheus-client, the per-target families by metrics_text (thirty times faster at 1,000
+targets, which keeps a scrape every 15 s well under the CPU budget).
 The socket is bound when the daemon is built, so a taken port stops the start with a
 message naming the key, before a run is recorded.
 """
@@ -23,12 +25,13 @@ from socketserver import ThreadingMixIn
 from typing import Any, Protocol
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, disable_created_metrics, make_wsgi_app
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, disable_created_metrics, generate_latest
 
 from agent.config import Settings, Target
 from agent.core.errors import ConfigError
 from agent.core.result import ProbeResult
 from agent.core.times import to_us
+from agent.live.metrics_text import TargetFamilies
 from agent.live.tracker import AGENT_SIDE, IncidentTracker
 from agent.services import Service
 from agent.store import Store
@@ -86,19 +89,14 @@ class MetricsService:
 
     name = "metrics"
 
-    def __init__(self, d: Parts, tracker: IncidentTracker, *, monotonic: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, d: Parts, tracker: IncidentTracker, *, alerts_waiting: Callable[[], int] | None = None,
+                 monotonic: Callable[[], float] = time.monotonic) -> None:
         self.d = d
         self.tracker = tracker
         self.monotonic = monotonic
         disable_created_metrics()  # type: ignore[no-untyped-call]  # unannotated in prometheus-client; *_created series double a histogram's lines and say nothing Prometheus needs here
         self.registry = r = CollectorRegistry(auto_describe=True)
-        tc = ("target", "check")
-        self.up = Gauge("slaproof_up", "1 if the check's last round succeeded, 0 if it failed, NaN if the agent could not tell", tc, registry=r)
-        self.rtt = Histogram("slaproof_rtt_seconds", "Round-trip (ICMP), connect (TCP) or total (HTTP) time of successful checks",
-                             tc, buckets=RTT_BUCKETS_S, registry=r)
-        self.loss = Gauge("slaproof_loss_ratio", "ICMP packets lost in the last round, 0..1", tc, registry=r)
-        self.last_ok = Gauge("slaproof_last_success_timestamp_seconds", "When the check last succeeded (Unix time)", tc, registry=r)
-        self.incident = Gauge("slaproof_incident_open", "1 while a confirmed incident of the target is open", ("target",), registry=r)
+        self.families = TargetFamilies(RTT_BUCKETS_S)
         self.probes = Counter("slaproof_probes", "Check results produced", registry=r)
         self.lag = Histogram("slaproof_schedule_lag_seconds", "How late a round started against its scheduled time", buckets=LAG_BUCKETS_S,
                              registry=r)
@@ -107,52 +105,55 @@ class MetricsService:
         Gauge("slaproof_rows_written", "Rows committed by this run", registry=r).set_function(lambda: float(d.writer.stats.rows_written))
         Gauge("slaproof_last_checkpoint_timestamp_seconds", "When the last signed checkpoint was made (Unix time; NaN: none)",
               registry=r).set_function(self._last_checkpoint)
+        if alerts_waiting is not None:
+            Gauge("slaproof_alerts_waiting", "Alerts queued for delivery", registry=r).set_function(lambda: float(alerts_waiting()))
         Gauge("slaproof_local_outage", "1 while every control target is down (the agent's own network)",
               registry=r).set_function(lambda: float(tracker.local_outage))
-        self._children: dict[tuple[str, str], tuple[Any, Any, Any, Any]] = {}
-        self._incident: dict[str, Any] = {}
         self._recent: deque[tuple[float, int]] = deque()
         self._checkpoint: tuple[float, float] = (-math.inf, math.nan)
         self._lock = threading.Lock()
-        self.server = bind(d.settings.agent.metrics.listen, make_wsgi_app(r))
+        self.server = bind(d.settings.agent.metrics.listen, self._app)
         self._thread: threading.Thread | None = None
 
     # -- RoundObserver ---------------------------------------------------------------
     def observe(self, target: Target, scheduled: datetime, results: Sequence[ProbeResult]) -> None:
         if not results:
             return
+        fam = self.families
         seen: dict[str, int] = {}
         for res in results:
             n = seen[res.kind] = seen.get(res.kind, 0) + 1
-            up, rtt, loss, last_ok = self._child(target.name, res.kind if n == 1 else f"{res.kind}{n}", res.kind)
+            c = fam.check(target.name, res.kind if n == 1 else f"{res.kind}{n}", res.kind == "icmp")
             if res.error_class in AGENT_SIDE:
-                up.set(math.nan)
+                c.up = math.nan
                 continue
-            up.set(1.0 if res.ok else 0.0)
+            c.up = 1.0 if res.ok else 0.0
             if res.ok:
-                last_ok.set(res.started_at.timestamp())
+                c.last_ok = res.started_at.timestamp()
                 if res.rtt_ms is not None:
-                    rtt.observe(res.rtt_ms / 1000.0)
+                    fam.observe_rtt(c, res.rtt_ms / 1000.0)
             lp = res.figures.get("loss_pct")
-            if loss is not None and isinstance(lp, (int, float)):
-                loss.set(lp / 100.0)
-        inc = self._incident.get(target.name)
-        if inc is None:
-            inc = self._incident[target.name] = self.incident.labels(target.name)
-        inc.set(1.0 if self.tracker.state(target.name).confirmed else 0.0)
+            if c.loss is not None and isinstance(lp, (int, float)):
+                c.loss = lp / 100.0
+        fam.set_incident(target.name, self.tracker.state(target.name).confirmed)
         self.probes.inc(len(results))
         self.lag.observe(max(0.0, (to_us(results[0].started_at) - to_us(scheduled)) / 1e6))
         now = self.monotonic()
         with self._lock:
             self._recent.append((now, len(results)))
 
-    def _child(self, name: str, label: str, kind: str) -> tuple[Any, Any, Any, Any]:
-        c = self._children.get((name, label))
-        if c is None:
-            c = (self.up.labels(name, label), self.rtt.labels(name, label),
-                 self.loss.labels(name, label) if kind == "icmp" else None, self.last_ok.labels(name, label))
-            self._children[(name, label)] = c
-        return c
+    # -- the scrape (server thread) -----------------------------------------------------
+    def exposition(self) -> bytes:
+        """The agent's health (prometheus-client) and the per-target families (metrics_text)."""
+        return generate_latest(self.registry) + self.families.text().encode()
+
+    def _app(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        if environ.get("PATH_INFO", "/") not in ("/", "/metrics"):
+            start_response("404 Not Found", [("Content-Type", "text/plain")])
+            return [b"not found: /metrics\n"]
+        body = self.exposition()
+        start_response("200 OK", [("Content-Type", CONTENT_TYPE_LATEST), ("Content-Length", str(len(body)))])
+        return [body]
 
     # -- values computed at scrape time (server thread) ---------------------------------
     def _rate(self) -> float:

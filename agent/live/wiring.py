@@ -74,7 +74,7 @@ def attach(d: DaemonParts, on_confirm: Callable[[Target, Sequence[ProbeResult]],
     if settings.agent.metrics.enabled:
         from agent.live.metrics import MetricsService
 
-        metrics = MetricsService(d, tracker)
+        metrics = MetricsService(d, tracker, alerts_waiting=(lambda: alerts.backlog) if alerts is not None else None)
         d.observers.append(metrics)
         d.services.append(metrics)
     if any(t.sla and not t.control for t in settings.targets):
