@@ -115,3 +115,26 @@ def test_a_wrong_apprise_url_is_a_config_error_naming_the_key(config_file: Any) 
     assert "agent.alerts[1].url: apprise cannot use this nosuch:// URL" in r.stderr
     assert "agent.alerts[2].url_env: url_env SLAPROOF_TEST_UNSET_VAR: the environment variable is not set" in r.stderr
     assert "TOPSECRET" not in r.stderr and "Traceback" not in r.stderr
+
+
+def test_agent_gap_found_at_start_is_said_once(config_file: Any, caplog: Any) -> None:
+    import logging
+
+    from agent.core.times import to_us
+    from agent.live.wiring import GapCheck
+
+    cfg = config_file([{"name": "vps", "address": "127.0.0.1", "checks": [{"kind": "icmp"}]}])
+    settings, _ = load_config(cfg)
+    store = Store.open(settings.database_url())
+    now = T0 + timedelta(hours=5)
+    d = Daemon(settings, store, clock=lambda: now)
+    old = store.start_run(d.agent_id, to_us(T0), version="t", pid=1, config_hash=None)
+    with store.engine.begin() as conn:
+        store.heartbeat(conn, old, to_us(T0 + timedelta(hours=1)))
+    d.run_id = store.start_run(d.agent_id, to_us(now), version="t", pid=2, config_hash=None)
+    with caplog.at_level(logging.INFO, logger="slaproof.events"):
+        asyncio.run(GapCheck(d, d.live.bus).start())
+    (line,) = [r.getMessage() for r in caplog.records if "agent_gap" in r.getMessage()]
+    assert "since=2026-11-28T11:00:00Z until=2026-11-28T15:00:00Z duration=\"4h 0m\"" in line
+    assert "previous_stop=\"killed or crashed (no clean stop)\"" in line
+    store.close()

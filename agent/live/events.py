@@ -31,7 +31,7 @@ class Kind(enum.StrEnum):
     CERT_EXPIRY = "cert_expiry"
     SLA_TIER = "sla_tier"
     CLAIM_DEADLINE = "claim_deadline"
-    PROOF_PROBLEM = "proof_problem"
+    # Checkpoint and timestamp problems are logged by agent/proof/service.py itself, one WARNING line each.
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,9 +28,8 @@ PHRASES: dict[Kind, str] = {
     Kind.CERT_EXPIRY: "certificate expiring",
     Kind.SLA_TIER: "SLA credit tier close",
     Kind.CLAIM_DEADLINE: "claim deadline approaching for an unclaimed breach",
-    Kind.PROOF_PROBLEM: "checkpoint or timestamp problem",
 }
-WARNING_KINDS = frozenset({Kind.LOCAL_OUTAGE, Kind.AGENT_GAP, Kind.PROOF_PROBLEM})
+WARNING_KINDS = frozenset({Kind.LOCAL_OUTAGE, Kind.AGENT_GAP})
 
 
 def duration_text(seconds: float) -> str:
