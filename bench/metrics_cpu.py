@@ -15,7 +15,6 @@ import argparse
 import json
 import socket
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -24,7 +23,7 @@ import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from probe_scale import addresses, proc_cpu_s, write_config  # bench/ is not a package: imported by path
+from probe_scale import addresses, agent_cpu  # bench/ is not a package: imported by path
 
 SCRAPE_EVERY_S = 15.0
 
@@ -48,37 +47,22 @@ def scraper(port: int, stop: threading.Event, sizes: list[int], times: list[floa
 
 
 def run(args: argparse.Namespace, addrs: list[str], work: Path, metrics: bool) -> tuple[float, list[int], list[float]]:
-    work.mkdir(parents=True, exist_ok=True)
-    cfg = work / "config.toml"
+    """One agent run (probe_scale.agent_cpu), with a scraper beside it when /metrics is on."""
     port = free_port()
     extra = ["[agent.checkpoints]", "enabled = false"]
     if metrics:
         extra += ["[agent.metrics]", "enabled = true", f'listen = "127.0.0.1:{port}"']
-    write_config(cfg, addrs, args.interval, work / "state", extra)
-    exe = Path(sys.executable).with_name("slaproof")
-    proc = subprocess.Popen([str(exe), "run", "-c", str(cfg), "--duration", str(args.seconds)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     stop = threading.Event()
     sizes: list[int] = []
     times: list[float] = []
     th = threading.Thread(target=scraper, args=(port, stop, sizes, times), daemon=True) if metrics else None
     if th:
         th.start()
-    start = time.monotonic()
-    mark = last = None
-    while proc.poll() is None:
-        try:
-            if mark is None and time.monotonic() - start >= args.interval + 5:
-                mark = (time.monotonic(), proc_cpu_s(proc.pid))
-            last = (time.monotonic(), proc_cpu_s(proc.pid))
-        except (FileNotFoundError, ProcessLookupError):
-            break
-        time.sleep(0.5)
-    stop.set()
-    _, err = proc.communicate(timeout=120)
-    if proc.returncode != 0 or mark is None or last is None:
-        raise SystemExit(f"agent run failed: {err}")
-    return 100 * (last[1] - mark[1]) / (last[0] - mark[0]), sizes, times
+    try:
+        cpu, _ = agent_cpu(args, addrs, work, extra)
+    finally:
+        stop.set()
+    return cpu, sizes, times
 
 
 def main() -> int:
