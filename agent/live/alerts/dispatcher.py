@@ -39,6 +39,7 @@ QUEUE_MAX = 1000  # per destination; beyond it an alert is dropped (and logged a
 DEDUP_MAX = 10_000
 HOUR_S = 3600.0
 STOP_DRAIN_S = 10.0
+SLOW_FACTOR = 4  # a send slower than timeout_s is waited for this many times longer before it counts as failed
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,10 +183,17 @@ class AlertService:
         await asyncio.to_thread(self._record, route, item, msg, status, attempts, outcome.error)
 
     async def _attempt(self, route: Route, msg: Message) -> SendOutcome:
+        """One send. A slow one is waited for (up to SLOW_FACTOR × timeout_s) rather than retried beside
+        itself: a retry while the first attempt may still get through would deliver the alert twice."""
+        send = asyncio.ensure_future(asyncio.to_thread(route.send, msg.title, msg.body))
         try:
-            return await asyncio.wait_for(asyncio.to_thread(route.send, msg.title, msg.body), self.policy.timeout_s)
+            return await asyncio.wait_for(asyncio.shield(send), self.policy.timeout_s)
         except TimeoutError:
-            return SendOutcome(False, f"no answer within {self.policy.timeout_s:.0f} s")
+            log.warning("alert to %s: no answer within %.0f s; still waiting for that attempt", route.name, self.policy.timeout_s)
+        try:
+            return await asyncio.wait_for(send, SLOW_FACTOR * self.policy.timeout_s)
+        except TimeoutError:
+            return SendOutcome(False, f"no answer within {(1 + SLOW_FACTOR) * self.policy.timeout_s:.0f} s")
 
     async def _rate_limit(self, route: Route) -> None:
         sent = self._sent_at[route.index]
