@@ -49,7 +49,10 @@ def status(config_path: str | None, as_json: bool) -> None:
         incident = "-"
         if t.failing_since_us is not None:
             what = t.incident or "failing (not yet an incident)"
-            incident = f"{what} since {from_us(t.failing_since_us).astimezone(tz):%m-%d %H:%M:%S} ({_ago(t.failing_since_us, now_us)})"
+            # Not running: what is known ends at the last check, not now.
+            upto = (f"{_ago(t.failing_since_us, now_us)}" if st.agent.state == "running"
+                    else f"{_ago(t.failing_since_us, t.last_us)} to the last check")
+            incident = f"{what} since {from_us(t.failing_since_us).astimezone(tz):%m-%d %H:%M:%S} ({upto})"
         detail = ", ".join(f"{r.kind} {'ok' if r.ok else (r.error_class or 'fail')}"
                            + (f" {r.rtt_ns / 1e6:.3f} ms" if r.rtt_ns is not None else "") for r in t.checks)
         click.echo(f"{t.name:<20.20} {t.state:<8} {_t(t.last_us, tz):<26} {incident:<36} {detail}")
@@ -62,7 +65,8 @@ def _agent_line(state: str, since_us: int | None, reason: str, run_id: int | Non
         return f"agent: NOT RUN YET ({reason})"
     run = f"run #{run_id}, " if run_id is not None else ""
     head = {"running": "RUNNING since", "stopped": "STOPPED cleanly at", "dead": "DEAD since"}[state]
-    line = f"agent: {head} {_t(since_us, tz)} ({_ago(since_us, now_us)} ago; {run}{reason})"
+    why = "" if state == "stopped" else reason
+    line = f"agent: {head} {_t(since_us, tz)} ({_ago(since_us, now_us)} ago; {run}{why})".replace("; )", ")").replace(", )", ")")
     if state != "running":
         line += "; target states below are as of their last check"
     return line
