@@ -6,7 +6,6 @@ import json
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
@@ -61,18 +60,17 @@ def test_status_after_sigkill_says_dead_within_one_heartbeat(config_file: Any) -
             assert down["state"] == "down" and down["failing_since_us"] is not None
             agent.send_signal(signal.SIGKILL)
             agent.wait(10)
-            killed = time.monotonic()
             st = _status(cfg)
-            took = time.monotonic() - killed
         finally:
             if agent.poll() is None:
                 agent.kill()
                 agent.wait(10)
             assert agent.stderr is not None
             agent.stderr.close()
-    assert st["agent"]["state"] == "dead" and "gone" in st["agent"]["reason"], st["agent"]
-    assert took < 3  # within one heartbeat interval
-    assert st["now_us"] - st["agent"]["since_us"] <= 3 * S + 2 * S  # since the last heartbeat, at most one interval (+ commit) before
+    # Dead because the process is gone, not because the heartbeat went stale: so at once, whatever
+    # the heartbeat interval; dead since the run's last recorded heartbeat.
+    assert st["agent"]["state"] == "dead" and "is gone" in st["agent"]["reason"], st["agent"]
+    assert st["agent"]["since_us"] == st["agent"]["run"]["last_seen_us"]
     text = subprocess.run([*EXE, "status", "-c", str(cfg)], capture_output=True, text=True, timeout=60).stdout
     assert text.startswith("agent: DEAD since ") and "target states below are as of their last check" in text
     assert "outage since" in text.splitlines()[3]
