@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 
-from agent.live.alerts.ticket import ServiceInfo
+from agent.live.alerts.ticket import ClaimRule, ServiceInfo
 from agent.live.events import Event, Kind
 from agent.live.text import mask
 
@@ -58,6 +58,7 @@ S: dict[str, dict[str, str]] = {
         "t_credit": "Please confirm the outage and record it for SLA service credit{terms}.",
         "t_terms": " under your terms for {product} (uptime commitment {pct} %)",
         "t_deadline": "Claim channel: {channel}. Claim deadline by our reading of the terms: {deadline}.",
+        "t_channel": "Claim channel: {channel}.",
         "t_account": "Account: {account}.",
         "t_id": "Service ID: {id}.",
         "t_thanks": "Thank you.",
@@ -97,6 +98,7 @@ S: dict[str, dict[str, str]] = {
         "t_credit": "请确认此次中断并按 SLA 记录服务赔偿{terms}。",
         "t_terms": "（{product}，可用性承诺 {pct}%）",
         "t_deadline": "索赔渠道：{channel}。按我方对条款的理解，索赔截止日：{deadline}。",
+        "t_channel": "索赔渠道：{channel}。",
         "t_account": "账户：{account}。",
         "t_id": "服务 ID：{id}。",
         "t_thanks": "谢谢。",
@@ -195,14 +197,23 @@ def _ticket(event: Event, info: ServiceInfo | None, lang: str, tz: tzinfo, dur: 
     out.append(s["t_id"].format(id=info.service_id) if info and info.service_id else s["no_id"])
     if info and info.account_id:
         out.append(s["t_account"].format(account=info.account_id))
-    if claim and claim.counts_from_ticket and not recovered:
-        out.append(s["t_ticket_counts"])
-    terms = s["t_terms"].format(product=f"{claim.provider} {claim.product}".strip(), pct=claim.uptime_target_pct) \
-        if claim and claim.uptime_target_pct else ""
-    out.append(s["t_credit"].format(terms=terms))
-    if claim and (claim.channel or claim.deadline):
-        out.append(s["t_deadline"].format(channel=claim.channel or "-", deadline=claim.deadline.isoformat() if claim.deadline else "-"))
+    out += _claim_lines(claim, s, recovered)
     out.append(s["t_thanks"])
+    return out
+
+
+def _claim_lines(claim: ClaimRule | None, s: dict[str, str], recovered: bool) -> list[str]:
+    """The SLA's claim rule in the ticket: counting from the ticket, the credit request, channel and deadline."""
+    if claim is None:
+        return [s["t_credit"].format(terms="")]
+    out = [s["t_ticket_counts"]] if claim.counts_from_ticket and not recovered else []
+    terms = s["t_terms"].format(product=f"{claim.provider} {claim.product}".strip(), pct=claim.uptime_target_pct) \
+        if claim.uptime_target_pct else ""
+    out.append(s["t_credit"].format(terms=terms))
+    if claim.deadline:
+        out.append(s["t_deadline"].format(channel=claim.channel or "-", deadline=claim.deadline.isoformat()))
+    elif claim.channel:
+        out.append(s["t_channel"].format(channel=claim.channel))
     return out
 
 
