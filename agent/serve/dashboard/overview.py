@@ -85,6 +85,7 @@ class OverviewCache:
         self._lock = threading.Lock()
         self._closed: dict[str, dict[date, DayFigures]] = {}
         self._today: dict[str, list[DayFigures]] = {}
+        self._windows: dict[str, tuple[Window, Window, Window]] = {}
         self._status = read_status(settings, store, to_us(clock()))
         self._state_at: datetime | None = clock()
         self._figures_at: datetime | None = None
@@ -95,21 +96,23 @@ class OverviewCache:
     # -- reading (request path) ------------------------------------------------------
     def overview(self) -> Overview:
         with self._lock:
-            status, closed, today = self._status, self._closed, self._today
+            status, windows = self._status, self._windows
             state_at, fig_at, doing = self._state_at, self._figures_at, self._doing
-        day0 = self.clock().astimezone(self.tz).date()
+        blank = (Window(None, None),) * 3
+        rows = tuple(Row(now, t.address, t.provider, t.control, *windows.get(t.name, blank))
+                     for t, now in zip(self.settings.targets, status.targets))
+        return Overview(status.agent, rows, state_at, fig_at, doing)
+
+    def _combine_windows(self, day0: date) -> dict[str, tuple[Window, Window, Window]]:
+        """Today, 7 days and 30 days of each target, from the daily figures (once per refresh, not per request)."""
         week = [day0 - timedelta(days=i) for i in range(1, 7)]
         month = [day0 - timedelta(days=i) for i in range(1, DAYS)]
-        rows = []
-        for t, now in zip(self.settings.targets, status.targets):
-            mine, td = closed.get(t.name, {}), today.get(t.name)
-            if td is None:
-                blank = Window(None, None)
-                rows.append(Row(now, t.address, t.provider, t.control, blank, blank, blank))
-                continue
-            rows.append(Row(now, t.address, t.provider, t.control, combine(td),
-                            combine(td + [mine[d] for d in week if d in mine]), combine(td + [mine[d] for d in month if d in mine])))
-        return Overview(status.agent, tuple(rows), state_at, fig_at, doing)
+        out = {}
+        for name, td in self._today.items():
+            mine = self._closed.get(name, {})
+            out[name] = (combine(td), combine(td + [mine[d] for d in week if d in mine]),
+                         combine(td + [mine[d] for d in month if d in mine]))
+        return out
 
     # -- the thread ------------------------------------------------------------------
     def start(self) -> None:
@@ -171,8 +174,12 @@ class OverviewCache:
                 self._closed = closed
         if names and now > today_start:
             an = analyse(self.settings, self.store, today_start, now, names, workers=1)
+            today = {n: list(res.daily) for n, res in an.results.items()}
             with self._lock:
-                self._today = {n: list(res.daily) for n, res in an.results.items()}
+                self._today = today
+            windows = self._combine_windows(day0)
+            with self._lock:
+                self._windows = windows
                 self._figures_at = now
         self._set_doing(None)
         return time.monotonic() - started
