@@ -27,6 +27,8 @@ from agent.store import Store
 log = logging.getLogger(__name__)
 
 DAY_S = 86400.0
+CLAIM_FIRST_S = 60.0
+CLAIM_PAUSE_S = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,8 +140,10 @@ class SlaWatch:
 
     # -- claim deadlines, once a day ---------------------------------------------------
     async def _claims(self) -> None:
+        await asyncio.sleep(CLAIM_FIRST_S)  # not in the start-up burst
         while True:
             for t in list(self.targets.values()):
+                await asyncio.sleep(CLAIM_PAUSE_S)  # one target at a time, spread out: the GIL is shared with the probes
                 try:
                     ev = await asyncio.to_thread(self._claim_event, t)
                 except Exception as e:
