@@ -74,6 +74,7 @@ class SlaWatch:
         self._timers: dict[str, asyncio.TimerHandle] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self._running: set[str] = set()
+        self._one = asyncio.Semaphore(1)
 
     # -- bus sink (event loop) ------------------------------------------------------
     def sink(self, event: Event) -> None:
@@ -96,7 +97,8 @@ class SlaWatch:
             return
         self._running.add(name)
         try:
-            found = await asyncio.to_thread(self._standing, self.targets[name])
+            async with self._one:  # one evaluation at a time, even when many targets fail together
+                found = await asyncio.to_thread(self._standing, self.targets[name])
         except Exception as e:  # the SLA figures are a courtesy here; the report computes them again
             log.warning("SLA standing of %s not computed: %s", name, e)
             return
