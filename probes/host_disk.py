@@ -252,8 +252,8 @@ def disk_reading(root: Path, *, budget_bytes: int = DEFAULT_BUDGET_BYTES, fsync_
                 if seq_bytes <= 0:
                     errors.append("throughput: skipped, the byte budget leaves less than 1 MiB")
                 elif room is not None and room - seq_bytes < min_free_bytes:
-                    errors.append(f"throughput: skipped, it would leave {max(0, room - seq_bytes) // 1_000_000} MB free "
-                                  f"(below the {min_free_bytes // 1_000_000} MB kept free)")
+                    errors.append(f"throughput: skipped, {room / 1e6:.0f} MB free is less than the test's {seq_bytes / 1e6:.0f} MB "
+                                  f"and the {min_free_bytes / 1e6:.0f} MB kept free")
                 else:
                     try:
                         seq = throughput(scratch, seq_bytes, direct=direct)
