@@ -14,6 +14,7 @@ import pytest
 
 from agent.store import Store
 from tests.support.history import write_history
+from tests.support.report_fixture import same_json, validate_summary
 
 EXE = [sys.executable, "-m", "agent.cli"]
 START = datetime(2026, 11, 2, 16, 0, tzinfo=UTC)  # 2026-11-03 00:00 Asia/Shanghai
@@ -80,6 +81,17 @@ def test_summary_holds_the_ground_truth(world: dict[str, Any]) -> None:
     assert "body: <h1>503 Service Unavailable</h1>" in resp["summary"]
     local = next(i for i in vps["incidents"] if i["kind"] == "local")
     assert not any(e["type"] == "http_response" for e in local["evidence"])
+
+
+def test_summary_of_a_real_report_fits_the_schema_and_the_model(world: dict[str, Any]) -> None:
+    """summary.json as `slaproof report` wrote it: valid against docs/summary.schema.json, and it reads
+    into the report model and writes back unchanged."""
+    from reports.render.model_json import report_from_json, report_to_json
+
+    summary = world["summary"]
+    validate_summary(summary)
+    assert same_json(report_to_json(report_from_json(summary)), summary)
+    assert summary["targets"][0]["sla"]["verdict"] == "breached"
 
 
 def test_quoted_response_is_escaped_in_html(world: dict[str, Any]) -> None:
