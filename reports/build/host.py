@@ -39,6 +39,31 @@ KIND = "host"
 MIB = 1 << 20
 
 
+def _figures(r: Reading) -> dict[str, Any]:
+    """The sample's fields from the reading's parts that are there (a failed part is absent)."""
+    out: dict[str, Any] = {"host_synced": r.clock.synced}
+    if r.cpu is not None:
+        c = r.cpu
+        out.update(steal_pct=c.steal_pct, iowait_pct=c.iowait_pct, busy_pct=c.busy_pct, vcpus_online=c.vcpus_online,
+                   vcpus_usable=c.vcpus_usable, quota_cores=c.quota_cores)
+    if r.speed is not None:
+        sp = r.speed
+        out.update(throttled_periods=sp.throttled_periods, workload=sp.workload, units_per_s=sp.units_per_s,
+                   others_cores=sp.others_cores)
+    if r.memory is not None:
+        m = r.memory
+        out.update(mem_total_bytes=m.total_bytes, mem_available_bytes=m.available_bytes, mem_limit_bytes=m.limit_bytes,
+                   swap_used_bytes=m.swap_used_bytes)
+    if r.disk is not None:
+        d = r.disk
+        out.update(fs_type=d.fs_type, disk_errors=tuple(d.errors))
+        if d.fsync is not None:
+            out.update(fsync_p50_ms=d.fsync.p50_ms, fsync_p99_ms=d.fsync.p99_ms)
+        if d.throughput is not None:
+            out.update(write_mb_s=d.throughput.write_mb_s, read_mb_s=d.throughput.read_mb_s, direct=d.throughput.direct)
+    return out
+
+
 def sample_of(ts_us: int, ok: Any, error_class: str | None, detail: str | None) -> A.HostSample:
     """One stored host row as a typed sample; a row whose reading does not parse is a failed one."""
     when = from_us(ts_us)
@@ -49,25 +74,9 @@ def sample_of(ts_us: int, ok: Any, error_class: str | None, detail: str | None) 
         r = Reading.model_validate(d["reading"])
     except (ValueError, KeyError, TypeError, ValidationError):
         return A.HostSample(when, False, "unreadable")
-    cpu, sp, mem, disk = r.cpu, r.speed, r.memory, r.disk
-    fsync = disk.fsync if disk else None
-    seq = disk.throughput if disk else None
     offset = d.get("host_offset_ms")
-    return A.HostSample(
-        when, True, None,
-        steal_pct=cpu.steal_pct if cpu else None, iowait_pct=cpu.iowait_pct if cpu else None,
-        busy_pct=cpu.busy_pct if cpu else None, vcpus_online=cpu.vcpus_online if cpu else None,
-        vcpus_usable=cpu.vcpus_usable if cpu else None, quota_cores=cpu.quota_cores if cpu else None,
-        throttled_periods=sp.throttled_periods if sp else None, workload=sp.workload if sp else None,
-        units_per_s=sp.units_per_s if sp else None, others_cores=sp.others_cores if sp else None,
-        fsync_p50_ms=fsync.p50_ms if fsync else None, fsync_p99_ms=fsync.p99_ms if fsync else None,
-        write_mb_s=seq.write_mb_s if seq else None, read_mb_s=seq.read_mb_s if seq else None,
-        direct=seq.direct if seq else None, fs_type=disk.fs_type if disk else None,
-        disk_errors=tuple(disk.errors) if disk else (),
-        mem_total_bytes=mem.total_bytes if mem else None, mem_available_bytes=mem.available_bytes if mem else None,
-        mem_limit_bytes=mem.limit_bytes if mem else None, swap_used_bytes=mem.swap_used_bytes if mem else None,
-        host_synced=r.clock.synced, host_offset_ms=float(offset) if isinstance(offset, (int, float)) else None,
-    )
+    return A.HostSample(when, True, None, **_figures(r),
+                        host_offset_ms=float(offset) if isinstance(offset, (int, float)) else None)
 
 
 def host_samples(store: Store, ids: Sequence[int], start_us: int, end_us: int) -> Generator[A.HostSample, None, None]:
