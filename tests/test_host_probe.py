@@ -241,3 +241,18 @@ def test_bad_plan_is_refused_with_its_key(config_file: Any) -> None:
     with pytest.raises(ConfigError) as e:
         load_config(cfg)
     assert "targets[0] (name 'vps').plan.vcpus" in str(e.value) and "plan.cpu" in str(e.value)
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--host-scratch", "/nonexistent/slaproof"], "--host-scratch /nonexistent/slaproof: No such file or directory"),
+    (["--host-every", "0"], "--host-every: must be at least 0.2"),
+    (["--host-disk-budget-mb", "-1"], "--host-disk-budget-mb: must be between 0 and 100000"),
+])
+def test_serve_host_bad_option_is_one_line_exit_2(args: list[str], message: str) -> None:
+    import subprocess
+    import sys
+
+    r = subprocess.run([sys.executable, "-m", "agent.cli", "serve", "--host", "--listen", "127.0.0.1:0", *args],
+                       capture_output=True, text=True, timeout=60, env={"SLAPROOF_RESPONDER_TOKEN": TOKEN, "PATH": "/usr/bin:/bin"})
+    assert r.returncode == 2, r.stderr
+    assert message in r.stderr and "Traceback" not in r.stderr and TOKEN not in r.stderr
