@@ -137,7 +137,8 @@ class MetricsService:
                 c.loss = lp / 100.0
         fam.set_incident(target.name, self.tracker.state(target.name).confirmed)
         self.probes.inc(len(results))
-        self.lag.observe(max(0.0, (to_us(results[0].started_at) - to_us(scheduled)) / 1e6))
+        if results[0].kind != "host":  # a host reading is timed when the host took it, not on the round's grid
+            self.lag.observe(max(0.0, (to_us(results[0].started_at) - to_us(scheduled)) / 1e6))
         now = self.monotonic()
         with self._lock:
             self._recent.append((now, len(results)))

@@ -18,6 +18,7 @@ from pathlib import Path
 
 from agent.checks import check_settings
 from agent.config import Settings
+from agent.live.tracker import OWN_KINDS
 from agent.store import Store, settings_hash
 from agent.store.live import AGENT_SIDE, CheckTail, RunRow, check_tails, latest_runs
 
@@ -110,8 +111,8 @@ def target_states(settings: Settings, tails: list[CheckTail]) -> list[TargetNow]
         # The checks the config has now (older settings keep their rows, but not a say in the state).
         current = {settings_hash(check_settings(c)) for c in t.checks}
         rows = [r for r in rows if r.settings_hash in current] or rows
-        # Up or down as the report counts it: bandwidth tests and the agent's own failures do not decide it.
-        counted = [r for r in rows if r.kind != "bandwidth" and r.error_class not in AGENT_SIDE]
+        # Up or down as the report counts it: bandwidth tests, host readings and the agent's own failures do not decide it.
+        counted = [r for r in rows if r.kind not in OWN_KINDS and r.error_class not in AGENT_SIDE]
         failing = [r for r in counted if not r.ok]
         state = "-" if not counted else "up" if not failing else "down" if len(failing) == len(counted) else "partial"
         since = min((r.failing_since_us for r in failing if r.failing_since_us is not None), default=None)

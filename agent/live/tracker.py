@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from agent.config import Target
+from agent.config import OWN_SCHEDULE, Target
 from agent.core import result as R
 from agent.core.result import ProbeResult
 from agent.core.times import to_us
@@ -24,14 +24,16 @@ from agent.live.events import Bus, Event, Evidence, Kind
 from agent.live.text import one_line
 
 AGENT_SIDE = frozenset({R.SKIPPED, R.INTERNAL, R.PERMISSION})
+# Checks on an interval of their own (bandwidth tests, host readings) never decide an outage.
+OWN_KINDS = frozenset(c.model_fields["kind"].default for c in OWN_SCHEDULE)
 ERROR_CHARS = 200
 
 OnConfirm = Callable[[Target, Sequence[ProbeResult]], None]
 
 
 def counted(results: Sequence[ProbeResult]) -> list[ProbeResult]:
-    """The results that speak about the target (not about the agent, not a bandwidth test)."""
-    return [r for r in results if r.error_class not in AGENT_SIDE and r.kind != "bandwidth"]
+    """The results that speak about the target's reachability (not about the agent, not a bandwidth test or a host reading)."""
+    return [r for r in results if r.error_class not in AGENT_SIDE and r.kind not in OWN_KINDS]
 
 
 def error_lines(results: Sequence[ProbeResult]) -> tuple[str, ...]:
