@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -49,3 +49,17 @@ def test_tier_close_this_month_and_claim_deadline_of_last(config_file: Any, tmp_
     assert tier.figures["counted"] == "40m 0s" and tier.figures["period_start"] == "2026-11-01 00:00"
     assert claim.kind == Kind.CLAIM_DEADLINE and claim.figures["deadline"] == "2026-11-30"
     assert claim.figures["period_start"] == "2026-10-01" and claim.figures["period_end"] == "2026-10-31"
+
+
+def test_no_tier_warning_when_the_period_cannot_reach_its_minimum_coverage(config_file: Any) -> None:
+    """Nothing measured for most of the month: the verdict will be "not enough data", whatever happens."""
+    cfg = config_file([{"name": "vps", "address": "127.0.0.1", "sla": {"preset": "ovhcloud-public-cloud"},
+                        "checks": [{"kind": "icmp"}, {"kind": "http", "url": "http://127.0.0.1/"}]}], interval_s=300)
+    settings, _ = load_config(cfg)
+    store = Store.open(settings.database_url())
+    write_history(store, settings.state_dir(), {"vps": ("u" * 288, 300.0)}, NOW - timedelta(days=1))
+    bus, got = Bus(), []
+    bus.sinks.append(got.append)
+    asyncio.run(SlaWatch(settings, store, bus, lambda: NOW)._tier_check("vps"))
+    store.close()
+    assert got == []

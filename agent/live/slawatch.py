@@ -58,6 +58,12 @@ def eligible_s(res: Any, now: datetime) -> float:
     return float(res.period_s) - float(res.excluded.get("local", 0.0)) - float(no_data_past)
 
 
+def coverage_can_reach(res: Any, now: datetime, min_pct: float) -> bool:
+    """Can the period still reach the SLA's minimum coverage if the rest of it is measured?"""
+    future = max(0.0, (res.period_end - max(now, res.period_start)).total_seconds())
+    return bool(res.period_s > 0 and 100.0 * (float(res.known_s) + future) / float(res.period_s) >= min_pct)
+
+
 class SlaWatch:
     """A Service and a bus sink."""
 
@@ -136,6 +142,8 @@ class SlaWatch:
 
         p0, p1 = period_bounds(d, now.astimezone(ZoneInfo(d.period.timezone)).strftime("%Y-%m"))
         res = sla_result(self.settings, self.store, t, p0, p1, now)
+        if not coverage_can_reach(res, now, float(d.no_data.min_coverage_pct)):
+            return None  # the period's verdict will be "not enough data": no tier to warn of
         tiers = [(tier.lt, tier.credit_pct) for tier in d.credit.tiers] if d.credit.mode == "tiered" else []
         lim = next_limit(res.counted_downtime_s, limits(d.uptime_target_pct, tiers, eligible_s(res, now)))
         return (res, lim, float(res.counted_downtime_s)) if lim is not None else None
