@@ -17,17 +17,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, func, select, text, update
+from sqlalchemy import Engine, case, create_engine, event, func, select, text, update
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, OperationalError, SQLAlchemyError
 
-from agent.core.errors import StoreError
+from agent.core.errors import ConfigError, StoreError
+from agent.core.secrets import mask_text, mask_url
 from agent.store import chain
 from agent.store.rows import dumps
 from agent.store.schema import agents, checks, evidence, measurements, runs, targets
 
 log = logging.getLogger(__name__)
 
+SUPPORTED_DRIVERS = ("sqlite", "postgresql")
 HEAD_REVISION = "0001"  # the newest file in agent/store/migrations/versions (a test holds them equal)
 
 MEASUREMENT_COLUMNS = (
@@ -57,11 +59,11 @@ class TargetRef:
 
 
 def safe_url(url: str) -> str:
-    """The URL with any password hidden, for messages and logs."""
+    """The URL with any password hidden (the user name kept), for messages and logs."""
     try:
-        return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
-        return url
+        return mask_url(make_url(url).render_as_string(hide_password=True), keep_user=True)
+    except (ArgumentError, ValueError):
+        return mask_url(url, keep_user=True)
 
 
 def settings_hash(settings: dict[str, Any]) -> str:
@@ -96,19 +98,27 @@ class Store:
 
     # -- opening -------------------------------------------------------------
     @classmethod
-    def open(cls, url: str, *, migrate: bool = True) -> Store:
-        """Open (creating a SQLite file's folder) and bring the schema up to date."""
+    def open(cls, url: str, *, migrate: bool = True, create_folder: bool = True) -> Store:
+        """Open (creating a SQLite file's folder unless ``create_folder`` is False) and bring the schema up to date."""
         shown = safe_url(url)
         try:
             u = make_url(url)
-        except ArgumentError:
-            raise StoreError(f"database_url {url!r} is not a database URL; use e.g. sqlite:////var/lib/slaproof/slaproof.db or postgresql+psycopg://user@host/db") from None
-        if u.drivername == "postgresql":
+        except (ArgumentError, ValueError) as e:
+            why = " (its port is not a number)" if isinstance(e, ValueError) else ""
+            raise ConfigError(f"agent.database_url {shown} is not a database URL{why}; use e.g. "
+                              "sqlite:////var/lib/slaproof/slaproof.db or postgresql+psycopg://user@host:5432/db") from None
+        if u.drivername in ("postgresql", "postgres"):
             u = u.set(drivername="postgresql+psycopg")
+        if not u.drivername.startswith(SUPPORTED_DRIVERS):
+            raise ConfigError(f"agent.database_url {shown}: {u.drivername.split('+')[0]} is not supported; "
+                              "use SQLite (sqlite:////path/slaproof.db) or PostgreSQL (postgresql+psycopg://user@host/db)")
         kwargs: dict[str, Any] = {}
         if u.drivername.startswith("sqlite"):
             if u.database and u.database != ":memory:":
                 folder = Path(u.database).expanduser().resolve().parent
+                if not create_folder and not folder.is_dir():
+                    raise StoreError(f"no database at {shown}: its folder {folder} does not exist; "
+                                     "check agent.database_url / agent.state_dir (nothing was created)")
                 try:
                     folder.mkdir(parents=True, exist_ok=True)
                 except OSError as e:
@@ -119,8 +129,8 @@ class Store:
             kwargs["connect_args"] = {"connect_timeout": 10}
         try:
             engine = create_engine(u, **kwargs)
-        except (NoSuchModuleError, ArgumentError, ImportError) as e:
-            raise StoreError(f"database_url {shown}: {e}") from None
+        except (NoSuchModuleError, ArgumentError, ImportError, ValueError) as e:
+            raise StoreError(f"agent.database_url {shown}: {mask_text(str(e))}") from None
         if engine.dialect.name == "sqlite":
             event.listen(engine, "connect", _sqlite_pragmas)
         store = cls(engine)
@@ -131,7 +141,7 @@ class Store:
                 store.upgrade()
         except (OperationalError, DBAPIError) as e:
             engine.dispose()
-            reason = str(getattr(e, "orig", e)).strip().splitlines()[0] if str(getattr(e, "orig", e)).strip() else type(e).__name__
+            reason = mask_text(str(getattr(e, "orig", e)).strip().splitlines()[0]) if str(getattr(e, "orig", e)).strip() else type(e).__name__
             raise StoreError(
                 f"cannot open the database {shown}: {reason}. "
                 "Check agent.database_url in the config (host, port, user, password, database name) and that the server is running."
@@ -245,6 +255,31 @@ class Store:
 
     def heartbeat(self, conn: Connection, run_id: int, now_us: int) -> None:
         conn.execute(runs.update().where(runs.c.id == run_id).values(last_seen_us=now_us))
+
+    def touch_run(self, conn: Connection, run_id: int, at_us: int) -> None:
+        """The run was alive at ``at_us`` (a journal record): move its last-seen time forward, never back.
+
+        A run already closed as unclean (its journal filed after the next start) has its end
+        moved too, so its recorded span covers every row it took."""
+        r = runs.c
+        conn.execute(runs.update().where(r.id == run_id).values(
+            last_seen_us=case((r.last_seen_us.is_(None) | (r.last_seen_us < at_us), at_us), else_=r.last_seen_us),
+            ended_us=case(((r.stop == "unclean") & (r.ended_us < at_us), at_us), else_=r.ended_us)))
+
+    def already_filed(self, conn: Connection, row: dict[str, Any] | None, item: dict[str, Any] | None) -> bool:
+        """Is this journal row (else this evidence item) already stored? A journal segment is filed in one
+        transaction, so its first row answers for all of it: replay after a crash files nothing twice."""
+        m = measurements.c
+        if row is not None:
+            cols = [c for c in MEASUREMENT_COLUMNS if c not in ("ts_us", "check_id", "hash")]
+            found = conn.execute(select(*[m[c] for c in cols]).where(m.check_id == row["check_id"], m.ts_us == row["ts_us"])).all()
+            want = tuple(bool(row.get(c)) if c in ("ok", "imported") else row.get(c) for c in cols)
+            return any(tuple(bool(v) if c in ("ok", "imported") else v for c, v in zip(cols, f)) == want for f in found)
+        if item is not None:
+            e = evidence.c
+            return conn.execute(select(e.id).where(e.target_id == item["target_id"], e.ts_us == item["ts_us"],
+                                                   e.sha256 == item["sha256"]).limit(1)).first() is not None
+        return False
 
     def end_run(self, run_id: int, now_us: int, *, clean: bool, note: str | None = None) -> None:
         with self.engine.begin() as conn:
