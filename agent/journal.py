@@ -70,7 +70,9 @@ class Record:
 class Segment:
     path: Path
     rows: int = 0  # rows it holds (counted when written or loaded)
-    ours: bool = True  # written by this process with no failed write: no need to check it line by line
+    records: int = 0  # records this process wrote to it
+    found: bool = False  # left by an earlier run
+    durable: bool = True  # False: its fdatasync failed (a disk error): its bytes may not survive
     damaged_copy_failed: bool = False
 
 
@@ -198,6 +200,7 @@ class Journal:
                 self._size += n
                 seg = self._open
                 seg.rows += rows
+                seg.records += 1
                 if self._size >= self.max_segment_bytes:
                     self._close_open()
                 return seg
@@ -208,38 +211,83 @@ class Journal:
         return None
 
     def _abandon_open(self) -> None:
-        """After a failed write: cut the file back to its last whole line and close it."""
+        """After a failed write: cut the file back to its last whole line and close it.
+        (If the cut fails too, the torn line is quarantined when the segment is filed.)"""
         if self._fd is None:
             return
         try:
             os.ftruncate(self._fd, self._size)
         except OSError:
-            if self._open is not None:
-                self._open.ours = False  # a torn line may remain: check it line by line when filing
+            pass
         self._close_open()
 
     def _close_open(self) -> None:
-        if self._fd is not None:
+        """fdatasync, close: a segment is sealed durable, or known not to be (a disk error)."""
+        fd, seg, size = self._fd, self._open, self._size
+        self._fd, self._open, self._size = None, None, 0
+        if fd is None or seg is None:
+            return
+        if size:
             try:
-                os.close(self._fd)
+                os.fdatasync(fd)  # once a batch: the journal also survives a power cut, up to the open segment
+            except OSError as e:
+                seg.durable = False
+                self.last_error = f"{seg.path.parent}: {e.strerror or e}"
+        try:
+            os.close(fd)
+        except OSError:
+            pass
+        if size == 0:
+            try:
+                seg.path.unlink()
             except OSError:
                 pass
-        self._fd = None
-        seg, self._open = self._open, None
-        if seg is not None:
-            if seg.rows == 0 and self._size == 0 and seg.ours:
-                try:
-                    seg.path.unlink()
-                except OSError:
-                    pass
-            else:
-                self._sealed.append(seg)
+        else:
+            if seg.durable and not _fsync_dir(seg.path.parent):
+                seg.durable = False  # the file's name may not survive: treat it as its bytes
+            self._sealed.append(seg)
 
     def seal(self) -> list[Segment]:
-        """Close the open segment; return every sealed segment, oldest first (and forget them)."""
+        """Close the open segment; return every sealed segment, oldest first (and forget them).
+
+        A segment whose fdatasync failed is copied whole to another directory (same name,
+        so filing either copy first makes the other a no-op); if none takes it, it is
+        returned with ``durable`` False and the caller keeps its records in memory."""
         self._close_open()
         out, self._sealed = self._sealed, []
-        return out
+        return [seg if seg.durable else self._copy_elsewhere(seg) for seg in out]
+
+    def _copy_elsewhere(self, seg: Segment) -> Segment:
+        try:
+            data = seg.path.read_bytes()  # still in the page cache
+        except OSError:
+            return seg
+        for d in self.dirs:
+            if d == seg.path.parent:
+                continue
+            path = d / seg.path.name
+            try:
+                d.mkdir(parents=True, exist_ok=True)
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+            except OSError:
+                continue
+            try:
+                ok = os.write(fd, data) == len(data)
+                if ok:
+                    os.fdatasync(fd)
+            except OSError:
+                ok = False
+            finally:
+                os.close(fd)
+            ok = ok and _fsync_dir(d)
+            if ok:
+                log.warning("journal %s could not be made durable (%s); copied to %s", seg.path, self.last_error, path)
+                return Segment(path, rows=seg.rows, records=seg.records)
+            try:
+                path.unlink()
+            except OSError:
+                pass
+        return seg
 
     def close(self) -> list[Segment]:
         out = self.seal()
@@ -255,7 +303,7 @@ class Journal:
                 found += [p for p in d.glob(f"{SEGMENT_PREFIX}*{SEGMENT_SUFFIX}") if p.is_file()]
             except OSError:
                 continue
-        return [Segment(p, rows=-1, ours=False) for p in sorted(found, key=lambda p: p.name)]
+        return [Segment(p, rows=-1, found=True) for p in sorted(found, key=lambda p: p.name)]
 
     def load(self, seg: Segment) -> list[Record]:
         """The segment's good records. Damaged lines are copied to quarantine/ and named in the log."""
@@ -306,3 +354,18 @@ class Journal:
         except OSError as e:
             log.warning("could not remove the filed journal %s (%s); it is skipped as filed at the next start", seg.path, e.strerror)
 
+
+
+def _fsync_dir(path: Path) -> bool:
+    """Make new names in a folder durable; False if the file system refused (EIO, EROFS)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    except OSError:
+        return False
+    try:
+        os.fsync(fd)
+        return True
+    except OSError as e:
+        return e.errno == errno.EINVAL  # a file system that cannot sync folders: nothing more to do
+    finally:
+        os.close(fd)

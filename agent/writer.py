@@ -110,9 +110,9 @@ class Writer:
         self._give_up_at: float | None = None
         self._thread: threading.Thread | None = None
         self._backlog: list[Segment] = []  # sealed, not yet filed (writer thread only)
-        self._memory: list[Record] = []
+        self._memory: list[Record] = []  # records no journal directory took
+        self._unsafe: list[list[Record]] = []  # records of segments a disk error made unsafe, each filed as a unit
         self._memory_rows = 0
-        self._seg_records: dict[Path, int] = {}
         self._submitted = 0
         self._filed = 0
         self._cycles_started = 0
@@ -141,9 +141,7 @@ class Writer:
         n = len(rec.rows)
         with self._lock:
             if self.journal is not None:
-                seg = self.journal.append(encode(rec), n)
-                if seg is not None:
-                    self._seg_records[seg.path] = self._seg_records.get(seg.path, 0) + 1
+                if self.journal.append(encode(rec), n) is not None:
                     self._count_submitted()
                     return
             if self._memory_rows + n > self.max_queued_rows:
@@ -211,13 +209,19 @@ class Writer:
         if self._thread is not None:
             self._thread.join(timeout + 10)
         with self._lock:
-            memory, self._memory, self._memory_rows = self._memory, [], 0
+            memory, self._memory = self._memory, []
             for rec in memory:  # a last try to keep them on disk
                 seg = self.journal.append(encode(rec), len(rec.rows)) if self.journal is not None else None
                 if seg is None:
                     self.stats.lost += len(rec.rows)
-            left = self._backlog + (self.journal.close() if self.journal is not None else [])
+            self.stats.lost += sum(len(r.rows) for unit in self._unsafe for r in unit)
+            self._unsafe, self._memory_rows = [], 0
+            left = self._backlog + (self._take_sealed(self.journal.seal()) if self.journal is not None else [])
+            if self.journal is not None:
+                self.journal.close()
             self._backlog = []
+            self.stats.lost += sum(len(r.rows) for unit in self._unsafe for r in unit)
+            self._unsafe = []
         assert self.journal is not None or not left
         kept = 0
         for seg in left:
@@ -228,7 +232,8 @@ class Writer:
                             kept_in=[s.path.parent for s in left if s.rows > 0], lost_rows=self.stats.lost,
                             last_error=self.stats.last_error)
         if out.lost_rows:
-            log.error("%d rows could not be kept: %s", out.lost_rows, out.last_error or "no journal directory was writable")
+            log.error("%d rows could not be kept: no journal folder was writable (%s) and the database failed (%s)", out.lost_rows,
+                      (self.journal.last_error if self.journal else None) or "no journal configured", out.last_error)
         return out
 
     # -- the thread ------------------------------------------------------------
@@ -252,8 +257,9 @@ class Writer:
         """Seal, file every sealed segment, then the memory queue. True if nothing is left."""
         with self._lock:
             if self.journal is not None:
-                self._backlog += self.journal.seal()
-            memory, self._memory, self._memory_rows = self._memory, [], 0
+                self._backlog += self._take_sealed(self.journal.seal())
+            memory, self._memory = self._memory, []
+            self._memory_rows = sum(len(r.rows) for unit in self._unsafe for r in unit)
             with self._cv:
                 self._cycles_started += 1
                 number = self._cycles_started
@@ -261,14 +267,20 @@ class Writer:
             while self._backlog:
                 seg = self._backlog[0]
                 assert self.journal is not None
-                records = self.journal.load(seg)
-                self._file(records, check_filed=True, replayed=seg.path not in self._seg_records)
+                self._file(self.journal.load(seg), replayed=seg.found)
                 self.journal.remove(seg)
                 self._backlog.pop(0)
                 with self._cv:
-                    self._filed += self._seg_records.pop(seg.path, 0)
+                    self._filed += seg.records
+            while self._unsafe:
+                self._file(self._unsafe[0])
+                with self._lock:
+                    unit = self._unsafe.pop(0)
+                    self._memory_rows -= sum(len(r.rows) for r in unit)
+                with self._cv:
+                    self._filed += len(unit)
             if memory:
-                self._file(memory, check_filed=False)
+                self._file(memory)
                 with self._cv:
                     self._filed += len(memory)
                 memory = []
@@ -277,9 +289,9 @@ class Writer:
             ok = False
             self.stats.failures += 1
             self.stats.last_error = mask_text(str(e).splitlines()[0][:300])
-            waiting = sum(max(s.rows, 0) for s in self._backlog) + sum(len(r.rows) for r in memory)
-            log.warning("database write failed (%d rows waiting, kept in the journal where one is writable): %s",
-                        waiting, self.stats.last_error)
+            on_disk = sum(max(s.rows, 0) for s in self._backlog)
+            log.warning("database write failed: %s; %d rows wait in the journal, %d in memory (retrying)",
+                        self.stats.last_error, on_disk, sum(len(r.rows) for r in memory) + self._memory_rows)
             if memory:
                 self._requeue(memory)
         with self._cv:
@@ -293,17 +305,36 @@ class Writer:
         """Records that were only in memory: into the journal if it takes them now, else back in the queue."""
         with self._lock:
             back: list[Record] = []
-            for rec in memory:
-                seg = self.journal.append(encode(rec), len(rec.rows)) if self.journal is not None else None
-                if seg is not None:  # counted as filed when its segment is
-                    self._seg_records[seg.path] = self._seg_records.get(seg.path, 0) + 1
-                else:
+            for rec in memory:  # into the journal: counted as filed when its segment is
+                if (self.journal.append(encode(rec), len(rec.rows)) if self.journal is not None else None) is None:
                     back.append(rec)
             self._memory = back + self._memory
             self._memory_rows += sum(len(r.rows) for r in back)
 
-    def _file(self, records: list[Record], *, check_filed: bool, replayed: bool = False) -> None:
-        """One transaction: rows chained, evidence, each run's last-seen time."""
+    def _take_sealed(self, sealed: list[Segment]) -> list[Segment]:
+        """Durable segments go to the backlog; an unsafe one's records are held in memory (under the bound)."""
+        keep = []
+        assert self.journal is not None
+        for seg in sealed:
+            if seg.durable:
+                keep.append(seg)
+                continue
+            records = self.journal.load(seg)
+            n = sum(len(r.rows) for r in records)
+            log.error("journal %s could not be made durable (%s) and no other folder took a copy; its %d rows wait in memory",
+                      seg.path, self.journal.last_error, n)
+            if self._memory_rows + n > self.max_queued_rows:
+                self._lose(n)
+            else:
+                self._unsafe.append(records)
+                self._memory_rows += n
+            with self._cv:  # the unit is counted as filed by its records, not the segment's
+                self._submitted += len(records) - seg.records
+        return keep
+
+    def _file(self, records: list[Record], *, replayed: bool = False) -> None:
+        """One transaction: rows chained, evidence, each run's last-seen time. Idempotent: a unit
+        whose first row (or evidence item) is already stored was filed before a crash and is skipped."""
         rows = [r for rec in records for r in rec.rows]
         evidence = [e for rec in records for e in rec.evidence]
         seen: dict[int, int] = {}
@@ -311,7 +342,7 @@ class Writer:
             if rec.run_id is not None and rec.at_us > seen.get(rec.run_id, -1):
                 seen[rec.run_id] = rec.at_us
         with self.store.engine.begin() as conn:
-            if check_filed and self.store.already_filed(conn, rows[0] if rows else None, evidence[0] if evidence else None):
+            if self.store.already_filed(conn, rows[0] if rows else None, evidence[0] if evidence else None):
                 log.info("journal records already in the database (filed before a crash): not filed again")
                 rows, evidence = [], []
             else:
