@@ -140,10 +140,9 @@ class Writer:
     def _put(self, rec: Record) -> None:
         n = len(rec.rows)
         with self._lock:
-            if self.journal is not None:
-                if self.journal.append(encode(rec), n) is not None:
-                    self._count_submitted()
-                    return
+            if self.journal is not None and self.journal.append(encode(rec), n) is not None:
+                self._count_submitted()
+                return
             if self._memory_rows + n > self.max_queued_rows:
                 self._lose(n)
                 return

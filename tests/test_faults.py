@@ -20,11 +20,11 @@ from tests.support.faults import (
     AcceptLog,
     agent_process,
     db_rows,
+    ext4_disk,
+    ext4_read_only_works,
     fault_config,
     fill,
     kill_loop,
-    ext4_disk,
-    ext4_read_only_works,
     small_tmpfs,
     wait_until,
 )
