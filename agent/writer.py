@@ -242,8 +242,9 @@ class Writer:
         while True:
             self._wake.wait(max(0.0, next_at - self.clock()))
             self._wake.clear()
+            stopping = self._stop.is_set()  # set before this cycle sealed: the cycle sees every submission
             ok = self._cycle()
-            if self._stop.is_set() and (ok or (self._give_up_at is not None and self.clock() > self._give_up_at)):
+            if stopping and (ok or (self._give_up_at is not None and self.clock() > self._give_up_at)):
                 return
             if ok:
                 delay = 0.5

@@ -428,9 +428,12 @@ class Store:
         exchange.write_csv_rows over :meth:`iter_export`."""
         ids = ",".join(str(int(i)) for i in check_ids) or "NULL"
 
-        def q(col: str) -> str:  # the csv module's minimal quoting
-            return (f"CASE WHEN {col} IS NULL THEN '' WHEN instr({col}, ',') OR instr({col}, '\"') OR instr({col}, char(10)) "
-                    f"OR instr({col}, char(13)) THEN '\"' || replace({col}, '\"', '\"\"') || '\"' ELSE {col} END")
+        def q(raw: str) -> str:  # exchange.text_cell (OWASP: no cell a spreadsheet runs), then the csv module's minimal quoting
+            col = (f"(CASE WHEN substr({raw}, 1, 1) IN ('=', '+', '-', '@', char(9), char(13)) THEN '''' || {raw} "
+                   f"ELSE {raw} END)")
+            return (f"CASE WHEN {raw} IS NULL OR {raw} = '' THEN '' WHEN instr({col}, ',') OR instr({col}, '\"') "
+                    f"OR instr({col}, char(10)) OR instr({col}, char(13)) THEN '\"' || replace({col}, '\"', '\"\"') || '\"' "
+                    f"ELSE {col} END")
 
         def n(col: str) -> str:
             return f"coalesce({col}, '')"

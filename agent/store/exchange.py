@@ -115,6 +115,20 @@ def read_records(path: Path, targets: set[str]) -> Iterator[dict[str, Any]]:
             yield parse_record(rec, where, targets)
 
 
+# OWASP CSV injection: a spreadsheet runs a cell that starts with one of these as a formula
+# (=cmd|' /C calc'!A0). Text cells that do are written with a leading apostrophe, which
+# spreadsheets show as plain text; numbers, times and hashes are ours and never start so.
+# The JSON-lines export keeps every value exactly as stored (docs/reliability.md).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def text_cell(value: str | None) -> str:
+    """A text value as a CSV cell a spreadsheet will not execute."""
+    if not value:
+        return ""
+    return "'" + value if value.startswith(FORMULA_STARTS) else value
+
+
 CSV_FIELDS = ["ts", "target", "check", "ok", "rtt_ms", "loss_pct", "sent", "received", "rtt_min_ms", "rtt_max_ms",
               "rtt_stddev_ms", "status", "error_class", "error", "lag_us", "imported", "detail", "row_id", "hash"]
 
@@ -140,10 +154,10 @@ def write_csv_rows(fh: Any, rows: Any) -> int:
             sec_text = _time.strftime("%Y-%m-%dT%H:%M:%S", _time.gmtime(sec))
             last_sec = sec
         loss = "" if not sent or received is None else repr(100.0 * (sent - received) / sent)
-        w.writerow((f"{sec_text}.{us:06d}Z", target, kind, "True" if ok else "False", _fmt_ns(rtt_ns), loss,
+        w.writerow((f"{sec_text}.{us:06d}Z", text_cell(target), text_cell(kind), "True" if ok else "False", _fmt_ns(rtt_ns), loss,
                     "" if sent is None else sent, "" if received is None else received, _fmt_ns(rmin), _fmt_ns(rmax),
-                    _fmt_ns(jit), "" if status is None else status, eclass or "", error or "", "" if lag is None else lag,
-                    "True" if imported else "", detail or "", rid, bytes(h).hex()))
+                    _fmt_ns(jit), "" if status is None else status, text_cell(eclass), text_cell(error), "" if lag is None else lag,
+                    "True" if imported else "", text_cell(detail), rid, bytes(h).hex()))
         n += 1
     return n
 
