@@ -34,10 +34,10 @@ from agent.config import BandwidthCheck, Settings, Target
 from agent.core import result as R
 from agent.core.errors import StoreError
 from agent.core.result import ProbeResult, utcnow
-from agent.core.secrets import mask_text
 from agent.core.times import EPOCH, to_us
 from agent.services import RoundObserver, Service
 from agent.store import Store, TargetRef
+from agent.store.database import db_reason
 from agent.store.rows import dumps, result_to_row
 from agent.version import VERSION
 from agent.watch import FailureStreak
@@ -345,12 +345,6 @@ async def _finish(tasks: set[asyncio.Task[Any]], timeout: float) -> None:
         t.cancel()
     if pending:
         await asyncio.wait(pending, timeout=2.0)
-
-
-def db_reason(e: BaseException) -> str:
-    """The database's own first line (no SQL, no parameters), secrets masked."""
-    text = str(getattr(e, "orig", None) or e).strip()
-    return mask_text(text.splitlines()[0][:300] if text else type(e).__name__)
 
 
 async def _trace(address: str) -> ProbeResult:

@@ -82,8 +82,11 @@ def mask_url(url: str, *, keep_user: bool = False) -> str:
     netloc = parts.netloc
     if "@" in netloc:
         userinfo, host = netloc.rsplit("@", 1)
-        user, has_pw, _ = userinfo.partition(":")
-        netloc = (f"{user}:{MASK}" if keep_user and has_pw else user if keep_user else MASK) + "@" + host
+        user, has_pw, pw = userinfo.partition(":")
+        if has_pw and pw == MASK:
+            pass  # already masked (a database URL shown with its user): leave it readable
+        else:
+            netloc = (f"{user}:{MASK}" if keep_user and has_pw else user if keep_user else MASK) + "@" + host
     query = parts.query
     if query:
         pairs = parse_qsl(query, keep_blank_values=True)
@@ -136,7 +139,8 @@ def secrets_in_url(url: str) -> list[str]:
     """The secret parts of a URL (user name, password, secret query values): to register them."""
     try:
         parts = urlsplit(url)
-        found = [p for p in (parts.username, parts.password) if p]
+        # user:password@: the password; a lone user@ is often a token (https://TOKEN@host/).
+        found = [parts.password] if parts.password else [parts.username] if parts.username else []
     except ValueError:
         return []
     found += [v for k, v in parse_qsl(parts.query, keep_blank_values=True) if secret_name(k) and v]

@@ -66,6 +66,12 @@ def safe_url(url: str) -> str:
         return mask_url(url, keep_user=True)
 
 
+def db_reason(e: BaseException) -> str:
+    """The database's own first line of an error (no SQL, no parameters), secrets masked."""
+    text = str(getattr(e, "orig", None) or e).strip()
+    return mask_text(text.splitlines()[0][:300] if text else type(e).__name__)
+
+
 def settings_hash(settings: dict[str, Any]) -> str:
     return hashlib.sha256(dumps(settings).encode()).hexdigest()[:16]
 
@@ -109,12 +115,12 @@ class Store:
         except (ArgumentError, ValueError) as e:
             why = " (its port is not a number)" if isinstance(e, ValueError) else ""
             raise ConfigError(f"agent.database_url {shown} is not a database URL{why}; use e.g. "
-                              "sqlite:////var/lib/slaproof/slaproof.db or postgresql+psycopg://user@host:5432/db") from None
+                              "sqlite:////var/lib/slaproof/slaproof.db or postgresql+psycopg://host:5432/db") from None
         if u.drivername in ("postgresql", "postgres"):
             u = u.set(drivername="postgresql+psycopg")
         if not u.drivername.startswith(SUPPORTED_DRIVERS):
             raise ConfigError(f"agent.database_url {shown}: {u.drivername.split('+')[0]} is not supported; "
-                              "use SQLite (sqlite:////path/slaproof.db) or PostgreSQL (postgresql+psycopg://user@host/db)")
+                              "use SQLite (sqlite:////path/slaproof.db) or PostgreSQL (postgresql+psycopg://host/db)")
         kwargs: dict[str, Any] = {}
         if u.drivername.startswith("sqlite"):
             if u.database and u.database != ":memory:":

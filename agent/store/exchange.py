@@ -10,17 +10,20 @@ from __future__ import annotations
 import csv
 import json
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, BinaryIO
 
 from agent.core.errors import UsageError
-from agent.core.times import to_us
+from agent.core.times import to_us, utcnow
 from agent.core.units import ms_to_ns
 from agent.store.rows import dumps
 
 KNOWN_CHECKS = ("icmp", "tcp", "http", "bandwidth", "traceroute", "dns")
+MAX_RTT_MS = 3_600_000.0  # an hour: any longer is not a round trip but a unit mistake
+MAX_AHEAD_US = 86_400_000_000  # a row may be dated at most a day ahead of this machine's clock (clocks differ)
+MIN_TS_US = 0  # 1970-01-01: the store's epoch
 _NUM = (int, float)
 _KNOWN_KEYS = {"ts", "target", "check", "ok", "rtt_ms", "loss_pct", "status", "error", "error_class", "sent", "received",
                "rtt_min_ms", "rtt_max_ms", "rtt_stddev_ms", "detail", "imported", "row_id", "hash", "lag_us", "source"}
@@ -37,7 +40,7 @@ def _num(rec: dict[str, Any], key: str, where: str, lo: float | None = None, hi:
     return float(v)
 
 
-def parse_record(rec: Any, where: str, targets: set[str]) -> dict[str, Any]:
+def parse_record(rec: Any, where: str, targets: set[str], now: Callable[[], datetime] = utcnow) -> dict[str, Any]:
     """One exchange object → a row dict (without check_id/settings_hash/hash)."""
     if not isinstance(rec, dict):
         raise UsageError(f"{where}: each line must be a JSON object")
@@ -53,6 +56,12 @@ def parse_record(rec: Any, where: str, targets: set[str]) -> dict[str, Any]:
         raise UsageError(f"{where}: ts {ts!r} is not ISO 8601") from None
     if dt.tzinfo is None:
         raise UsageError(f"{where}: ts {ts!r} has no zone; add Z or an offset such as +08:00")
+    try:
+        ts_us = to_us(dt)
+    except OverflowError:
+        ts_us = -1
+    if not MIN_TS_US <= ts_us <= to_us(now()) + MAX_AHEAD_US:
+        raise UsageError(f"{where}: ts {ts!r} is out of range; a measurement is dated between 1970 and now")
     if rec["target"] not in targets:
         raise UsageError(f"{where}: target {rec['target']!r} is not in the config (known: {', '.join(sorted(targets)) or 'none'})")
     if rec["check"] not in KNOWN_CHECKS:
@@ -64,6 +73,8 @@ def parse_record(rec: Any, where: str, targets: set[str]) -> dict[str, Any]:
         raise UsageError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}; put extra figures under \"detail\"")
     sent = _num(rec, "sent", where, 0, 32767)
     received = _num(rec, "received", where, 0, 32767)
+    if sent is not None and received is not None and received > sent:
+        raise UsageError(f"{where}: received {received:g} is more than sent {sent:g}")
     loss = _num(rec, "loss_pct", where, 0, 100)
     detail = rec.get("detail") or {}
     if not isinstance(detail, dict):
@@ -76,15 +87,15 @@ def parse_record(rec: Any, where: str, targets: set[str]) -> dict[str, Any]:
         if rec.get(k) is not None and not isinstance(rec[k], str):
             raise UsageError(f"{where}: {k} must be a string")
     return {
-        "ts_us": to_us(dt),
+        "ts_us": ts_us,
         "target": rec["target"],
         "kind": rec["check"],
         "ok": rec["ok"],
         "lag_us": None,
-        "rtt_ns": ms_to_ns(_num(rec, "rtt_ms", where, 0)),
-        "rtt_min_ns": ms_to_ns(_num(rec, "rtt_min_ms", where, 0)),
-        "rtt_max_ns": ms_to_ns(_num(rec, "rtt_max_ms", where, 0)),
-        "jitter_ns": ms_to_ns(_num(rec, "rtt_stddev_ms", where, 0)),
+        "rtt_ns": ms_to_ns(_num(rec, "rtt_ms", where, 0, MAX_RTT_MS)),
+        "rtt_min_ns": ms_to_ns(_num(rec, "rtt_min_ms", where, 0, MAX_RTT_MS)),
+        "rtt_max_ns": ms_to_ns(_num(rec, "rtt_max_ms", where, 0, MAX_RTT_MS)),
+        "jitter_ns": ms_to_ns(_num(rec, "rtt_stddev_ms", where, 0, MAX_RTT_MS)),
         "sent": None if sent is None else int(sent),
         "received": None if received is None else int(received),
         "status": None if status is None else int(status),
@@ -95,24 +106,42 @@ def parse_record(rec: Any, where: str, targets: set[str]) -> dict[str, Any]:
     }
 
 
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
 def read_records(path: Path, targets: set[str]) -> Iterator[dict[str, Any]]:
-    """Parse the file, line by line; raise UsageError naming the first bad line."""
+    """Parse the file, line by line; raise UsageError naming the first bad line.
+
+    Strict where Python's json is lenient: NaN and Infinity are refused (they are not JSON and
+    would be stored as text no reader accepts), as are bytes that are not UTF-8 and strings
+    holding a lone surrogate (not Unicode)."""
     try:
-        f: TextIO = path.open(encoding="utf-8")
+        f: BinaryIO = path.open("rb")
     except OSError as e:
         raise UsageError(f"{path}: cannot read: {e.strerror}") from None
     with f:
-        for n, line in enumerate(f, 1):
-            if not line.strip():
-                continue
+        for n, raw in enumerate(f, 1):
             where = f"{path}:{n}"
             try:
-                rec = json.loads(line)
+                line = raw.decode("utf-8-sig" if n == 1 else "utf-8")
+            except UnicodeDecodeError as e:
+                raise UsageError(f"{where}: not UTF-8 text (byte {raw[e.start:e.start + 1]!r} at column {e.start + 1}); "
+                                 "save the file as UTF-8") from None
+            if not line.strip():
+                continue
+            try:
+                rec = json.loads(line, parse_constant=_no_constant)
             except json.JSONDecodeError as e:
                 raise UsageError(f"{where}: not valid JSON ({e.msg} at column {e.colno})") from None
-            except UnicodeDecodeError:
-                raise UsageError(f"{where}: not UTF-8 text") from None
-            yield parse_record(rec, where, targets)
+            except ValueError as e:
+                raise UsageError(f"{where}: not valid JSON ({e})") from None
+            row = parse_record(rec, where, targets)
+            try:
+                dumps(rec).encode("utf-8")
+            except UnicodeEncodeError:
+                raise UsageError(f"{where}: a string holds a lone surrogate (\\ud800-\\udfff): not Unicode text") from None
+            yield row
 
 
 # OWASP CSV injection: a spreadsheet runs a cell that starts with one of these as a formula
