@@ -40,7 +40,9 @@ _values: tuple[str, ...] = ()
 
 _WORD = re.compile(r"[A-Z]?[a-z0-9]+|[A-Z]+(?![a-z])")
 _URL = re.compile(r"\b[A-Za-z][A-Za-z0-9+.\-]*://[^\s'\"<>`]+")
+# name=value anywhere; "Name: value" only for header-like names (Authorization, X-Api-Key), not prose.
 _PAIR = re.compile(r"(?P<name>[A-Za-z][\w.\-]*)(?P<sep>=|: ?)(?P<value>(?:(?i:bearer|basic|token) )?[^\s&'\";,)]+)")
+_HEADER_LIKE = re.compile(r"(?i)^(authorization|proxy-authorization|cookie|set-cookie|.*-.*)$")
 
 
 def configure(*, names: Iterable[str] = (), values: Iterable[str] = ()) -> None:
@@ -100,7 +102,12 @@ def mask_url(url: str, *, keep_user: bool = False) -> str:
 
 def _mask_pairs(text: str) -> str:
     """``name=value`` and ``name: value`` with a secret name: the value masked."""
-    return _PAIR.sub(lambda m: f"{m['name']}{m['sep']}{MASK}" if secret_name(m["name"]) else m.group(0), text)
+    def one(m: re.Match[str]) -> str:
+        if not secret_name(m["name"]) or (m["sep"] != "=" and not _HEADER_LIKE.match(m["name"])):
+            return m.group(0)
+        return f"{m['name']}{m['sep']}{MASK}"
+
+    return _PAIR.sub(one, text)
 
 
 def mask_text(text: str) -> str:
