@@ -47,8 +47,8 @@ log = logging.getLogger(__name__)
 
 REPLAY_WAIT_S = 30.0  # at start, how long earlier journal files may take to be filed before measuring begins
 ROUND_SLACK_S = 2.0  # beyond the checks' own timeouts, before a round is cancelled at stop
-ROUND_WAIT_MAX_S = 40.0  # the unit's TimeoutStopSec (60 s) must also leave time to file the rows
-EVIDENCE_WAIT_S = 15.0
+ROUND_WAIT_MAX_S = 30.0  # the unit gives 90 s to stop: rounds, evidence, then filing every row
+EVIDENCE_WAIT_S = 10.0
 WRITER_CLOSE_S = 15.0
 
 
