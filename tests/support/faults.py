@@ -124,14 +124,15 @@ class Agent:
 
 
 @contextmanager
-def agent_process(cfg: Path, work: Path, *args: str, env: dict[str, str] | None = None) -> Iterator[Agent]:
-    """`slaproof run` with a notify socket and its output in a file; killed if still running at the end."""
+def agent_process(cfg: Path, work: Path, *args: str, env: dict[str, str] | None = None, code: Path = ROOT) -> Iterator[Agent]:
+    """`slaproof run` (of the checkout at ``code``) with a notify socket and its output in a file;
+    killed if still running at the end."""
     stamp = time.monotonic_ns()
     note = Notify(work / f"notify-{stamp}.sock")
     log = work / f"agent-{stamp}.log"
-    full_env = {**os.environ, "NOTIFY_SOCKET": str(note.path), "PYTHONPATH": str(ROOT), **(env or {})}
+    full_env = {**os.environ, "NOTIFY_SOCKET": str(note.path), "PYTHONPATH": str(code), **(env or {})}
     with log.open("wb") as out:
-        proc = subprocess.Popen([*EXE, "run", "-c", str(cfg), *args], stdout=out, stderr=subprocess.STDOUT, env=full_env, cwd=ROOT)
+        proc = subprocess.Popen([*EXE, "run", "-c", str(cfg), *args], stdout=out, stderr=subprocess.STDOUT, env=full_env, cwd=code)
     try:
         yield Agent(proc, note, log)
     finally:
@@ -158,10 +159,13 @@ class KillLoopResult:
     run_lines: list[str] = field(default_factory=list)
     replay_stderr: str = ""
     final_exit: int | None = None
+    runs_short: int = 0  # killed runs whose recorded end is before their last row
+    kills: list[tuple[int, int]] = field(default_factory=list)
+    lost_by_run: dict[int, int] = field(default_factory=dict)  # run index (-1: the final clean run) → rows lost
 
 
 def kill_loop(work: Path, *, iterations: int, targets: int = 50, interval_s: float = 2.0, icmp: bool = False,
-              seed: int = 1, kill_after: tuple[float, float] = (0.05, 3.0)) -> KillLoopResult:
+              seed: int = 1, kill_after: tuple[float, float] = (0.05, 3.0), code: Path = ROOT) -> KillLoopResult:
     """Start the agent, kill -9 it at a random moment after READY; repeat; then a clean run files the journal.
 
     Returns the figures; the caller asserts on them."""
@@ -172,7 +176,7 @@ def kill_loop(work: Path, *, iterations: int, targets: int = 50, interval_s: flo
     try:
         cfg = fault_config(work, log.ports, interval_s=interval_s, icmp=icmp)
         for i in range(iterations):
-            with agent_process(cfg, work) as agent:
+            with agent_process(cfg, work, code=code) as agent:
                 start_us = time.time_ns() // 1000
                 if i % 5 == 4:  # now and then from the spawn: during start-up and the journal's replay too
                     threading.Event().wait(rng.uniform(0.0, 1.5))
@@ -185,7 +189,7 @@ def kill_loop(work: Path, *, iterations: int, targets: int = 50, interval_s: flo
                 agent.proc.send_signal(signal.SIGKILL)
                 agent.proc.wait(30)
                 kills.append((start_us, kill_us))
-        with agent_process(cfg, work, "--duration", "1") as agent:
+        with agent_process(cfg, work, "--duration", "1", code=code) as agent:
             agent.proc.wait(120)
             res.replay_stderr = agent.stderr()
             res.final_exit = agent.proc.returncode
@@ -193,6 +197,7 @@ def kill_loop(work: Path, *, iterations: int, targets: int = 50, interval_s: flo
         log.close()
     accepts = list(log.accepts)
     _check(cfg.parent / "state" / "slaproof.db", log.ports, accepts, kills, res)
+    res.kills = kills
     return res
 
 
@@ -211,6 +216,7 @@ def _check(db: Path, ports: list[int], accepts: list[tuple[int, int]], kills: li
         by_target.setdefault(name, []).append(ts)
     for v in by_target.values():
         v.sort()
+    all_ts = sorted(ts for v in by_target.values() for ts in v)  # before matching removes them
     res.accepts = len(accepts)
     for port, t in accepts:
         kill = next((k for s, k in kills if s <= t <= k), None)
@@ -221,6 +227,8 @@ def _check(db: Path, ports: list[int], accepts: list[tuple[int, int]], kills: li
         # The row's time is the check's start, a little before the accept.
         if not _take(by_target.get(name_of[port], []), t - 2_000_000, t):
             res.lost += 1
+            run = next((i for i, (s, k) in enumerate(kills) if s <= t <= k), -1)
+            res.lost_by_run[run] = res.lost_by_run.get(run, 0) + 1
     p = subprocess.run([*EXE, "verify", "-c", str(db.parent.parent / "config.toml")], capture_output=True, text=True, timeout=300, cwd=ROOT)
     res.chain_ok = p.returncode == 0 and "chain intact" in p.stdout
     res.run_lines = [f"{s} {e} {stop}" for s, e, stop in runs]
@@ -228,9 +236,12 @@ def _check(db: Path, ports: list[int], accepts: list[tuple[int, int]], kills: li
     # (A kill before the run row was written leaves no run: so at most one per kill.)
     ok = len(runs) <= len(kills) + 1 and runs[-1][2] == "clean"
     starts = [r[0] for r in runs] + [2**62]
+    res.runs_short = 0
     for i, (s, e, stop) in enumerate(runs[:-1]):
-        mine = [ts for v in by_target.values() for ts in v if s <= ts < starts[i + 1]]
-        ok = ok and stop == "unclean" and e is not None and (not mine or e >= max(mine))
+        mine = [ts for ts in all_ts if s <= ts < starts[i + 1]]
+        good = stop == "unclean" and e is not None and (not mine or e >= max(mine))
+        res.runs_short += not good
+        ok = ok and good
     res.runs_recorded = ok
 
 
