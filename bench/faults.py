@@ -37,7 +37,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from tests.support.faults import AcceptLog, agent_process, db_rows, fault_config, fill, kill_loop, small_tmpfs, wait_until  # noqa: E402
+from tests.support.faults import AcceptLog, agent_process, db_rows, fault_config, fill, kill_loop, small_tmpfs, wait_until
 
 
 def kill_figures(kills: int, before: Path | None) -> None:
@@ -72,10 +72,10 @@ def disk_figures() -> None:
                     cfg = fault_config(work, log.ports, interval_s=1.0, state_dir=str(disk / "state"), **extra)
                     with agent_process(cfg, work) as agent:
                         agent.notify.wait_for("READY=1")
-                        wait_until(lambda: len(log.accepts) >= 40, 60, "rounds")
+                        wait_until(lambda log=log: len(log.accepts) >= 40, "rounds", timeout_s=60)
                         filler = fill(disk)
                         n0 = len(log.accepts)
-                        wait_until(lambda: len(log.accepts) >= n0 + 200, 60, "rounds on a full disk")
+                        wait_until(lambda log=log, n0=n0: len(log.accepts) >= n0 + 200, "rounds on a full disk", timeout_s=60)
                         agent.proc.send_signal(signal.SIGTERM)
                         code = agent.proc.wait(120)
                         out = agent.stderr()
@@ -106,7 +106,7 @@ def responder_figures() -> None:
                                     stdout=out, stderr=subprocess.STDOUT, env=env, cwd=Path(__file__).resolve().parents[1])
         slow: list[socket.socket] = []
         try:
-            wait_until(lambda: _connects(port), 30, "the responder")
+            wait_until(lambda: _connects(port), "the responder", timeout_s=30)
             for i in range(200):
                 c = socket.socket()
                 c.bind(("127.0.0.3" if i % 2 else f"127.0.1.{i // 2 + 1}", 0))

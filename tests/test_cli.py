@@ -120,6 +120,7 @@ def test_init_writes_a_config_that_loads(tmp_path: Path) -> None:
 
 
 @ROOT_ONLY
+@pytest.mark.root
 def test_probe_prints_a_table(cfg: Path) -> None:
     p = sp("probe", "-c", str(cfg))
     assert p.returncode == 0, p.stderr

@@ -48,7 +48,7 @@ def test_kill_9_at_random_moments_loses_no_round_taken(tmp_path: Path) -> None:
 
 def _run_until_accepts(log: AcceptLog, n: int, timeout: float = 60) -> None:
     start = len(log.accepts)
-    wait_until(lambda: len(log.accepts) >= start + n, timeout, f"{n} more rounds")
+    wait_until(lambda: len(log.accepts) >= start + n, f"{n} more rounds", timeout_s=timeout)
 
 
 @pytest.mark.slow
@@ -66,7 +66,7 @@ def test_sigterm_lets_running_rounds_finish_and_records_a_clean_stop(tmp_path: P
             cfg.write_text(text)
             with agent_process(cfg, tmp_path) as agent:
                 assert agent.notify.wait_for("READY=1")
-                wait_until(lambda: len(web.requests) >= 2, 30, "a second HTTP round in flight")
+                wait_until(lambda: len(web.requests) >= 2, "a second HTTP round in flight", timeout_s=30)
                 agent.proc.send_signal(signal.SIGTERM)
                 assert agent.proc.wait(60) == 0, agent.stderr()
                 out = agent.stderr()
@@ -171,7 +171,7 @@ def test_disk_full_moves_the_journal_to_the_spool_and_loses_nothing(tmp_path: Pa
                 assert agent.notify.wait_for("READY=1")
                 _run_until_accepts(log, 10)
                 filler = fill(disk)
-                wait_until(lambda: any(spool.glob("journal-*")), 30, "the journal to move to the spool folder")
+                wait_until(lambda: any(spool.glob("journal-*")), "the journal to move to the spool folder", timeout_s=30)
                 _run_until_accepts(log, 30)
                 filler.unlink()
                 (disk / "filler-small").unlink()

@@ -57,8 +57,9 @@ def test_no_output_of_a_full_run_holds_a_secret(config_file: Any, tmp_path: Path
         assert p.returncode == 0, (name, p.stderr)
         outputs[name] = p.stdout + p.stderr
     assert "denied" in outputs["export-jsonl"] and "svcuser" not in outputs["export-jsonl"]
-    for f in sorted(rep.iterdir()):
-        outputs[f"report/{f.name}"] = f.read_bytes().decode("utf-8", "replace")
+    for f in sorted(rep.rglob("*")):
+        if f.is_file():
+            outputs[f"report/{f.relative_to(rep)}"] = f.read_bytes().decode("utf-8", "replace")
     outputs["report.pdf text"] = subprocess.run(["pdftotext", "-enc", "UTF-8", str(rep / "report.pdf"), "-"],
                                                 capture_output=True, text=True, check=True, timeout=60).stdout
     for f in sorted((tmp_path / "state").rglob("*")):

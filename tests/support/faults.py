@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.conftest import make_config
+from tests.support.wait import wait_until  # noqa: F401  (re-exported for the fault tests and bench)
 
 EXE = [sys.executable, "-m", "agent.cli"]
 ROOT = Path(__file__).resolve().parents[2]
@@ -254,15 +255,6 @@ def _take(times: list[int], lo: int, hi: int) -> bool:
         del times[i]
         return True
     return False
-
-
-def wait_until(cond: Any, timeout: float, what: str) -> None:
-    """Poll a condition with a bounded deadline (never a bare sleep as synchronisation)."""
-    deadline = time.monotonic() + timeout
-    while not cond():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        threading.Event().wait(0.05)
 
 
 @contextmanager
