@@ -37,7 +37,8 @@ from agent.store.rows import result_to_row
 log = logging.getLogger(__name__)
 
 DEFAULT_MAX_QUEUED_ROWS = 50_000  # ~100 MB of Python objects at worst; only used when no journal directory is writable
-LOST_LOG_EVERY_S = 60.0  # a full disk must not flood the journal with one line per round
+LOST_LOG_EVERY_S = 60.0
+STOP_TRIES_WHEN_KEPT = 3  # a full disk must not flood the journal with one line per round
 
 
 @dataclass
@@ -239,13 +240,19 @@ class Writer:
     def _loop(self) -> None:
         delay = 0.5
         next_at = self.clock() + self.batch_s
+        tries_at_stop = 0
         while True:
             self._wake.wait(max(0.0, next_at - self.clock()))
             self._wake.clear()
             stopping = self._stop.is_set()  # set before this cycle sealed: the cycle sees every submission
             ok = self._cycle()
-            if stopping and (ok or (self._give_up_at is not None and self.clock() > self._give_up_at)):
-                return
+            if stopping:
+                tries_at_stop += not ok
+                # Rows only in memory are worth every second until the deadline; rows safe in the
+                # journal are filed at the next start, so a few tries are enough.
+                kept = not self._memory and not self._unsafe and tries_at_stop >= STOP_TRIES_WHEN_KEPT
+                if ok or kept or (self._give_up_at is not None and self.clock() > self._give_up_at):
+                    return
             if ok:
                 delay = 0.5
                 next_at = self.clock() + self.batch_s
