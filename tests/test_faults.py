@@ -9,8 +9,11 @@ import signal
 import sqlite3
 import subprocess
 import sys
+from collections.abc import Callable
 from contextlib import closing
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -185,70 +188,82 @@ def test_disk_full_moves_the_journal_to_the_spool_and_loses_nothing(tmp_path: Pa
         log.close()
 
 
+@dataclass
+class Stopped:
+    """A run stopped (SIGTERM) while its disk was broken, then a clean start after the repair."""
+
+    code: int  # the exit status of the broken run
+    out: str  # what it said
+    taken: int  # rounds the listener saw
+    stored: int  # rows of those rounds in the database after the next start
+    stops: list[str]  # the runs table's stop column, in order
+
+
+def stop_on_a_broken_disk(tmp_path: Path, state: Path, spool: bool, *, breaks: Callable[[], Callable[[], None]]) -> Stopped:
+    """Measure, break the disk (``breaks`` returns how to repair it), measure on, SIGTERM; repair; start
+    once more so the journal is filed; count what reached the database of every round taken."""
+    log = AcceptLog(10)
+    try:
+        extra: dict[str, Any] = {"spool_dirs": [str(tmp_path / "spool")]} if spool else {}
+        cfg = fault_config(tmp_path, log.ports, interval_s=1.0, state_dir=str(state), **extra)
+        with agent_process(cfg, tmp_path) as agent:
+            assert agent.notify.wait_for("READY=1")
+            _run_until_accepts(log, 10)
+            repair = breaks()
+            _run_until_accepts(log, 30)
+            agent.proc.send_signal(signal.SIGTERM)
+            code = agent.proc.wait(60)
+            out = agent.stderr()
+        taken = len(log.accepts)
+        repair()
+        with agent_process(cfg, tmp_path, "--duration", "0.5") as agent:  # files what the journal kept
+            assert agent.proc.wait(60) == 0, agent.stderr()
+        db = state / "slaproof.db"
+        stored = len([r for r in db_rows(db) if r[1] <= log.accepts[taken - 1][1]])
+        with closing(sqlite3.connect(db)) as c:
+            stops = [s for (s,) in c.execute("SELECT stop FROM runs ORDER BY id")]
+    finally:
+        log.close()
+    assert "Traceback" not in out, out
+    return Stopped(code, out, taken, stored, stops)
+
+
+def _filled(disk: Path) -> Callable[[], None]:
+    filler = fill(disk)
+
+    def free() -> None:
+        filler.unlink()
+        (disk / "filler-small").unlink()
+
+    return free
+
+
 @needs_root
 @pytest.mark.root
 @pytest.mark.slow
 def test_sigterm_on_a_full_disk_keeps_rows_in_the_spool_and_says_so(tmp_path: Path) -> None:
     """The issue's case: SIGTERM while the disk is full. Rows go to the spool folder; the exit is
     not 0 unless every row reached the database; the next start files what was kept."""
-    log = AcceptLog(10)
-    try:
-        with small_tmpfs(tmp_path / "disk", "6m") as disk:
-            spool = tmp_path / "spool"
-            cfg = fault_config(tmp_path, log.ports, interval_s=1.0, state_dir=str(disk / "state"), spool_dirs=[str(spool)])
-            db = disk / "state" / "slaproof.db"
-            with agent_process(cfg, tmp_path) as agent:
-                assert agent.notify.wait_for("READY=1")
-                _run_until_accepts(log, 10)
-                filler = fill(disk)
-                _run_until_accepts(log, 30)
-                agent.proc.send_signal(signal.SIGTERM)
-                code = agent.proc.wait(60)
-                out = agent.stderr()
-            taken = len(log.accepts)
-            stored = len(db_rows(db))
-            if code == 0:  # SQLite still had room in its WAL: everything was filed
-                assert "stopped cleanly" in out and stored == taken, out
-            else:
-                assert code == 3 and "stopped, NOT clean" in out and "filed at the next start" in out, out
-                assert "stopped cleanly" not in out
-            filler.unlink()
-            (disk / "filler-small").unlink()
-            with agent_process(cfg, tmp_path, "--duration", "0.5") as agent:
-                assert agent.proc.wait(60) == 0, agent.stderr()
-            assert len([r for r in db_rows(db) if r[1] <= log.accepts[taken - 1][1]]) == taken
-    finally:
-        log.close()
+    with small_tmpfs(tmp_path / "disk", "6m") as disk:
+        r = stop_on_a_broken_disk(tmp_path, disk / "state", True, breaks=lambda: _filled(disk))
+    if r.code == 0:  # SQLite still had room in its WAL: everything was filed at once
+        assert "stopped cleanly" in r.out, r.out
+    else:
+        assert r.code == 3 and "stopped, NOT clean" in r.out and "filed at the next start" in r.out, r.out
+        assert "stopped cleanly" not in r.out and "could not be kept" not in r.out
+    assert r.stored == r.taken
 
 
 @needs_root
 @pytest.mark.root
 @pytest.mark.slow
 def test_full_disk_with_no_spool_counts_exactly_what_is_lost(tmp_path: Path) -> None:
-    log = AcceptLog(10)
-    try:
-        with small_tmpfs(tmp_path / "disk", "6m") as disk:
-            cfg = fault_config(tmp_path, log.ports, interval_s=1.0, state_dir=str(disk / "state"))
-            db = disk / "state" / "slaproof.db"
-            with agent_process(cfg, tmp_path) as agent:
-                assert agent.notify.wait_for("READY=1")
-                _run_until_accepts(log, 10)
-                filler = fill(disk)
-                _run_until_accepts(log, 30)
-                agent.proc.send_signal(signal.SIGTERM)
-                code = agent.proc.wait(60)
-                out = agent.stderr()
-            taken = len(log.accepts)
-            filler.unlink()
-            (disk / "filler-small").unlink()
-            with agent_process(cfg, tmp_path, "--duration", "0.5") as agent:  # files what the journal kept
-                assert agent.proc.wait(60) == 0, agent.stderr()
-            stored = len([r for r in db_rows(db) if r[1] <= log.accepts[taken - 1][1]])
-    finally:
-        log.close()
-    lost = taken - stored
-    assert code == 3 and "stopped cleanly" not in out and "Traceback" not in out, out
-    assert lost > 0 and f"{lost} rows could not be kept" in out, (lost, out)
+    with small_tmpfs(tmp_path / "disk", "6m") as disk:
+        r = stop_on_a_broken_disk(tmp_path, disk / "state", False, breaks=lambda: _filled(disk))
+    lost = r.taken - r.stored
+    assert r.code == 3 and "stopped cleanly" not in r.out, r.out
+    assert lost > 0 and f"{lost} rows could not be kept" in r.out, (lost, r.out)
+    assert r.stops == ["unclean", "clean"]
 
 
 RO_REASON = ext4_read_only_works()
@@ -263,34 +278,17 @@ def test_database_turning_read_only_while_running(tmp_path: Path, spool: bool) -
     """The kernel turns the disk read-only under the agent (as after an I/O error). With a spool
     folder elsewhere every row is kept and filed at the next start; without, the exact number
     that could not be kept is said, and the exit is not 0."""
-    log = AcceptLog(10)
-    try:
-        with ext4_disk(tmp_path) as disk:
-            spool_dir = tmp_path / "spool"
-            extra = {"spool_dirs": [str(spool_dir)]} if spool else {}
-            cfg = fault_config(tmp_path, log.ports, interval_s=1.0, state_dir=str(disk.mount / "state"), **extra)
-            db = disk.mount / "state" / "slaproof.db"
-            with agent_process(cfg, tmp_path) as agent:
-                assert agent.notify.wait_for("READY=1")
-                _run_until_accepts(log, 10)
-                disk.make_read_only()
-                _run_until_accepts(log, 30)
-                agent.proc.send_signal(signal.SIGTERM)
-                code = agent.proc.wait(60)
-                out = agent.stderr()
-            taken = len(log.accepts)
-            disk.repair()
-            assert code == 3 and "stopped cleanly" not in out and "Traceback" not in out, out
-            with agent_process(cfg, tmp_path, "--duration", "0.5") as agent:  # files what the journal kept
-                assert agent.proc.wait(60) == 0, agent.stderr()
-            stored = len([r for r in db_rows(db) if r[1] <= log.accepts[taken - 1][1]])
-            if not spool:
-                assert f"{taken - stored} rows could not be kept" in out and taken > stored, (taken, stored, out)
-                return
-            assert "kept in" in out and str(spool_dir) in out and "could not be kept" not in out, out
-            assert stored == taken
-            with closing(sqlite3.connect(db)) as c:
-                stops = [s for (s,) in c.execute("SELECT stop FROM runs ORDER BY id")]
-            assert stops == ["unclean", "clean"]
-    finally:
-        log.close()
+    with ext4_disk(tmp_path) as disk:
+
+        def breaks() -> Callable[[], None]:
+            disk.make_read_only()
+            return disk.repair
+
+        r = stop_on_a_broken_disk(tmp_path, disk.mount / "state", spool, breaks=breaks)
+    assert r.code == 3 and "stopped cleanly" not in r.out, r.out
+    assert r.stops == ["unclean", "clean"]
+    if spool:
+        assert "kept in" in r.out and str(tmp_path / "spool") in r.out and "could not be kept" not in r.out, r.out
+        assert r.stored == r.taken
+    else:
+        assert r.taken > r.stored and f"{r.taken - r.stored} rows could not be kept" in r.out, (r.taken, r.stored, r.out)

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from agent.serve.responder import ResponderServer, make_server, parse_listen, serve
+from tests.support.wait import wait_until
 
 
 @pytest.fixture()
@@ -127,6 +128,14 @@ def test_bound_to_the_chosen_address_only() -> None:
             socket.create_connection(("127.0.0.1", port), timeout=2).close()
 
 
+def _listening(port: int) -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+        return True
+    except ConnectionRefusedError:
+        return False
+
+
 def test_serve_returns_when_stop_is_set() -> None:
     stop = threading.Event()
     with socket.socket() as probe_port:
@@ -135,12 +144,7 @@ def test_serve_returns_when_stop_is_set() -> None:
     t = threading.Thread(target=serve, args=(f"127.0.0.1:{port}",), kwargs={"stop": stop})
     t.start()
     try:
-        for _ in range(100):  # bounded wait for the listener
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except ConnectionRefusedError:
-                stop.wait(0.02)
+        wait_until(lambda: _listening(port), "the responder listening", timeout_s=10)
         c = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
         c.request("GET", "/health")
         assert c.getresponse().status == 200
@@ -243,12 +247,7 @@ def test_200_slow_sockets_do_not_lock_out_the_agent(tmp_path: Any) -> None:
                                 stdout=out, stderr=subprocess.STDOUT, env=env)
     slow: list[socket.socket] = []
     try:
-        for _ in range(100):  # bounded wait for the listener
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except ConnectionRefusedError:
-                threading.Event().wait(0.05)
+        wait_until(lambda: _listening(port), "the responder listening", timeout_s=30)
         for i in range(200):
             source = "127.0.0.3" if i % 2 else f"127.0.1.{i // 2 + 1}"
             c = socket.socket()
