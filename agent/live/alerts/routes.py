@@ -9,16 +9,13 @@ the alert log.
 from __future__ import annotations
 
 import logging
-import re
 import threading
 from dataclasses import dataclass
-from urllib.parse import unquote
 
-from agent.config import AlertRoute
+from agent.config import AlertRoute, apprise_secret_parts
 from agent.core.errors import ConfigError
 from agent.live import text
 
-_TOKENS = re.compile(r"[/:@?&=#]+")
 _local = threading.local()
 
 
@@ -61,7 +58,7 @@ class Route:
         if plugin is None:
             raise ConfigError(f"agent.alerts[{index}]: apprise cannot use this URL (checked at load; has the file or variable changed?)")
         private = str(plugin.url(privacy=True))  # type: ignore[no-untyped-call]  # apprise's url() has no annotations
-        text.register(secret_parts(url, private))
+        text.register(apprise_secret_parts(url))
         self.index = index
         self.cfg = cfg
         self.events = frozenset(cfg.events)
@@ -84,9 +81,3 @@ class Route:
         if ok:
             return SendOutcome(True, None)
         return SendOutcome(False, text.one_line("; ".join(lines[-3:]) or "the receiver refused or could not be reached"))
-
-
-def secret_parts(url: str, private: str) -> list[str]:
-    """The pieces of ``url`` apprise hides in its privacy form: passwords, tokens, keys."""
-    shown = set(_TOKENS.split(unquote(private)))
-    return [p for p in _TOKENS.split(unquote(url.split("://", 1)[-1])) if p and p not in shown and len(p) >= text.MIN_SECRET_LEN]
