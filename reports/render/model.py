@@ -306,7 +306,9 @@ class SlaSection:
     uptime_measured_pct: float | None
     coverage_pct: float
     period_s: float
-    known_s: float
+    known_s: float  # observed time: the target's state seen (neither no data nor local); coverage's numerator
+    no_data_s: float  # time without data, apart from local_s (not downtime; excluded_downtime_s never holds it)
+    local_s: float  # time the agent's own network was down (never the provider's downtime)
     measured_downtime_s: float
     qualifying_downtime_s: float
     counted_downtime_s: float
@@ -316,7 +318,8 @@ class SlaSection:
     min_outage_s: float
     min_outage_strict: bool
     down_states: tuple[str, ...]
-    excluded_downtime_s: float
+    checks: str | tuple[str, ...]  # whose failure is downtime: "all" (every check failed), or these check kinds
+    excluded_downtime_s: float  # maintenance + below the minimum + local: failure time not charged
     excluded: Mapping[str, float]
     no_data_rule: str
     min_coverage_pct: float | None
