@@ -7,7 +7,6 @@ Percentages in the JSON are truncated, never rounded up: an uptime of
 from __future__ import annotations
 
 import enum
-import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -17,6 +16,7 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from reports.analysis.sla_perf import PerfOutcome
+from reports.analysis.timeline import pct_down
 from reports.analysis.sla_terms import SlaDefinition
 
 
@@ -241,19 +241,6 @@ def _num(v: Decimal | None) -> float | None:
 
 def _frac_str(v: Fraction | None) -> str | None:
     return None if v is None else f"{v.numerator}/{v.denominator}"
-
-
-def pct_down(v: Fraction | None, places: int = 6) -> float | None:
-    """A 0..1 ratio as a percentage truncated (never rounded up: 99.49999 must not print 99.5).
-
-    A ratio above 0 keeps decimals to its first significant digit rather than become 0.0."""
-    if v is None:
-        return None
-    scaled = math.floor(v * 100 * 10**places)
-    while scaled == 0 and v > 0:
-        places += 1
-        scaled = math.floor(v * 100 * 10**places)
-    return float(Decimal(scaled).scaleb(-places))
 
 
 def _pct_value(v: Fraction | None) -> float | None:

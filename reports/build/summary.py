@@ -34,6 +34,7 @@ from reports.analysis.incidents import (
 )
 from reports.analysis.model import AgentRun, State
 from reports.analysis.stats import LatencyStats
+from reports.analysis.timeline import coverage_pct, observed_time
 from reports.build.evidence import evidence_refs
 from reports.build.rounds import TargetChecks, latency_kind, rounds_for, target_checks
 from reports.build.samples import bandwidth_summary, local_intervals, perf_samples
@@ -423,7 +424,7 @@ def target_report(settings: Settings, store: Store, an: Analysis, t: Target, idx
     sla = sla_result(settings, store, t, an.start, an.end, now, res, tc)
     return TargetReport(
         name=t.name, address=t.address, provider=t.provider or "", control=t.control, interval_s=settings.interval_of(t),
-        availability_pct=res.availability_pct, downtime_s=res.downtime_s, coverage_pct=res.coverage_pct,
+        availability_pct=res.availability_pct, downtime_s=res.downtime_s, coverage_pct=coverage_pct(*observed_time(res.spans)),
         local_s=res.local_s, no_data_s=res.no_data_s, partial_s=res.partial_s, degraded_s=res.degraded_s,
         latency_ms=latency_from_histogram(fig.hist_us), latency_source=latency_kind(tc),
         loss_pct=None if not fig.sent else 100.0 * (fig.sent - fig.received) / fig.sent,
