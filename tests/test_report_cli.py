@@ -63,8 +63,9 @@ def test_summary_holds_the_ground_truth(world: dict[str, Any]) -> None:
     assert vps["partial_s"] == 30 * 60
     assert vps["local_s"] == 10 * 60
     assert vps["no_data_s"] == 200 * 60
-    assert vps["coverage_pct"] == pytest.approx(100 * (2880 - 200) / 2880)
-    observed = (2880 - 200 - 10) * 60
+    observed = (2880 - 200 - 10) * 60  # neither no data nor local
+    assert vps["coverage_pct"] == pytest.approx(100 * observed / (2880 * 60), abs=1e-6)
+    assert vps["sla"]["coverage_pct"] == vps["coverage_pct"]  # one coverage
     assert vps["availability_pct"] == pytest.approx(100 * (observed - 47 * 60) / observed)
     kinds = [(i["kind"], i["start"], i["duration_s"], i["duration_min_s"], i["duration_max_s"]) for i in vps["incidents"]]
     assert ("outage", "2026-11-02T17:40:00.000000Z", 2820.0, 2760.0, 2880.0) in kinds

@@ -16,8 +16,8 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from reports.analysis.sla_perf import PerfOutcome
-from reports.analysis.timeline import pct_down
 from reports.analysis.sla_terms import SlaDefinition
+from reports.analysis.timeline import pct_down
 
 
 class Verdict(enum.StrEnum):

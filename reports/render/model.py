@@ -212,6 +212,25 @@ class BandwidthSection:
     listed_all: bool
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CheckFigures:
+    """One check kind of a target judged on its own, as if it were the target's only check, by the
+    target's own rules (reports/build/checks.py; docs/methods.md, "Each check on its own").
+
+    A target is down only when every check failed: a web service refused while ping answered is
+    "partial" for the target; here it is the HTTP check's downtime.
+    """
+
+    kind: str  # icmp, tcp or http
+    availability_pct: float | None  # (observed − downtime) / observed × 100; None when nothing was observed
+    downtime_s: float  # time this check failed (its outages, by the incident rules)
+    coverage_pct: float  # observed time of this check / period × 100 (truncated)
+    outages: int  # outages of this check alone
+    rounds: int  # rounds in which this check ran
+    rounds_failed: int  # rounds in which it failed
+    counts_toward_sla: bool | None  # its failure is part of the SLA's downtime (counting.checks); None: no SLA
+
+
 # -- the SLA section (reports.analysis.sla.SlaResult.to_json(); docs/sla.md) ---------------------
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CreditTier:
@@ -376,6 +395,7 @@ class TargetReport:
     blips: int
     rounds: int
     rounds_failed: int
+    checks: tuple[CheckFigures, ...] = ()  # each check kind on its own (one entry per kind; a single kind's are the target's)
     bandwidth: BandwidthSection | None = field(default=None, metadata=OMIT_IF_NONE)
     sla: SlaSection | None = field(default=None, metadata=OMIT_IF_NONE)
 
