@@ -8,6 +8,10 @@ what the PDF, the HTML, summary.json and the letter are given.
 
 from __future__ import annotations
 
+import hashlib
+import json
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -108,3 +112,67 @@ def test_one_coverage_and_no_data_apart_from_local_time(tmp_path: Path) -> None:
     assert t.sla.coverage_pct == t.coverage_pct
     assert t.sla.known_s == observed and t.sla.no_data_s == 3 * 3600 and t.sla.local_s == 40 * 60
     assert t.sla.excluded_downtime_s == 40 * 60
+
+
+def _import(cfg: Path, src: Path, *extra: str) -> None:
+    p = subprocess.run([sys.executable, "-m", "agent.cli", "import", "-c", str(cfg), str(src), *extra],
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, p.stderr
+
+
+def test_imported_rows_are_named_with_their_file_hash_and_tool(tmp_path: Path) -> None:
+    """Half a day of ICMP rows imported from another tool, then half a day measured here: the model
+    names the imported rows (count, share, period, file, SHA-256, tool) and the methods text says
+    their method is unknown."""
+    settings = _settings(tmp_path)
+    src = tmp_path / "smokeping-vps.jsonl"
+    src.write_text("".join(json.dumps({"ts": (START + timedelta(minutes=i)).isoformat(), "target": "vps", "check": "icmp",
+                                       "ok": True, "rtt_ms": 30.0, "sent": 5, "received": 5}) + "\n" for i in range(720)))
+    _import(tmp_path / "c.toml", src, "--tool", "smokeping 2.8.2")
+    store = Store.open(settings.database_url())
+    try:
+        write_history(store, tmp_path / "state", {"vps": ("." * 720 + "u" * 720, 60), "ctl": ("u" * 1440, 60)}, START,
+                      runs=[(720 * 60, 1440 * 60)])
+        an = analyse(settings, store, START, START + DAY)
+        report = build_report(settings, store, an, lang="en", now=START + 40 * DAY, with_series=False).report
+    finally:
+        store.close()
+    t = _target(report)
+    assert t.imported is not None and t.rows == 720 + 2 * 720
+    assert t.imported.rows == 720 and t.imported.share_pct == pytest.approx(100 / 3)
+    assert (t.imported.first, t.imported.last) == (START, START + timedelta(minutes=719))
+    (source,) = t.imported.sources
+    assert source.file == "smokeping-vps.jsonl" and source.tool == "smokeping 2.8.2" and source.kinds == ("icmp",)
+    assert source.sha256 == hashlib.sha256(src.read_bytes()).hexdigest()
+    assert _target(report, "ctl").imported is None
+    assert t.coverage_pct == pytest.approx(100.0)  # imported rows are data: the first half is observed
+    for text in (report.methods.text_en, report.methods.text_zh):
+        assert "smokeping-vps.jsonl" in text and source.sha256 in text and "smokeping 2.8.2" in text
+    assert "How they were measured is unknown" in report.methods.text_en
+    assert "测量方法未知" in report.methods.text_zh
+    assert "720 of the 5040 rows of this report (14.28 %)" in report.methods.text_en  # vps 2160 + ctl 2 × 1440; cut
+
+
+def test_import_without_a_tool_says_unknown(tmp_path: Path) -> None:
+    settings = _settings(tmp_path)
+    src = tmp_path / "old.jsonl"
+    src.write_text(json.dumps({"ts": START.isoformat(), "target": "vps", "check": "icmp", "ok": False}) + "\n")
+    _import(tmp_path / "c.toml", src)
+    store = Store.open(settings.database_url())
+    try:
+        (check,) = [c for c in store.check_rows(["vps"]) if json.loads(c["settings"]).get("imported")]
+    finally:
+        store.close()
+    assert json.loads(check["settings"]) == {"kind": "icmp", "imported": True, "source_file": "old.jsonl",
+                                             "source_sha256": hashlib.sha256(src.read_bytes()).hexdigest(), "tool": "unknown"}
+
+
+def test_a_period_not_over_is_interim(tmp_path: Path) -> None:
+    report = _report(tmp_path, {"vps": _day((600, 660, "D")), "ctl": _day()}, {"preset": "gce-single-instance"},
+                     now=START + DAY / 2)
+    assert report.period.interim is True
+    t = _target(report)
+    assert t.sla is not None and t.sla.period_complete is False
+    assert "the period is not over yet: figures are interim" in t.sla.warnings
+    done = _report(tmp_path / "later", {"vps": _day(), "ctl": _day()}, {"preset": "gce-single-instance"})
+    assert done.period.interim is False

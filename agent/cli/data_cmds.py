@@ -62,12 +62,15 @@ def export(config_path: str | None, start: str, stop: str, targets: tuple[str, .
 @main.command(name="import")
 @config_option
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
-def import_(config_path: str | None, file: Path) -> None:
-    """Add history measured by other tools (JSON lines, docs/import-format.md), marked as imported."""
+@click.option("--tool", default=None, metavar="TEXT",
+              help='what measured these rows, e.g. "smokeping 2.8.2" (kept with them; default "unknown")')
+def import_(config_path: str | None, file: Path, tool: str | None) -> None:
+    """Add history measured by other tools (JSON lines, docs/import-format.md), marked as imported
+    and filed with the file's name, its SHA-256 and the tool, so a report can name where it came from."""
     from agent import identity
     from agent.core.times import to_us
     from agent.store import chain
-    from agent.store.exchange import read_records
+    from agent.store.exchange import read_records, source_of
 
     settings, _ = load_settings(config_path)
     names = {t.name for t in settings.targets}
@@ -75,6 +78,7 @@ def import_(config_path: str | None, file: Path) -> None:
     count = sum(1 for _ in read_records(file, names))
     if count == 0:
         raise UsageError(f"{file}: no records")
+    source = source_of(file, tool)
     store = open_store(settings)
     agent_uuid = identity.load_or_create(settings.state_dir())
     now_us = to_us(datetime.now(UTC))
@@ -90,7 +94,8 @@ def import_(config_path: str | None, file: Path) -> None:
     for rec in read_records(file, names):
         key = (rec["target"], rec["kind"])
         if key not in refs:
-            refs[key] = store.import_check(agent_id, rec["target"], rec["kind"], settings.target(rec["target"]).address, now_us)
+            refs[key] = store.import_check(agent_id, rec["target"], rec["kind"], settings.target(rec["target"]).address, now_us,
+                                           source)
     with store.engine.begin() as conn:
         n = store.append_chained(conn, agent_id, chain.genesis(agent_uuid), rows())
     click.echo(f"imported {n} rows from {file} (marked imported)")

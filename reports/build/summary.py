@@ -37,6 +37,7 @@ from reports.analysis.stats import LatencyStats
 from reports.analysis.timeline import coverage_pct, observed_time
 from reports.build.checks import KindSet, analysis_for, check_figures, kind_sets, restrict, sla_check_kinds
 from reports.build.evidence import evidence_refs
+from reports.build.provenance import ImportedCounter, imported_rows, with_imported
 from reports.build.rounds import TargetChecks, latency_kind, rounds_for, target_checks
 from reports.build.samples import bandwidth_summary, local_intervals, perf_samples
 from reports.render.methods_text import GAP_RULE, METHODS_EN, METHODS_ZH, clock_text
@@ -130,6 +131,8 @@ class Accumulator:
         self.hist: dict[int, int] = {}
         self.series: dict[int, list[int]] = {}  # bucket → [rtt sum ns, rtt n, sent, received]
         self._add = self._make(frozenset(tc.of_kind(kind)) if kind else frozenset(), frozenset(tc.of_kind("icmp")))
+        self.imported = ImportedCounter(tc, p0_us, p1_us)
+        self._add = self.imported.wrap(self._add)
 
     def __call__(self, row: tuple[Any, ...]) -> None:
         self._add(row)
@@ -180,7 +183,8 @@ class Accumulator:
         rows, sent, received = self.counts
         return Figures(rows, sorted(self.hist.items()), sent, received,
                        [(self.p0 + k * self.bucket_us, v[0] / v[1] / 1e6 if v[1] else None,
-                         100.0 * (v[2] - v[3]) / v[2] if v[2] else None) for k, v in sorted(self.series.items())])
+                         100.0 * (v[2] - v[3]) / v[2] if v[2] else None) for k, v in sorted(self.series.items())],
+                       self.imported.seen)
 
 
 @dataclass
@@ -190,6 +194,7 @@ class Figures:
     sent: int
     received: int
     series: list[tuple[int, float | None, float | None]]  # (bucket start µs, mean RTT ms, loss %)
+    imported: dict[int, list[int]] = field(default_factory=dict)  # imported check id → [rows, first µs, last µs]
 
 
 def _clamp_us(dt: datetime) -> int:
@@ -420,9 +425,9 @@ def build_report(settings: Settings, store: Store, an: Analysis, *, lang: str, n
     series = {t.name: target_series(an.results[t.name], an.figures[t.name]) for t in an.targets} if with_series else {}
     report = Report(
         generated_at=_exact_us(now), lang=report_lang(lang),
-        period=Period(start=_exact_us(an.start), end=_exact_us(an.end), timezone=an.tz.key),
+        period=Period(start=_exact_us(an.start), end=_exact_us(an.end), timezone=an.tz.key, interim=now < an.end),
         agent=agent_info(settings, store, an.agent_uuid),
-        methods=methods(settings, an.targets),
+        methods=with_imported(methods(settings, an.targets), targets),
         targets=targets,
         notes=tuple(notes(store, an)),
     )
@@ -451,6 +456,7 @@ def target_report(settings: Settings, store: Store, an: Analysis, t: Target, idx
         incidents=tuple(incident_entry(inc, f"T{idx}-{i + 1}", refs.get(i, [])) for i, inc in enumerate(res.incidents)),
         blips=res.blips, rounds=res.rounds, rounds_failed=res.rounds_failed,
         checks=check_figures(tc, res, an.apart.get(t.name, {}), sla_check_kinds(t), bool(t.sla)),
+        imported=imported_rows(tc, fig.imported, fig.rows),
         bandwidth=None if bw is None else decode(BandwidthSection, bw, f"{t.name}: bandwidth"),
         sla=None if sla is None else sla_section(sla.to_json(), f"{t.name}: sla"),
     )

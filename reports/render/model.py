@@ -65,6 +65,7 @@ class Period:
     start: datetime = field(metadata={"key": "from"})  # "from" is a Python keyword
     end: datetime = field(metadata={"key": "to"})
     timezone: str
+    interim: bool = False  # the period is not over (its end is after the report was made): every figure may change
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -229,6 +230,31 @@ class CheckFigures:
     rounds: int  # rounds in which this check ran
     rounds_failed: int  # rounds in which it failed
     counts_toward_sla: bool | None  # its failure is part of the SLA's downtime (counting.checks); None: no SLA
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ImportedSource:
+    """One imported file's rows of a target in the period (``slaproof import``; docs/import-format.md)."""
+
+    file: str  # the file's name as imported ("unknown" for rows imported before sources were kept)
+    sha256: str | None  # SHA-256 of the file as imported; None when not kept
+    tool: str  # what measured the rows, as given with --tool ("unknown" when not given)
+    kinds: tuple[str, ...]  # check kinds of its rows
+    rows: int
+    first: datetime  # its first and last row's time in the period
+    last: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ImportedRows:
+    """Rows of a target brought in with ``slaproof import``, not measured by this agent: how they were
+    measured is unknown (the methods text says so); they are counted like measured rows."""
+
+    rows: int  # imported rows in the period (round checks: icmp, tcp, http)
+    share_pct: float  # of the target's rows in the period
+    first: datetime
+    last: datetime
+    sources: tuple[ImportedSource, ...]
 
 
 # -- the SLA section (reports.analysis.sla.SlaResult.to_json(); docs/sla.md) ---------------------
@@ -396,6 +422,7 @@ class TargetReport:
     rounds: int
     rounds_failed: int
     checks: tuple[CheckFigures, ...] = ()  # each check kind on its own (one entry per kind; a single kind's are the target's)
+    imported: ImportedRows | None = field(default=None, metadata=OMIT_IF_NONE)  # absent: every row measured by this agent
     bandwidth: BandwidthSection | None = field(default=None, metadata=OMIT_IF_NONE)
     sla: SlaSection | None = field(default=None, metadata=OMIT_IF_NONE)
 
