@@ -200,3 +200,9 @@ def test_letter_cites_the_bundle(world: dict[str, Any]) -> None:
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["files"]["report.pdf"]["sha256"] in text
     assert "i-0abc" in text and "2026-11-02" in text
+    # Drafted from the bundle's own summary: its figures and its interim flag.
+    summary = json.loads((out / "summary.json").read_text())
+    subject = text.splitlines()[0]
+    assert ("interim" in subject) == summary["period"]["interim"]
+    assert "- partial outage: from" in text  # every provider incident, not only outages
+    assert "The web service (HTTP) on its own failed for 1 h 17 min (4620 s) in total" in text  # 47 + 30 min
