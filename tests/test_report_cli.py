@@ -57,7 +57,8 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 
 def test_summary_holds_the_ground_truth(world: dict[str, Any]) -> None:
     s = world["summary"]
-    assert s["period"] == {"from": "2026-11-02T16:00:00.000000Z", "to": "2026-11-04T16:00:00.000000Z", "timezone": "Asia/Shanghai"}
+    assert s["period"] == {"from": "2026-11-02T16:00:00.000000Z", "to": "2026-11-04T16:00:00.000000Z", "timezone": "Asia/Shanghai",
+                           "interim": False}
     vps = next(t for t in s["targets"] if t["name"] == "vps")
     assert vps["downtime_s"] == 47 * 60
     assert vps["partial_s"] == 30 * 60
