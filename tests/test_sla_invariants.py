@@ -168,3 +168,22 @@ def test_worked_example_150_s_outage_in_203_s_of_data() -> None:
     text = format_text(r, "en")
     assert "Uptime by the provider's rule: 11.1988 %" in text
     assert "0.0000 %" not in text
+
+
+def test_render_formats_never_print_a_false_zero() -> None:
+    """The two cases that were seen: a loopback p50 of 0.047 ms printed "0.0", a coverage of
+    0.0078 % printed "0 %"."""
+    from reports.render.i18n import fmt_ms, fmt_pct, fmt_seconds, fmt_value
+
+    assert fmt_ms(0.047) == "0.04" and fmt_ms(12.96) == "12.9" and fmt_ms(None) == "\u2013"
+    assert fmt_pct(0.0078, "en", places=2) == "0.007 %" and fmt_pct(99.99996, "en") == "99.999 %"
+    assert fmt_pct(100.0, "en") == "100.000 %" and fmt_pct(0.0, "en", places=2) == "0.00 %"
+    assert fmt_seconds(0.0004, "en") == "0.0004 s"
+    assert fmt_value(99.99999996, "en") == "99.9999" and fmt_value(0.0482667, "en") == "0.048266"
+
+
+def test_worked_example_says_what_was_not_counted() -> None:
+    r = _worked_example()
+    note = "down windows count only their observed time: 60 s inside them without data or in the agent's own network outage was not counted"
+    assert note in r.warnings  # 50 s of 12:01 and 10 s of 12:04
+    assert "不可用窗口只计其有观测的时间：窗口内无数据或监测端自身网络中断的 60 秒未计入" in format_text(r, "zh")

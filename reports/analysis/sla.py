@@ -137,7 +137,7 @@ def evaluate(
         evidence=list(d.claim.evidence) if d.claim else [],
         performance=evaluate_performance(d.performance, samples, p0=p0, p1=p1),
         warnings=_warnings(d, tiling, complete=complete, clock_hours=hours, clock_amount=hours_amount,
-                           deadline_found=deadline is not None),
+                           deadline_found=deadline is not None, unchargeable_us=acc.unchargeable_us),
     )
 
 
@@ -174,8 +174,14 @@ def _credit(d: SlaDefinition, decision: Decision, period_us: int, fee: Decimal |
     return credit_owed(d, decision.uptime, decision.account, period_us, fee, cur)
 
 
+def _seconds(us: int) -> str:
+    """Exact seconds of a µs count, as text: 97300000 → "97.3"."""
+    whole, frac = divmod(us, US_PER_S)
+    return f"{whole}.{frac:06d}".rstrip("0") if frac else str(whole)
+
+
 def _warnings(d: SlaDefinition, tiling: Tiling, *, complete: bool, clock_hours: list[datetime],
-              clock_amount: Decimal | None, deadline_found: bool) -> list[str]:
+              clock_amount: Decimal | None, deadline_found: bool, unchargeable_us: int) -> list[str]:
     """What a reader must know to weigh the figures, in a fixed order."""
     states = tiling.states
     claim = d.claim
@@ -192,6 +198,9 @@ def _warnings(d: SlaDefinition, tiling: Tiling, *, complete: bool, clock_hours: 
         (bool(states[State.LOCAL]),
          "time when the agent's own network was down is excluded: it is not the provider's fault"),
         (bool(states[State.NO_DATA]), f"time without data is {_NO_DATA_WORDS[d.no_data.rule]}"),
+        (unchargeable_us > 0,
+         f"down windows count only their observed time: {_seconds(unchargeable_us)} s inside them without data "
+         "or in the agent's own network outage was not counted"),
         (bool(d.exclusions.provider_exclusions),
          "the provider also excludes (not detectable here): " + "; ".join(d.exclusions.provider_exclusions)),
         (not deadline_found and claim is not None and claim.anchor != "unknown",

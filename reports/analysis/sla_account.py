@@ -51,6 +51,7 @@ class Account:
     counted_windows: int = 0
     maintenance_us: int = 0
     below_min_us: int = 0
+    unchargeable_us: int = 0  # time in down windows not counted: no data (unless counted down) or local
 
 
 def tile(definition: SlaDefinition, spans: Iterable[Span], p0: int, p1: int) -> Tiling:
@@ -202,8 +203,10 @@ def _count_windows(acc: Account, c: Counting, tiling: Tiling, rule: NoDataRule) 
         w = (p0 + k * size, min(p0 + (k + 1) * size, p1))
         wlen = w[1] - w[0]
         if _window_down(c.window_down_when, down, wlen - overlap_sorted(w, outside_base)):
+            gap = overlap_sorted(w, not_chargeable)
             acc.counted_windows += 1
-            acc.counted_us += wlen - overlap_sorted(w, not_chargeable)
+            acc.counted_us += wlen - gap
+            acc.unchargeable_us += gap
 
 
 def _window_down(when: str, down: int, base: int) -> bool:

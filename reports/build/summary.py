@@ -61,6 +61,7 @@ from reports.render.model import (
     report_lang,
 )
 from reports.render.model_json import decode, sla_section
+from reports.render.numbers import cut_short
 
 MARGIN = timedelta(hours=1)  # rounds read beyond the period so edges are judged with context
 TIMESYNC_FLAG = Path("/run/systemd/timesync/synchronized")  # present while systemd-timesyncd is synchronised
@@ -514,7 +515,7 @@ def methods(settings: Settings, targets: Sequence[Target]) -> Methods:
 
 def notes(store: Store, an: Analysis) -> list[str]:
     """Caveats a reader must see: time without data, agent runs that ended without a clean stop."""
-    out = [f"{t.name}: {an.results[t.name].no_data_s:.0f} s of the period has no data (agent not running or rounds missing); "
+    out = [f"{t.name}: {cut_short(an.results[t.name].no_data_s, 3)} s of the period has no data (agent not running or rounds missing); "
            "that time is neither up nor down." for t in an.targets if an.results[t.name].no_data_s > 0]
     runs = store.runs_between(to_us(an.start), to_us(an.end), an.agent_uuid)
     unclean = [r for r in runs if r["stop"] == "unclean"]

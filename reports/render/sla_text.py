@@ -147,6 +147,8 @@ _ZH_SENTENCES: list[tuple[re.Pattern[str], str]] = [(re.compile(a), b) for a, b 
     (r"^time without data is counted as up, as the SLA definition says$", "按 SLA 定义，无数据的时间计为正常"),
     (r"^time without data is counted as down, as the SLA definition says$", "按 SLA 定义，无数据的时间计为中断"),
     (r"^the period is not over yet: figures are interim$", "周期尚未结束：数据为临时值"),
+    (r"^down windows count only their observed time: ([\d.]+) s inside them without data or in the agent's own network "
+     r"outage was not counted$", r"不可用窗口只计其有观测的时间：窗口内无数据或监测端自身网络中断的 \1 秒未计入"),
     (r"^no counted incident: no incident-based claim deadline$", "没有计入的事件：无基于事件的索赔截止日"),
     (r"^the provider counts downtime only from the support ticket: counted downtime here is an upper bound$",
      "服务商只从提交工单起计算中断：此处计入的中断时长为上限"),
