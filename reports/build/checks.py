@@ -14,18 +14,18 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from agent.config import BandwidthCheck, Target
+from agent.config import Target
 from reports.analysis.incidents import TargetAnalysis
 from reports.analysis.sla_terms import SlaConfigError
 from reports.analysis.timeline import coverage_pct, observed_time
-from reports.build.rounds import TargetChecks
+from reports.build.rounds import OWN_SCHEDULE_KINDS, TargetChecks
 from reports.render.model import CheckFigures
 
 KindSet = tuple[str, ...]  # sorted check kinds
 
 
 def round_kinds(tc: TargetChecks) -> KindSet:
-    """The check kinds of a target's rounds (every check but bandwidth), sorted."""
+    """The check kinds of a target's rounds (every check but those on their own schedule: bandwidth, host), sorted."""
     return tuple(sorted({tc.kind_of[i] for i in tc.round_ids}))
 
 
@@ -45,7 +45,7 @@ def sla_check_kinds(t: Target) -> KindSet | None:
     from reports.presets import resolve
 
     kinds = resolve(dict(t.sla)).counting.check_kinds
-    configured = sorted({c.kind for c in t.checks if not isinstance(c, BandwidthCheck)})
+    configured = sorted({c.kind for c in t.checks if c.kind not in OWN_SCHEDULE_KINDS})
     missing = [k for k in kinds or () if k not in configured]
     if missing:
         raise SlaConfigError(f"targets.{t.name}.sla.counting.checks: {', '.join(missing)} is not a check of this target "
