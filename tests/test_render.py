@@ -450,12 +450,12 @@ def test_schema_names_exactly_the_model_fields() -> None:
     import dataclasses
     import json
 
-    from reports.render import model
+    from reports.render import model, model_vantage
 
     schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
     defs = {**schema["$defs"], "Report": schema}
-    classes = [c for c in vars(model).values()
-               if isinstance(c, type) and dataclasses.is_dataclass(c) and c.__module__ == model.__name__ and c is not model.TargetSeries]
+    classes = [c for m in (model, model_vantage) for c in vars(m).values()
+               if isinstance(c, type) and dataclasses.is_dataclass(c) and c.__module__ == m.__name__ and c is not model.TargetSeries]
     assert {c.__name__ for c in classes} == {k for k, v in defs.items() if v.get("type") == "object"}
     for cls in classes:
         keys = [f.metadata.get("key", f.name) for f in dataclasses.fields(cls)]

@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Final, Literal, cast, get_args
 
+from reports.render.model_vantage import VantageSection
+
 SUMMARY_SCHEMA: Final = "slaproof.report/1"
 MANIFEST_SCHEMA: Final = "slaproof.manifest/1"
 
@@ -532,6 +534,7 @@ class TargetReport:
     bandwidth: BandwidthSection | None = field(default=None, metadata=OMIT_IF_NONE)
     sla: SlaSection | None = field(default=None, metadata=OMIT_IF_NONE)
     host: HostSection | None = field(default=None, metadata=OMIT_IF_NONE)
+    vantages: VantageSection | None = field(default=None, metadata=OMIT_IF_NONE)  # several agents measured it
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -556,7 +559,7 @@ class TargetSeries:
     ``latency``: (bucket start, median RTT ms or None, loss % or None).
     ``latency_hist``: (bucket lower bound ms, count), ascending.
     ``daily``: (day, availability % or None for no data, coverage %).
-    ``bands``: (start, end, kind).
+    ``bands``: (start, end, kind). ``vantage_spans``: each vantage's states, and "quorum" for the combined reading.
     ``host``: per host reading (time, steal %, CPU speed % of baseline, fsync p99 ms, write MB/s, read MB/s).
     """
 
@@ -565,3 +568,4 @@ class TargetSeries:
     daily: list[tuple[date, float | None, float]] = field(default_factory=list)
     bands: list[tuple[datetime, datetime, BandKind]] = field(default_factory=list)
     host: list[tuple[datetime, float | None, float | None, float | None, float | None, float | None]] = field(default_factory=list)
+    vantage_spans: list[tuple[str, datetime, datetime, str]] = field(default_factory=list)  # (vantage, start, end, state)

@@ -1,0 +1,74 @@
+"""A report over a database holding several agents' rows for one target (a fleet).
+
+Three agents write the same target into one SQLite file through the real store and writer. One
+agent's path fails alone (seen from one vantage only), then all three see the target down (a
+confirmed outage): the report model lists both with each vantage's own bounds, the SLA counts
+only the confirmed one, and summary.json reads back into the model unchanged. A single agent's
+report has no vantage section at all (its summary.json stays byte-identical: test_golden_summary).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from agent.store import Store
+from reports.build.summary import analyse, build_report
+from reports.render.model import Report
+from reports.render.model_json import report_from_json, report_to_json
+from tests.support.history import write_history
+from tests.support.report_fixture import validate_summary
+from tests.test_report_truths import _settings
+
+START = datetime(2026, 5, 1, tzinfo=UTC)
+N = 240  # four hours of minutes
+
+
+def _pattern(*downs: tuple[int, int]) -> str:
+    p = ["u"] * N
+    for a, b in downs:
+        p[a:b] = ["D"] * (b - a)
+    return "".join(p)
+
+
+def _fleet_report(tmp: Path, patterns: dict[str, str], sla: dict[str, object] | None = None) -> Report:
+    settings = _settings(tmp, sla)
+    store = Store.open(settings.database_url())
+    try:
+        for agent, vps in patterns.items():
+            write_history(store, tmp / agent, {"vps": (vps, 60), "ctl": ("u" * N, 60)}, START)
+        an = analyse(settings, store, START, START + timedelta(minutes=N))
+        return build_report(settings, store, an, lang="en", now=START + timedelta(days=40)).report
+    finally:
+        store.close()
+
+
+def _at(minute: int) -> datetime:
+    return START + timedelta(minutes=minute)
+
+
+def test_path_problem_is_apart_and_the_outage_is_confirmed(tmp_path: Path) -> None:
+    patterns = {"a": _pattern((30, 45), (120, 150)), "b": _pattern((120, 150)), "c": _pattern((121, 150))}
+    report = _fleet_report(tmp_path, patterns, {"preset": "generic-99.9"})
+    vps = next(t for t in report.targets if t.name == "vps")
+    sec = vps.vantages
+    assert sec is not None and sec.quorum == 2 and sec.quorum_rule == "majority"
+    assert len(sec.vantages) == 3 and len(sec.with_data) == 3
+    single, confirmed = sec.incidents
+    assert not single.confirmed and len(single.vantages) == 1 and (single.start, single.end) == (_at(30), _at(45))
+    assert confirmed.confirmed and len(confirmed.vantages) == 3
+    assert (confirmed.start, confirmed.end) == (_at(120), _at(150))
+    assert (confirmed.earliest, confirmed.latest) == (_at(120), _at(150))
+    assert sorted((s.start, s.end) for s in confirmed.sights) == [(_at(120), _at(150))] * 2 + [(_at(121), _at(150))]
+    assert sec.confirmed_s == 30 * 60 and confirmed.agreed_s == 30 * 60
+    assert vps.sla is not None and vps.sla.measured_downtime_s == 30 * 60  # the path problem is not charged
+    data = report_to_json(report)
+    validate_summary(data)
+    assert report_to_json(report_from_json(data)) == data
+    assert not any("vantages" in t for t in data["targets"] if t["name"] == "ctl")
+
+
+def test_one_agent_has_no_vantage_section(tmp_path: Path) -> None:
+    report = _fleet_report(tmp_path, {"a": _pattern((30, 45))})
+    assert all(t.vantages is None for t in report.targets)
+    assert all("vantages" not in t for t in report_to_json(report)["targets"])
