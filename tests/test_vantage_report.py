@@ -72,3 +72,32 @@ def test_one_agent_has_no_vantage_section(tmp_path: Path) -> None:
     report = _fleet_report(tmp_path, {"a": _pattern((30, 45))})
     assert all(t.vantages is None for t in report.targets)
     assert all("vantages" not in t for t in report_to_json(report)["targets"])
+
+
+def test_the_report_shows_each_vantage_and_the_rule_in_both_languages(tmp_path: Path) -> None:
+    from reports.render.blocks import Image, Para, Table
+    from reports.render.charts import make_charts
+    from reports.render.content import build_document
+
+    patterns = {"a": _pattern((30, 45), (120, 150)), "b": _pattern((120, 150)), "c": _pattern((121, 150))}
+    settings = _settings(tmp_path)
+    store = Store.open(settings.database_url())
+    try:
+        for agent, vps in patterns.items():
+            write_history(store, tmp_path / agent, {"vps": (vps, 60), "ctl": ("u" * N, 60)}, START)
+        an = analyse(settings, store, START, START + timedelta(minutes=N))
+        built = build_report(settings, store, an, lang="en", now=START + timedelta(days=40))
+    finally:
+        store.close()
+    strip = built.series["vps"].vantage_spans
+    assert {row for row, *_ in strip} == {v.name for v in built.report.targets[0].vantages.vantages} | {"quorum"}  # type: ignore[union-attr]
+    charts = make_charts(built.report, built.series, "en")
+    assert charts["vps"]["vantages"].startswith(b"\x89PNG") and "vantages" not in charts["ctl"]
+    for lang, sentence, single in (("en", "at least 2 of them (a majority of the 3 that had data)", "seen from one vantage point only"),
+                                   ("zh", "只有当至少 2 个观测点（有数据的 3 个观测点中的多数）", "仅一个观测点看到")):
+        doc = build_document(built.report, charts, lang)
+        paras = [b.text for b in doc.blocks if isinstance(b, Para)]
+        assert any(sentence in p for p in paras), lang
+        cells = [c for b in doc.blocks if isinstance(b, Table) for row in b.rows for c in row]
+        assert single in cells and "T1-V2" in cells
+        assert any(isinstance(b, Image) and b.png == charts["vps"]["vantages"] for b in doc.blocks)

@@ -20,13 +20,13 @@ from reports.analysis.incidents import TargetAnalysis
 from reports.analysis.vantage import FleetAnalysis, VantageTimeline, analyse_vantages
 from reports.build.rounds import TargetChecks
 from reports.render.model_vantage import (
+    QUORUM_ROW,
     FleetIncidentEntry,
     VantageEntry,
     VantageSection,
     VantageSightEntry,
 )
 
-QUORUM_ROW = "quorum"  # the strip chart's row for the combined reading
 
 
 @dataclass(frozen=True)

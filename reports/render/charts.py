@@ -25,10 +25,11 @@ from reports.render.fonts import FontChoice, discover_fonts
 from reports.render.i18n import kind_label, label
 from reports.render.inputs import display_zone
 from reports.render.model import BAND_KINDS, BandKind, Report, TargetReport, TargetSeries
+from reports.render.model_vantage import QUORUM_ROW
 
 DPI = 150
 WIDTH_IN = 7.2
-CHART_NAMES = ("latency", "daily", "histogram", "host")
+CHART_NAMES = ("latency", "vantages", "daily", "histogram", "host")
 
 # kind: (hatch, face colour, edge/hatch colour). Colour helps on screen; the
 # hatch carries the meaning on paper.
@@ -241,6 +242,44 @@ def latency_chart(
             fig.clear()
 
 
+STATE_BAND: dict[str, BandKind] = {"down": "outage", "partial": "partial", "degraded": "degraded", "local": "local",
+                                   "no_data": "no_data"}
+
+
+def vantage_chart(target: TargetReport, series: TargetSeries, report: Report, lang: str, fonts: FontChoice) -> bytes:
+    """One row per vantage point under the target's timeline, and a last row: what a quorum confirmed."""
+    zone = display_zone(report)
+    span = (report.period.start, report.period.end)
+    rows = list(dict.fromkeys(r for r, *_ in series.vantage_spans if r != QUORUM_ROW)) + [QUORUM_ROW]
+    with rc_context(_rc(fonts)):
+        fig = Figure(figsize=(WIDTH_IN, 0.9 + 0.32 * len(rows)), layout="constrained")
+        try:
+            ax = fig.subplots()
+            drawn: set[BandKind] = set()
+            for row, start, end, state in series.vantage_spans:
+                kind = STATE_BAND.get(state)
+                if kind is None or (row == QUORUM_ROW and kind != "outage"):
+                    continue
+                hatch, face, edge = BAND_STYLE[kind]
+                y = len(rows) - 1 - rows.index(row)
+                a, b = max(start, span[0]), min(end, span[1])
+                if b > a:
+                    ax.broken_barh([(mdates.date2num(a), mdates.date2num(b) - mdates.date2num(a))], (y - 0.35, 0.7),
+                                   facecolors=face, edgecolors=edge, hatch=hatch, linewidth=0.5)
+                    drawn.add(kind)
+            names = [label("vantage.quorum_row", lang) if r == QUORUM_ROW else r for r in rows]
+            ax.set_yticks(range(len(rows)), list(reversed(names)))
+            ax.set_ylim(-0.6, len(rows) - 0.4)
+            ax.set_xlim(mdates.date2num(span[0]), mdates.date2num(span[1]))
+            ax.set_xlabel(label("ax.time", lang, zone=str(zone)))
+            _time_axis(ax, zone)
+            ax.set_title(target.name, loc="left", parse_math=False)
+            ax.legend(handles=_band_handles(drawn, lang), loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
+            return _png(fig)
+        finally:
+            fig.clear()
+
+
 def _axis_floor(values: Sequence[float]) -> float:
     """The lowest y shown for availability: a round value below the worst day."""
     worst = min(values, default=100.0)
@@ -432,4 +471,6 @@ def make_charts(
         }
         if s.host:
             out[target.name]["host"] = host_chart(target, s, report, clang, fonts)
+        if s.vantage_spans:
+            out[target.name]["vantages"] = vantage_chart(target, s, report, clang, fonts)
     return out

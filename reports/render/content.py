@@ -15,6 +15,7 @@ from typing import Any
 from reports.render.blocks import Block, Bullets, Document, Heading, Image, KeyValues, PageBreak, Para, Table
 from reports.render.content_host import host_blocks
 from reports.render.content_sla import sla_blocks
+from reports.render.content_vantage import vantage_blocks
 from reports.render.i18n import (
     fmt_duration,
     fmt_duration_words,
@@ -250,7 +251,7 @@ def _charts(name: str, charts: Mapping[str, Mapping[str, bytes]], lang: str) -> 
     if not mine:
         blocks.append(Para(label("charts.none", lang), "small"))
         return blocks
-    for chart_name in ("latency", "daily", "histogram", "host"):
+    for chart_name in ("latency", "vantages", "daily", "histogram", "host"):
         png = mine.get(chart_name)
         if png:
             caption = label(f"chart.{chart_name}", lang)
@@ -300,6 +301,7 @@ def _target_page(i: int, t: TargetReport, charts: Mapping[str, Mapping[str, byte
         Heading(label("target.heading", lang, name=t.name), 1, f"target-{i + 1}"),
         _target_facts(t, lang),
         *_incidents(t, lang, zone),
+        *vantage_blocks(t.vantages, lang, zone),
         *_bandwidth(t.bandwidth, lang, zone),
     ]
     if t.sla is not None:

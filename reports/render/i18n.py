@@ -13,6 +13,7 @@ from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 from reports.render.i18n_host import HOST_LABELS
+from reports.render.i18n_vantage import VANTAGE_LABELS
 from reports.render.inputs import parse_time
 from reports.render.model import Verdict
 from reports.render.numbers import cut, cut_short, cut_significant
@@ -238,6 +239,7 @@ DURATION_UNITS = {
 }
 
 LABELS.update(HOST_LABELS)
+LABELS.update(VANTAGE_LABELS)
 
 
 def label(key: str, lang: str, **values: Any) -> str:

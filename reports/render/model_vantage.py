@@ -14,6 +14,7 @@ from typing import Final, Literal
 QuorumRule = Literal["majority", "fixed"]
 SlaCounts = Literal["confirmed"]
 QUORUM_RULES: Final[tuple[QuorumRule, ...]] = ("majority", "fixed")
+QUORUM_ROW: Final = "quorum"  # the combined reading's row in TargetSeries.vantage_spans (the strip chart)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
