@@ -16,6 +16,9 @@ from reports.analysis import timeline
 from reports.analysis.incident_tracker import Building
 from reports.analysis.incident_types import KIND_ORDER, Incident, IncidentPolicy, TargetAnalysis
 from reports.analysis.model import Span, State
+from reports.analysis.severity import ErrorKey
+
+Layers = dict[State, list[tuple[datetime, datetime]]]
 
 
 def assemble(
@@ -32,20 +35,12 @@ def assemble(
     counts: tuple[int, int, int, int],
     spans_window: tuple[datetime, datetime] | None,
 ) -> TargetAnalysis:
-    layers: dict[State, list[tuple[datetime, datetime]]] = {State.NO_DATA: nodata}
-    for kind, bs in built.items():
-        layers[kind] = [(b.first_ts, b.end) for b in bs]  # type: ignore[misc]
+    """The analysis of one target: spans painted, incidents clipped and listed, seconds added up.
+
+    ``counts``: rounds, failed rounds, local rounds and skipped rounds in the period.
+    """
+    layers = _layers(nodata, built)
     spans = timeline.paint(p0, p1, layers)
-    incidents = []
-    for kind, bs in built.items():
-        for b in bs:
-            inc = _finish(b, kind, p0, p1, spans)
-            if inc is None:
-                continue
-            if kind in (State.PARTIAL, State.DEGRADED) and inc.counted_s <= 0:
-                continue  # entirely inside worse incidents: listing it would repeat them
-            incidents.append(inc)
-    incidents.sort(key=lambda i: (i.start, KIND_ORDER[i.kind], i.end))
     tot = timeline.totals(spans)
     period = p1 - p0
     covered = period - tot[State.NO_DATA]
@@ -57,7 +52,7 @@ def assemble(
         period_end=p1,
         timezone=getattr(tz, "key", None) or str(tz),
         policy=policy,
-        incidents=tuple(incidents),
+        incidents=tuple(_listed(built, p0, p1, spans)),
         spans=tuple(spans),
         spans_wide=tuple(timeline.paint(*spans_window, layers)) if spans_window else tuple(spans),
         period_s=period.total_seconds(),
@@ -81,9 +76,46 @@ def assemble(
     )
 
 
-def _finish(b: Building, kind: State, p0: datetime, p1: datetime, spans: Sequence[Span]) -> Incident | None:
-    raw_start, raw_end = b.first_ts, b.end
-    assert raw_end is not None
+def _layers(nodata: list[tuple[datetime, datetime]], built: dict[State, list[Building]]) -> Layers:
+    """What the spans are painted from: no-data stretches and each kind's incidents, first to last round's end."""
+    layers: Layers = {State.NO_DATA: nodata}
+    for kind, bs in built.items():
+        layers[kind] = [(b.first_ts, _end(b)) for b in bs]
+    return layers
+
+
+def _end(b: Building) -> datetime:
+    assert b.end is not None, "the pass closes every incident it builds"
+    return b.end
+
+
+def _listed(built: dict[State, list[Building]], p0: datetime, p1: datetime, spans: Sequence[Span]) -> list[Incident]:
+    """The incidents the report lists, by start (outage first at equal starts)."""
+    incidents = []
+    for kind, bs in built.items():
+        for b in bs:
+            inc = _clipped(b, kind, p0, p1, spans)
+            if inc is None:
+                continue
+            if kind in (State.PARTIAL, State.DEGRADED) and inc.counted_s <= 0:
+                continue  # entirely inside worse incidents: listing it would repeat them
+            incidents.append(inc)
+    incidents.sort(key=lambda i: (i.start, KIND_ORDER[i.kind], i.end))
+    return incidents
+
+
+def _per_class(errors: dict[ErrorKey, int]) -> dict[str, int]:
+    """Rounds per error class, most frequent first (a round counts once for each class it shows)."""
+    per_class: dict[str, int] = {}
+    for errs, count in errors.items():
+        for e in errs:
+            per_class[e] = per_class.get(e, 0) + count
+    return dict(sorted(per_class.items(), key=lambda kv: (-kv[1], kv[0])))
+
+
+def _clipped(b: Building, kind: State, p0: datetime, p1: datetime, spans: Sequence[Span]) -> Incident | None:
+    """The incident as the period sees it (None when it lies outside); bound times stay raw, for evidence."""
+    raw_start, raw_end = b.first_ts, _end(b)
     if raw_end <= p0 or raw_start >= p1:
         return None
     clipped_start = raw_start < p0
@@ -96,11 +128,6 @@ def _finish(b: Building, kind: State, p0: datetime, p1: datetime, spans: Sequenc
 
     lo = p0 if clipped_start else (clip(b.last_good_before) if b.last_good_before is not None else None)
     hi = p1 if clipped_end else (clip(b.first_good_after) if b.first_good_after is not None else None)
-    per_class: dict[str, int] = {}
-    for errs, count in b.errors.items():
-        for e in errs:
-            per_class[e] = per_class.get(e, 0) + count
-    errors = dict(sorted(per_class.items(), key=lambda kv: (-kv[1], kv[0])))
     return Incident(
         kind=kind,
         start=start,
@@ -117,7 +144,7 @@ def _finish(b: Building, kind: State, p0: datetime, p1: datetime, spans: Sequenc
         end_bound=b.end_bound,
         rounds_failed=b.rounds,
         rounds_good_inside=b.good_inside,
-        error_classes=errors,
+        error_classes=_per_class(b.errors),
         first_row_id=b.first_row,
         last_row_id=b.last_row,
         clipped_start=clipped_start,

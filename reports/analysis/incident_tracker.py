@@ -13,9 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from reports.analysis.incident_types import OBSERVED
-from reports.analysis.severity import Evidence
-
-ErrorKey = tuple[str, ...]  # a round's error classes, in check order (the first item of its Evidence)
+from reports.analysis.severity import ErrorKey, Evidence
 
 
 @dataclass(slots=True, eq=False)
@@ -63,7 +61,7 @@ def _add_counts(into: dict[ErrorKey, int], src: dict[ErrorKey, int]) -> None:
 
 
 class Tracker:
-    """Open/close/merge logic for one incident kind (DOWN, PARTIAL or DEGRADED).
+    """Open/close/merge logic for one incident kind (outage, partial, degraded; local with need 1, no merging).
 
     A run of ``need`` failed rounds opens an incident, dated back to its first
     round.  A closed incident stays ``pending`` while the next run may still

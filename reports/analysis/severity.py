@@ -34,7 +34,8 @@ LOSS_OVER = "loss_over_threshold"
 UNCLASSIFIED = "unclassified"  # a failed check that carried no error class
 
 SeverityFn = Callable[[Sequence[CheckOutcome]], int]
-Evidence = tuple[tuple[str, ...], int | None, int | None]  # error classes, first and last row id
+ErrorKey = tuple[str, ...]  # a round's error classes, in check order
+Evidence = tuple[ErrorKey, int | None, int | None]  # a round's error classes, first and last evidence row id
 NO_EVIDENCE: Evidence = ((), None, None)
 
 
