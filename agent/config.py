@@ -156,6 +156,46 @@ class Customer(_Strict):
     phone: str | None = None
 
 
+def _http_url(v: str) -> str:
+    parts = urlsplit(v)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"{v!r} is not an http:// or https:// URL with a host")
+    return v
+
+
+class Witness(_Strict):
+    """A `slaproof serve --witness` that countersigns checkpoints (docs/checkpoints.md)."""
+
+    url: str
+    key: str = Field(description="the witness's verifier key, as `slaproof serve --witness` prints it")
+
+    _url = field_validator("url")(_http_url)
+
+
+class CheckpointSettings(_Strict):
+    """Signed checkpoints of the hash chain (docs/checkpoints.md)."""
+
+    enabled: bool = True
+    every_minutes: float = Field(10.0, gt=0, le=1440)
+    key_file: str | None = Field(None, description="the agent's Ed25519 private key; default state_dir/agent.key")
+    witnesses: list[Witness] = Field(default_factory=list)
+    witness_timeout_s: float = Field(5.0, gt=0, le=60)
+
+
+class TimestampSettings(_Strict):
+    """RFC 3161 Time-Stamp Authorities that stamp the checkpoints (docs/verify.md)."""
+
+    urls: list[str] = Field(default_factory=list, description="empty: no trusted timestamps")
+    every_minutes: float = Field(60.0, gt=0, le=1440)
+    ca_file: str | None = Field(None, description="PEM file of the TSAs' root certificates; default the system's CA bundle")
+    timeout_s: float = Field(10.0, gt=0, le=120)
+
+    @field_validator("urls")
+    @classmethod
+    def _urls(cls, v: list[str]) -> list[str]:
+        return [_http_url(u) for u in v]
+
+
 class AgentSettings(_Strict):
     database_url: str | None = Field(None, description="SQLAlchemy URL; default SQLite in state_dir")
     state_dir: str | None = Field(None, description="default: $STATE_DIRECTORY, /var/lib/slaproof as root, else ~/.local/state/slaproof")
@@ -172,6 +212,8 @@ class AgentSettings(_Strict):
     budget: Budget = Field(Budget(day_mb=3000, month_mb=50000),
                            description="agent-wide cap on bandwidth-check traffic; set a key to a larger value to raise it")
     customer: Customer = Customer()
+    checkpoints: CheckpointSettings = CheckpointSettings()
+    timestamp: TimestampSettings = TimestampSettings()
 
     @field_validator("timezone")
     @classmethod
@@ -215,7 +257,7 @@ class Settings(BaseSettings):
             seen[t.name] = i
         for i, t in enumerate(self.targets):
             if t.sla is not None:
-                from reports.analysis.sla_terms import resolve
+                from reports.presets import resolve
 
                 try:
                     resolve(dict(t.sla))

@@ -30,7 +30,7 @@ from agent.config import BandwidthCheck, Settings, Target
 from agent.core import result as R
 from agent.core.result import ProbeResult, utcnow
 from agent.core.times import EPOCH, to_us
-from agent.services import RoundObserver, Service
+from agent.services import HeartbeatHook, RoundObserver, Service
 from agent.store import Store, TargetRef
 from agent.store.rows import dumps
 from agent.version import VERSION
@@ -97,6 +97,14 @@ class Daemon:
         # Parts that join the loop (agent/services.py): observers see every round, services run beside it.
         self.observers: list[RoundObserver] = [FailureStreak(settings.agent.open_after, self._on_incident_open)]
         self.services: list[Service] = []
+        self.heartbeat_hooks: list[HeartbeatHook] = []
+        if settings.agent.checkpoints.enabled:
+            # Signed checkpoints, timestamps and the clock record (agent/proof): off the probe path.
+            from agent.proof.service import ProofService
+
+            proof = ProofService(settings, store, self.agent_uuid, self.agent_id, wall=clock, flush=self.writer.flush)
+            self.services.append(proof)
+            self.heartbeat_hooks.append(proof.heartbeat)
         self._tasks: set[asyncio.Task[Any]] = set()
         self.scheduler: AsyncIOScheduler | None = None
         self.stop_event = asyncio.Event()
@@ -226,6 +234,8 @@ class Daemon:
     async def _heartbeat(self) -> None:
         if self.run_id is not None:
             self.writer.heartbeat(self.run_id, to_us(self.clock()))
+        for hook in self.heartbeat_hooks:
+            hook()
         sdnotify.notify("WATCHDOG=1")
 
     def _on_missed(self, event: JobExecutionEvent) -> None:

@@ -12,7 +12,10 @@ the same run fping against the same addresses, then prints:
 - database bytes per measurement row, tables and indexes of measurements only
   (dbstat) and the whole file (goal ≤ 120 B).
 
-Usage (root, or CAP_NET_RAW): .venv/bin/python bench/probe_scale.py [--targets 1000] [--seconds 130]
+With --checkpoints: the agent's CPU with signed checkpoints and RFC 3161 timestamps off, then on
+(every minute, against a loopback TSA), on the same targets (goal: ≤ 0.5 point of one core apart).
+
+Usage (root, or CAP_NET_RAW): .venv/bin/python bench/probe_scale.py [--targets 1000] [--seconds 130] [--checkpoints]
 """
 
 from __future__ import annotations
@@ -44,9 +47,9 @@ def addresses(n: int) -> list[str]:
     return out
 
 
-def write_config(path: Path, addrs: list[str], interval: float, state: Path) -> None:
+def write_config(path: Path, addrs: list[str], interval: float, state: Path, proof: list[str] | None = None) -> None:
     lines = ["[agent]", f'state_dir = "{state}"', 'timezone = "UTC"', 'log_level = "WARNING"', "batch_s = 1.0",
-             "evidence_on_incident = false"]
+             "evidence_on_incident = false", *(proof if proof is not None else [])]
     for i, a in enumerate(addrs):
         lines += ["[[targets]]", f'name = "t{i:04d}"', f'address = "{a}"', f"interval_s = {interval}",
                   "[[targets.checks]]", 'kind = "icmp"', "count = 1", "timeout_s = 1.0"]
@@ -92,13 +95,72 @@ def pct(xs: list[float], q: float) -> float:
     return s[k]
 
 
+def agent_cpu(args: argparse.Namespace, addrs: list[str], work: Path, proof: list[str]) -> tuple[float, int]:
+    """Run the agent alone (no fping beside it); its steady-state CPU % of one core, and checkpoints written."""
+    work.mkdir(parents=True, exist_ok=True)
+    cfg = work / "config.toml"
+    write_config(cfg, addrs, args.interval, work / "state", proof)
+    exe = Path(sys.executable).with_name("slaproof")
+    proc = subprocess.Popen([str(exe), "run", "-c", str(cfg), "--duration", str(args.seconds)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    start = time.monotonic()
+    mark = last = None
+    while proc.poll() is None:
+        try:
+            if mark is None and time.monotonic() - start >= args.interval + 5:
+                mark = (time.monotonic(), proc_cpu_s(proc.pid))
+            last = (time.monotonic(), proc_cpu_s(proc.pid))
+        except (FileNotFoundError, ProcessLookupError):
+            break
+        time.sleep(0.5)
+    _, err = proc.communicate(timeout=120)
+    if proc.returncode != 0 or mark is None or last is None:
+        raise SystemExit(f"agent run failed: {err}")
+    c = sqlite3.connect(work / "state" / "slaproof.db")
+    try:
+        n = c.execute("SELECT count(*) FROM checkpoints").fetchone()[0]
+    finally:
+        c.close()
+    return 100 * (last[1] - mark[1]) / (last[0] - mark[0]), int(n)
+
+
+def checkpoint_cost(args: argparse.Namespace) -> int:
+    """Agent CPU with signed checkpoints and timestamps off, then on (every minute, a loopback TSA: 10 and 60
+    times more often than the defaults), on the same targets; the floor is 0.5 point of one core apart."""
+    sys.path.insert(0, str(ROOT))
+    from tests.support.tsa import local_tsa
+
+    work = Path(tempfile.mkdtemp(prefix="slaproof-bench-cp-"))
+    addrs = addresses(args.targets)
+    try:
+        off, n_off = agent_cpu(args, addrs, work / "off", ["[agent.checkpoints]", "enabled = false"])
+        with local_tsa() as tsa:
+            on, n_on = agent_cpu(args, addrs, work / "on", [
+                "[agent.checkpoints]", f"every_minutes = {args.checkpoint_minutes}",
+                "[agent.timestamp]", f'urls = ["{tsa.url}"]', f'ca_file = "{tsa.files.ca_pem}"', f"every_minutes = {args.checkpoint_minutes}"])
+            stamps = tsa.requests
+    finally:
+        if not args.keep:
+            shutil.rmtree(work, ignore_errors=True)
+    print(json.dumps({"targets": args.targets, "interval_s": args.interval, "seconds": args.seconds,
+                      "agent_cpu_pct_of_one_core": {"checkpoints_off": round(off, 2), "checkpoints_on": round(on, 2)},
+                      "checkpoints_written": n_on, "timestamp_requests": stamps, "checkpoints_when_off": n_off}, indent=2))
+    print(f"{'PASS' if on - off <= 0.5 else 'MISS'}  checkpoints and timestamps cost {on - off:+.2f} points of one core (floor: ≤ 0.5)")
+    return 0
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--targets", type=int, default=1000)
     ap.add_argument("--seconds", type=float, default=130.0)
     ap.add_argument("--interval", type=float, default=10.0)
     ap.add_argument("--keep", action="store_true", help="keep the temporary folder")
+    ap.add_argument("--checkpoints", action="store_true",
+                    help="instead: the agent's CPU with signed checkpoints and timestamps off and on (no fping)")
+    ap.add_argument("--checkpoint-minutes", type=float, default=1.0, help="with --checkpoints: how often to sign and stamp")
     args = ap.parse_args()
+    if args.checkpoints:
+        return checkpoint_cost(args)
     if shutil.which("fping") is None:
         print("fping is not installed (apt install fping)", file=sys.stderr)
         return 2

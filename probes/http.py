@@ -27,7 +27,7 @@ import asyncio
 import codecs
 import ssl
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
@@ -165,7 +165,7 @@ def cert_not_after(ssl_object: Any) -> datetime | None:
     if not der:
         return None
     try:
-        from cryptography import x509  # type: ignore[import-not-found]
+        from cryptography import x509
 
         when: datetime = x509.load_der_x509_certificate(der).not_valid_after_utc
         return when
@@ -262,6 +262,7 @@ async def http_check(
     body_cap_bytes: int = 65536,
     evidence_cap_bytes: int = 4096,
     client: httpx.AsyncClient | None = None,
+    wall: Callable[[], datetime] = utcnow,
 ) -> ProbeResult:
     """One HTTP(S) request; ok when the status is expected and the keyword found.
 
@@ -270,9 +271,10 @@ async def http_check(
     is searched only there. On a failure with a response, ``figures`` carries
     ``status``, ``headers`` and ``body_head`` (first ``evidence_cap_bytes``).
     With an injected ``client`` its own TLS/timeout settings apply
-    (``verify_tls`` is then not used).
+    (``verify_tls`` is then not used). ``wall`` gives ``started_at`` and the
+    "now" of ``cert_days``; the phase timings stay on ``time.perf_counter_ns``.
     """
-    started_at = utcnow()
+    started_at = wall()
     expected = DEFAULT_EXPECT if expect_status is None else expect_status
     figures: dict[str, Any] = {"url": url, "method": method.upper()}
     state: dict[str, Any] = {"phase": "dns"}
@@ -332,7 +334,7 @@ async def http_check(
             not_after = cert_not_after(ssl_object)
             if not_after is not None:
                 figures["cert_not_after"] = not_after.isoformat()
-                figures["cert_days"] = days_until(not_after, utcnow())
+                figures["cert_days"] = days_until(not_after, wall())
             elif parsed.scheme == "https":
                 figures["cert_days"] = None
             state["phase"] = "body"

@@ -13,7 +13,7 @@ import os
 import socket
 import threading
 
-from probes.icmp import SocketFactory
+from probes.icmp_socket import SocketFactory
 
 CLONE_NEWNET = 0x40000000
 _libc = ctypes.CDLL(None, use_errno=True)

@@ -12,6 +12,8 @@ import asyncio
 import errno
 import socket
 import time
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from agent.core.result import (
@@ -58,18 +60,23 @@ def family_name(family: int) -> str:
 
 
 async def resolve(
-    host: str, port: int, *, socktype: int = socket.SOCK_STREAM
+    host: str,
+    port: int,
+    *,
+    socktype: int = socket.SOCK_STREAM,
+    clock_ns: Callable[[], int] = time.perf_counter_ns,
 ) -> tuple[list[tuple[int, tuple[Any, ...]]], float]:
     """Resolve ``host`` (a name or an IP literal) to (family, sockaddr) pairs, timed.
 
     Returns the addresses in getaddrinfo order (RFC 6724 preference) without
-    duplicates, and the time the lookup took in ms. Raises ``socket.gaierror``.
+    duplicates, and the time the lookup took in ms (on ``clock_ns``, a
+    monotonic ns clock). Raises ``socket.gaierror``.
     """
     host = host.strip("[]")
     loop = asyncio.get_running_loop()
-    t0 = time.perf_counter_ns()
+    t0 = clock_ns()
     infos = await loop.getaddrinfo(host, port, type=socktype)
-    t1 = time.perf_counter_ns()
+    t1 = clock_ns()
     seen: set[tuple[int, Any]] = set()
     out: list[tuple[int, tuple[Any, ...]]] = []
     for family, _type, _proto, _canon, sockaddr in infos:
@@ -114,20 +121,29 @@ _MESSAGES = {
 }
 
 
-async def tcp_check(host: str, port: int, *, timeout_s: float = 5.0) -> ProbeResult:
+async def tcp_check(
+    host: str,
+    port: int,
+    *,
+    timeout_s: float = 5.0,
+    wall: Callable[[], datetime] = utcnow,
+    clock_ns: Callable[[], int] = time.perf_counter_ns,
+) -> ProbeResult:
     """Connect to host:port, time the handshake only, close at once.
 
     ``timeout_s`` bounds resolution plus connect. Figures: ``address``,
     ``port``, ``family``, ``dns_ms``, ``connect_ms``; ``rtt_ms`` = connect time.
+    ``wall`` gives ``started_at``; ``clock_ns`` (monotonic ns) times DNS and
+    the handshake. The timeout runs on the event loop's own clock.
     """
-    started_at = utcnow()
+    started_at = wall()
     figures: dict[str, Any] = {"host": host, "port": port}
     where = hostport(host.strip("[]"), port)
     sock: socket.socket | None = None
     phase = "dns"
     try:
         async with asyncio.timeout(timeout_s):
-            addrs, dns_ms = await resolve(host, port)
+            addrs, dns_ms = await resolve(host, port, clock_ns=clock_ns)
             figures["dns_ms"] = dns_ms
             family, sockaddr = addrs[0]
             figures["address"] = sockaddr[0]
@@ -136,9 +152,9 @@ async def tcp_check(host: str, port: int, *, timeout_s: float = 5.0) -> ProbeRes
             sock = socket.socket(family, socket.SOCK_STREAM)
             sock.setblocking(False)
             loop = asyncio.get_running_loop()
-            t0 = time.perf_counter_ns()
+            t0 = clock_ns()
             await loop.sock_connect(sock, sockaddr)
-            t1 = time.perf_counter_ns()
+            t1 = clock_ns()
     except (OSError, TimeoutError, UnicodeError) as exc:
         error_class = classify_os_error(exc) or INTERNAL
         if error_class == TIMEOUT:

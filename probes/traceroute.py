@@ -33,7 +33,9 @@ import struct
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from agent.core.result import DNS, INTERNAL, PERMISSION, TIMEOUT, UNREACHABLE, ProbeResult, utcnow
@@ -374,13 +376,15 @@ async def traceroute(
     count: int = 2,
     timeout_s: float = 1.0,
     protocol: str = "icmp",
+    wall: Callable[[], datetime] = utcnow,
 ) -> ProbeResult:
     """Trace the path to ``address``; ok when the destination answered.
 
     ``timeout_s`` is the wait for each probe's answer. ``rtt_ms`` is the mean
-    RTT of the destination's answers when reached.
+    RTT of the destination's answers when reached. ``wall`` gives
+    ``started_at``; hop RTTs stay on kernel stamps and ``perf_counter_ns``.
     """
-    started_at = utcnow()
+    started_at = wall()
     figures: dict[str, Any] = {"target": address, "protocol": protocol, "hops": [], "reached": False}
 
     def fail(error_class: str, message: str) -> ProbeResult:

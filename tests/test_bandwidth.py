@@ -35,6 +35,7 @@ from probes.bandwidth import (
 )
 from probes.bandwidth_iperf3 import classify_iperf3_error, iperf3_argv, parse_iperf3
 from tests.support.netns import TestHost, requires_netns, test_host
+from tests.support.wait import wait_until
 
 # -- pure arithmetic -------------------------------------------------------------
 
@@ -368,11 +369,11 @@ def test_iperf3_server_busy_is_surfaced() -> None:
         other = subprocess.Popen(["iperf3", "-c", host.peer_ip, "-p", str(IPERF_PORT), "-t", "3", "-J"],
                                  stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
         try:
-            for _ in range(100):  # bounded: until the other test's data stream is up
+            def streams_up() -> bool:  # the other test's control and data connections
                 est = host.run(["ss", "-Htn", "state", "established", f"sport = :{IPERF_PORT}"]).stdout
-                if len(est.strip().splitlines()) >= 2:  # control + data connection
-                    break
-                time.sleep(0.05)
+                return len(est.strip().splitlines()) >= 2
+
+            wait_until(streams_up, "the other iperf3 test running", timeout_s=5.0, poll_s=0.05)
             r = asyncio.run(bandwidth_check(_shaped_settings(
                 mode="iperf3", host=host.peer_ip, port=IPERF_PORT, max_seconds=2.0)))
         finally:

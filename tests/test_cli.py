@@ -122,6 +122,7 @@ def test_init_writes_a_config_that_loads(tmp_path: Path) -> None:
 
 
 @ROOT_ONLY
+@pytest.mark.root
 def test_probe_prints_a_table(cfg: Path) -> None:
     p = sp("probe", "-c", str(cfg))
     assert p.returncode == 0, p.stderr
@@ -201,6 +202,7 @@ def _wait_rows(db: Path, n: int, timeout: float = 30) -> int:
 
 
 @ROOT_ONLY
+@pytest.mark.root
 def test_kill_9_then_restart(config_file: Any, tmp_path: Path) -> None:
     cfg = config_file([{"name": "vps", "address": "127.0.0.1", "interval_s": 1, "checks": [{"kind": "icmp", "count": 1}]}],
                       batch_s=0.1, heartbeat_s=1)
@@ -226,6 +228,7 @@ def test_kill_9_then_restart(config_file: Any, tmp_path: Path) -> None:
 
 
 @ROOT_ONLY
+@pytest.mark.root
 def test_sigterm_flushes_and_records_a_clean_stop(config_file: Any, tmp_path: Path) -> None:
     cfg = config_file([{"name": "vps", "address": "127.0.0.1", "interval_s": 1, "checks": [{"kind": "icmp", "count": 1}]}],
                       batch_s=5)  # long batches: rows are still queued when SIGTERM arrives

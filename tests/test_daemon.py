@@ -54,6 +54,7 @@ def _daemon(cfg: Path, clock: Any) -> Daemon:
 
 
 @ROOT_ONLY
+@pytest.mark.root
 def test_one_round_stores_every_check_with_its_lag(config_file: Any) -> None:
     with tcp_listener() as tcp, http_server() as web:
         web.routes["/bad"] = Reply(status=503, headers={"Retry-After": "60"}, body=b"<h1>upstream down</h1>")
@@ -88,6 +89,7 @@ def test_one_round_stores_every_check_with_its_lag(config_file: Any) -> None:
 
 
 @ROOT_ONLY
+@pytest.mark.root
 def test_incident_opening_takes_traceroutes(config_file: Any) -> None:
     port = closed_port()
     cfg = config_file([
@@ -116,6 +118,7 @@ def test_incident_opening_takes_traceroutes(config_file: Any) -> None:
 
 @ROOT_ONLY
 @requires_netns
+@pytest.mark.root
 def test_real_link_outage_is_recorded(config_file: Any) -> None:
     """A test host whose veth goes down for ~4 s: the agent records failed rounds, then recovery."""
     with test_host(20) as host:

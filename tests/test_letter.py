@@ -9,11 +9,14 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from reports.analysis.model import Span, State
 from reports.analysis.sla import SlaResult, evaluate, period_bounds
-from reports.analysis.sla_terms import resolve
+from reports.presets import resolve
 from reports.render.letter import draft_letter
+from reports.render.sla_format import fmt_hms, fmt_truncated
 
 UTC = UTC
 TODAY = date(2025, 2, 5)
@@ -124,3 +127,18 @@ def test_letter_refuses_unknown_language() -> None:
     r, incidents = _case("aws-ec2-instance", [])
     with pytest.raises(ValueError):
         draft_letter(r, incidents=incidents, customer={}, service={}, attachments=[], lang="fr", today=TODAY)
+
+
+@given(st.floats(min_value=0, max_value=100, allow_nan=False))
+def test_shared_percentage_format_never_rounds_up(v: float) -> None:
+    text = fmt_truncated(v)
+    assert len(text.partition(".")[2]) == 4
+    assert Decimal(text) <= Decimal(f"{v:.6f}")  # truncated from six places, never above
+
+
+@pytest.mark.parametrize(("seconds", "en", "zh"), [
+    (0, "0 s", "0 秒"), (0.4, "0 s", "0 秒"), (59.5, "1 min", "1 分"), (3600, "1 h", "1 小时"),
+    (3605, "1 h 5 s", "1 小时 5 秒"), (3725, "1 h 2 min 5 s", "1 小时 2 分 5 秒"), (90061, "25 h 1 min 1 s", "25 小时 1 分 1 秒"),
+])
+def test_shared_duration_format(seconds: float, en: str, zh: str) -> None:
+    assert fmt_hms(seconds, "en") == en and fmt_hms(seconds, "zh") == zh

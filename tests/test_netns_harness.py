@@ -38,6 +38,7 @@ def test_subnet_for_index_walks_the_shared_pool() -> None:
 
 
 @requires_netns
+@pytest.mark.root
 def test_ping_then_outage_then_recovery() -> None:
     with test_host(subnet=NET_A) as host:
         assert (host.host_ip, host.peer_ip) == ("10.200.3.1", "10.200.3.2")
@@ -55,15 +56,17 @@ def test_ping_then_outage_then_recovery() -> None:
 
 
 @requires_netns
+@pytest.mark.root
 def test_cleanup_happens_on_error_and_stops_processes() -> None:
     with pytest.raises(RuntimeError, match="boom"), test_host(subnet=NET_B) as host:
-        proc = host.popen(["sleep", "30"])
+        proc = host.popen(["sleep", "30"])  # a process the teardown must stop, not a wait
         raise RuntimeError("boom")
     assert proc.poll() is not None
     assert host.ns not in _ip("netns", "list").stdout
 
 
 @requires_netns
+@pytest.mark.root
 def test_subnet_in_use_is_refused_and_stale_leftovers_are_removed() -> None:
     with test_host(subnet=NET_C), pytest.raises(NetnsError, match="already in use"), test_host(subnet=NET_C):
         pass
@@ -82,6 +85,7 @@ def test_subnet_in_use_is_refused_and_stale_leftovers_are_removed() -> None:
 
 
 @requires_netns
+@pytest.mark.root
 @pytest.mark.skipif(shutil.which("iperf3") is None, reason="needs iperf3")
 def test_shape_limits_both_directions_and_unshape_removes() -> None:
     with test_host(subnet=NET_A) as host:
@@ -90,8 +94,6 @@ def test_shape_limits_both_directions_and_unshape_removes() -> None:
             ["tc", "qdisc", "show", "dev", host.veth_host], capture_output=True, text=True
         ).stdout
         assert "tbf" in host.run(["tc", "qdisc", "show", "dev", host.veth_peer]).stdout
-        server = host.popen(["iperf3", "-s", "-1", "-B", host.peer_ip, "-p", "5231"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         rates = []
         for reverse in ([], ["-R"]):
             server = host.popen(["iperf3", "-s", "-1", "-B", host.peer_ip, "-p", "5231"],

@@ -12,7 +12,10 @@ from typing import Any
 
 import httpx
 import pytest
-from support.servers import (
+
+from agent.core.result import DNS, HTTP_STATUS, KEYWORD, PROTOCOL, REFUSED, TIMEOUT, TLS
+from probes.http import cert_not_after, days_until, der_not_after, http_check
+from tests.support.servers import (
     HttpServer,
     Reply,
     blackhole_port,
@@ -22,9 +25,6 @@ from support.servers import (
     ipv6_loopback_available,
     self_signed_cert,
 )
-
-from agent.core.result import DNS, HTTP_STATUS, KEYWORD, PROTOCOL, REFUSED, TIMEOUT, TLS
-from probes.http import cert_not_after, days_until, der_not_after, http_check
 
 LONG_NAME = ".".join(["a" * 60] * 5) + ".invalid"  # > 255 octets: glibc fails it without a query
 SLACK_S = 3.0  # scheduling slack on a busy 2-core machine: a bound, not a performance figure
@@ -211,13 +211,17 @@ def test_self_signed_fails_verification(tls_srv: tuple[HttpServer, Any]) -> None
 
 
 def test_verify_off_reports_cert_days(tls_srv: tuple[HttpServer, Any]) -> None:
+    """The injected wall clock dates the check and is the "now" of cert_days, to the day fraction."""
     s, certs = tls_srv
-    res = check(s.url("/"), verify_tls=False, keyword="hello")
+    now = certs.not_after - timedelta(days=12, hours=6)
+    res = check(s.url("/"), verify_tls=False, keyword="hello", wall=lambda: now)
     assert res.ok, res.error
     f = res.figures
-    assert 29.9 < f["cert_days"] <= 30.0
+    assert res.started_at == now and f["cert_days"] == 12.25
     assert f["cert_not_after"] == certs.not_after.isoformat()
     assert_timings(f, tls=True)
+    expired = check(s.url("/"), verify_tls=False, wall=lambda: certs.not_after + timedelta(hours=36))
+    assert expired.ok and expired.figures["cert_days"] == -1.5
 
 
 def test_verified_by_name_with_trusted_ca(tls_srv: tuple[HttpServer, Any]) -> None:

@@ -9,27 +9,19 @@ import shutil
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from support.servers import blackhole_port, closed_port, ipv6_loopback_available, tcp_listener
 
 from agent.core.result import DNS, REFUSED, TIMEOUT, UNREACHABLE
 from probes.tcp import tcp_check
+from tests.support.servers import blackhole_port, closed_port, ipv6_loopback_available, tcp_listener
 
 ROOT = Path(__file__).resolve().parents[1]
 PYTHON = str(ROOT / ".venv" / "bin" / "python") if (ROOT / ".venv").exists() else sys.executable
 LONG_NAME = ".".join(["a" * 60] * 5) + ".invalid"  # > 255 octets: glibc fails it without a query
 SLACK_S = 3.0  # scheduling slack on a busy 2-core machine: bounds, not performance
-
-
-def _wait_for(pred, timeout_s: float = 2.0) -> bool:  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if pred():
-            return True
-        time.sleep(0.01)
-    return pred()
 
 
 @pytest.mark.parametrize(
@@ -39,7 +31,8 @@ def _wait_for(pred, timeout_s: float = 2.0) -> bool:  # type: ignore[no-untyped-
 def test_connect_ok(host: str) -> None:
     with tcp_listener(host) as lst:
         res = asyncio.run(tcp_check(host, lst.port))
-        assert _wait_for(lambda: lst.accepted == 1)
+        assert lst.wait_accepted(1), "the listener never saw the connection"
+        assert lst.accepted == 1
     assert res.ok and res.kind == "tcp" and res.error_class is None
     f = res.figures
     assert f["address"] == host and f["port"] == lst.port
@@ -47,6 +40,16 @@ def test_connect_ok(host: str) -> None:
     assert f["connect_ms"] >= 0 and f["dns_ms"] >= 0
     assert res.rtt_ms == f["connect_ms"]
     assert res.started_at.tzinfo is not None
+
+
+def test_injected_clocks_date_the_result_and_time_dns_and_handshake() -> None:
+    """With a fake monotonic clock the figures are exact: each reading 1.5 ms after the last."""
+    ticks = iter(range(0, 10**12, 1_500_000))
+    when = datetime(2024, 2, 29, 12, 0, 0, 123456, tzinfo=UTC)
+    with tcp_listener() as lst:
+        res = asyncio.run(tcp_check("127.0.0.1", lst.port, wall=lambda: when, clock_ns=lambda: next(ticks)))
+    assert res.ok and res.started_at == when
+    assert res.figures["dns_ms"] == 1.5 and res.figures["connect_ms"] == 1.5 == res.rtt_ms
 
 
 def test_bracketed_ipv6_literal_is_accepted() -> None:

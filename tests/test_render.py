@@ -12,7 +12,9 @@ import math
 import re
 import shutil
 import subprocess
+from dataclasses import replace
 from datetime import UTC, datetime
+from decimal import Decimal
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
@@ -27,7 +29,8 @@ from reports.render.charts import _with_gaps, bucket_widths, make_charts
 from reports.render.fonts import FontChoice, discover_fonts, no_cjk_fonts
 from reports.render.html import render_html
 from reports.render.i18n import fmt_duration, fmt_duration_words, fmt_pct, fmt_time
-from reports.render.inputs import ReportInputError, check_summary
+from reports.render.inputs import ReportInputError, check_report
+from reports.render.model_json import report_from_json, report_to_json
 from reports.render.pdf import render_pdf
 from tests.support.report_fixture import (
     EVIL_NAME,
@@ -39,7 +42,10 @@ from tests.support.report_fixture import (
     OUTAGE_DURATION_WORDS,
     OUTAGE_START_LOCAL,
     OUTAGE_START_UTC,
+    SCHEMA,
     build_sample,
+    same_json,
+    validate_summary,
 )
 
 needs_poppler = pytest.mark.skipif(
@@ -137,7 +143,7 @@ def test_pdf_en_holds_the_figures(reports: dict[str, Any]) -> None:
     assert OUTAGE_DURATION_WORDS in text and f"{OUTAGE_DURATION_S} s" in text
     assert "2820 s \u2013 2840 s" in text  # duration bounds
     assert "\u2265 1190 s; upper bound not observed" in text
-    assert "began before the period" in text and "ongoing at period end" in text
+    assert "began before the period" in text and "continued after the period" in text
     assert "ev-0042" in text and "traceroute" in text
     assert flat(METHODS_TEXT_EN) in text
     assert "chrony (NTP)" in text
@@ -145,7 +151,7 @@ def test_pdf_en_holds_the_figures(reports: dict[str, Any]) -> None:
     assert EVIL_NAME in text  # printed literally, not swallowed as markup
     assert "credit.tiers [unconfirmed]" in text and "credit.tiers, claim.deadline_days." in text
     assert "Uptime target 99.900 %" in text and "breached" in text
-    assert "latency_p95_ms" in text and "2026-12-31" in text
+    assert "latency_p95_ms" in nospace(text) and "2026-12-31" in text  # a narrow column wraps the metric
     assert "no data" in text and "[control]" in text
     assert "no chart data for target gateway-control" in text  # render note in the Notes section
 
@@ -248,7 +254,8 @@ def test_html_holds_the_same_figures(reports: dict[str, Any]) -> None:
     parser.feed(reports["en"]["html"].read_text(encoding="utf-8"))
     shown = flat(" ".join(parser.text))
     for needle in ("99.308 %", OUTAGE_START_LOCAL, OUTAGE_START_UTC, OUTAGE_DURATION_WORDS, f"{OUTAGE_DURATION_S} s",
-                   flat(METHODS_TEXT_EN), "[unconfirmed]", "slaproof 0.1.0"):
+                   flat(METHODS_TEXT_EN), "[unconfirmed]", "slaproof 0.1.0", "Bandwidth tests", "Failed tests",
+                   "21 tests: 19 measured, 1 failed, 1 skipped"):
         assert needle in shown, needle
     zh = _Tags()
     zh.feed(reports["zh"]["html"].read_text(encoding="utf-8"))
@@ -311,16 +318,35 @@ def test_duration_words_add_up(seconds: float) -> None:
     assert total == round(seconds)
 
 
-def test_summary_with_wrong_shape_is_refused() -> None:
-    summary, _ = build_sample()
-    check_summary(summary)
-    with pytest.raises(ReportInputError):
-        check_summary({**summary, "schema": "slaproof.report/2"})
-    broken = {**summary, "targets": [{**summary["targets"][0], "incidents": [{"id": "x", "kind": "outage", "start": "2026-11-03 02:00", "end": None, "duration_s": 1}]}]}
-    with pytest.raises(ReportInputError):
-        check_summary(broken)
-    with pytest.raises(ReportInputError):
-        check_summary({**summary, "period": {**summary["period"], "timezone": "Mars/Olympus"}})
+def test_report_with_wrong_facts_is_refused() -> None:
+    report, _ = build_sample()
+    check_report(report)
+    with pytest.raises(ReportInputError, match="duplicate target name"):
+        check_report(replace(report, targets=report.targets + report.targets[:1]))
+    with pytest.raises(ReportInputError, match="unknown display timezone"):
+        check_report(replace(report, period=replace(report.period, timezone="Mars/Olympus")))
+
+
+def test_summary_json_reads_back_as_the_same_report() -> None:
+    """summary.json → model → summary.json changes nothing; every misfit is refused with its path."""
+    report, _ = build_sample("zh")
+    data = report_to_json(report)
+    assert report_from_json(data) == report
+    assert same_json(report_to_json(report_from_json(data)), data)
+    with pytest.raises(ReportInputError, match=r"summary\.schema"):
+        report_from_json({**data, "schema": "slaproof.report/2"})
+    incident = {**data["targets"][0]["incidents"][0], "start": "2026-11-03 02:00"}
+    broken = {**data, "targets": [{**data["targets"][0], "incidents": [incident]}]}
+    with pytest.raises(ReportInputError, match=r"summary\.targets\[0\]\.incidents\[0\]\.start: time without a zone"):
+        report_from_json(broken)
+    with pytest.raises(ReportInputError, match=r"summary\.targets\[1\]: lacks 'rows'"):
+        report_from_json({**data, "targets": [data["targets"][0], {k: v for k, v in data["targets"][1].items() if k != "rows"}]})
+    with pytest.raises(ReportInputError, match=r"summary\.agent: unknown key\(s\) colour"):
+        report_from_json({**data, "agent": {**data["agent"], "colour": "blue"}})
+    with pytest.raises(ReportInputError, match=r"summary\.targets\[0\]\.sla\.verdict: 'unknown' is not one of"):
+        report_from_json({**data, "targets": [{**data["targets"][0], "sla": {**data["targets"][0]["sla"], "verdict": "unknown"}}]})
+    with pytest.raises(ReportInputError, match=r"summary\.targets\[0\]\.rows: expected an integer"):
+        report_from_json({**data, "targets": [{**data["targets"][0], "rows": 1.5}]})
 
 
 @needs_poppler
@@ -328,13 +354,13 @@ def test_cjk_name_in_english_report_and_empty_series(tmp_path: Path, fonts: Font
     """A Chinese target name prints in an English PDF; a target with empty series still renders."""
     if not fonts.has_cjk:
         pytest.skip("no CJK font on this machine")
-    from reports.render.inputs import TargetSeries
+    from reports.render.model import LatencyFigures, TargetSeries
 
     summary, _ = build_sample("en")
     name = "上海 VPS <b>主机</b>"
-    target = {**summary["targets"][1], "name": name, "incidents": [], "availability_pct": None,
-              "latency_ms": dict.fromkeys(("p50", "p95", "p99", "mean", "min", "max")) | {"count": 0}}
-    summary = {**summary, "targets": [target]}
+    target = replace(summary.targets[1], name=name, incidents=(), availability_pct=None,
+                     latency_ms=LatencyFigures(p50=None, p95=None, p99=None, mean=None, min=None, max=None, count=0))
+    summary = replace(summary, targets=(target,))
     series = {name: TargetSeries()}
     charts = make_charts(summary, series, "en", fonts=fonts)
     assert set(charts[name]) == {"latency", "daily", "histogram"}
@@ -343,3 +369,115 @@ def test_cjk_name_in_english_report_and_empty_series(tmp_path: Path, fonts: Font
     text = flat("\n".join(pdf_text(tmp_path / "r.pdf")))
     assert name in text
     assert "No incidents in the period." in text and "no data" in text
+
+
+# --- the SLA verdict in words -----------------------------------------------
+
+
+def _evaluated(verdict: str) -> Any:
+    """A real SLA evaluation (reports/analysis/sla.py) reaching ``verdict`` over January 2025."""
+    from reports.analysis.model import State
+    from reports.presets import load_preset, resolve
+    from tests.test_sla import down, run
+
+    gce = load_preset("gce-single-instance")
+    events = {
+        "met": [],
+        "breached": [down(2025, 1, 10, 10, 0, dur_s=10 * 3600)],
+        "not enough data": [down(2025, 1, 2, 0, 0, dur_s=20 * 86400, state=State.NO_DATA)],
+        "no uptime term": [],
+    }[verdict]
+    definition = resolve({"provider": "Example", "product": "VPS"}) if verdict == "no uptime term" else gce
+    return run(definition, "2025-01", events)
+
+
+def test_model_verdicts_are_the_ones_the_sla_code_produces() -> None:
+    from reports.analysis import sla
+    from reports.render.i18n import LABELS, VERDICT_LABELS
+    from reports.render.model import VERDICTS
+
+    assert set(VERDICTS) == {v.value for v in sla.Verdict}
+    assert set(VERDICT_LABELS) == set(VERDICTS) and all(VERDICT_LABELS[v] in LABELS for v in VERDICTS)
+
+
+@pytest.mark.parametrize("verdict, en, zh", [
+    ("met", "met", "达标"),
+    ("breached", "breached", "未达标（违约）"),
+    ("not enough data", "not enough data", "数据不足"),
+    ("no uptime term", "no uptime term", "无可用性承诺"),
+])
+def test_chinese_report_says_every_verdict_in_chinese(verdict: str, en: str, zh: str, tmp_path: Path, fonts: FontChoice) -> None:
+    """Each verdict the evaluation can reach prints in words of the report's language (it once printed
+    "not enough data" in Chinese reports: the renderer's map had keys the SLA code never produces)."""
+    from reports.render.model_json import sla_section
+
+    result = _evaluated(verdict)
+    assert result.verdict == verdict
+    report, _ = build_sample("zh")
+    target = replace(report.targets[0], sla=sla_section(result.to_json()))
+    report = replace(report, targets=(target, *report.targets[1:]))
+    for lang, word, other in (("zh", zh, en), ("en", en, zh)):
+        render_html(report, {}, tmp_path / f"{lang}.html", lang=lang, fonts=fonts, charts={})
+        page = (tmp_path / f"{lang}.html").read_text(encoding="utf-8")
+        verdict_row = re.search(r'<th scope="row">(?:结论|Verdict)</th><td>([^<]*)</td>', page)
+        assert verdict_row is not None and verdict_row.group(1) == word
+        assert not re.search(rf"(?<![\w_]){re.escape(other)}(?![\w_])", page), f"{other!r} in the {lang} report"
+
+
+# --- summary.json: the model, its serialisation and docs/summary.schema.json ---
+
+GOLDEN = Path(__file__).parent / "golden" / "summary.json"
+
+
+def test_golden_and_sample_summaries_fit_the_schema_and_the_model() -> None:
+    import json
+
+    golden = json.loads(GOLDEN.read_text(encoding="utf-8"))
+    validate_summary(golden)
+    assert same_json(report_to_json(report_from_json(golden)), golden)  # nothing dropped, no int turned float
+    for lang in ("en", "zh"):
+        validate_summary(report_to_json(build_sample(lang)[0]))
+    bad = {**golden, "targets": [{**golden["targets"][0], "availability_pct": "97 %"}]}
+    with pytest.raises(AssertionError, match="availability_pct"):
+        validate_summary(bad)
+
+
+def test_schema_names_exactly_the_model_fields() -> None:
+    """docs/summary.schema.json and reports/render/model.py state one shape: same objects, keys, required keys."""
+    import dataclasses
+    import json
+
+    from reports.render import model
+
+    schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
+    defs = {**schema["$defs"], "Report": schema}
+    classes = [c for c in vars(model).values()
+               if isinstance(c, type) and dataclasses.is_dataclass(c) and c.__module__ == model.__name__ and c is not model.TargetSeries]
+    assert {c.__name__ for c in classes} == {k for k, v in defs.items() if v.get("type") == "object"}
+    for cls in classes:
+        keys = [f.metadata.get("key", f.name) for f in dataclasses.fields(cls)]
+        required = [f.metadata.get("key", f.name) for f in dataclasses.fields(cls) if not f.metadata.get("omit_none")]
+        assert list(defs[cls.__name__]["properties"]) == keys, cls.__name__
+        assert defs[cls.__name__]["required"] == required, cls.__name__
+        assert defs[cls.__name__]["additionalProperties"] is False, cls.__name__
+
+
+@pytest.mark.parametrize("preset", sorted(p.stem for p in (Path(__file__).parents[1] / "reports" / "presets").glob("*.toml")))
+def test_every_preset_evaluation_fits_the_sla_section(preset: str) -> None:
+    """SlaResult.to_json() of every preset, with a breach, reads into the model and writes back unchanged."""
+    from reports.presets import load_preset
+    from reports.render.model_json import encode, sla_section
+    from tests.test_sla import down, run
+
+    result = run(load_preset(preset), "2025-01", [down(2025, 1, 10, 10, 0, dur_s=10 * 3600), down(2025, 1, 20, 3, 0, dur_s=90)],
+                 monthly_fee=Decimal("20"), currency="USD")
+    data = result.to_json()
+    assert same_json(encode(sla_section(data)), data)
+
+
+def test_methods_prose_states_how_performance_samples_are_taken() -> None:
+    """The methods text (render) says what reports/build/samples.py does: the two texts stay equal."""
+    from reports.build.samples import PERF_METHOD as TAKEN
+    from reports.render.methods_text import METHODS_EN, PERF_METHOD
+
+    assert PERF_METHOD == TAKEN and METHODS_EN.endswith(PERF_METHOD)

@@ -14,6 +14,7 @@ import pytest
 
 from agent.store import Store
 from tests.support.history import write_history
+from tests.support.report_fixture import same_json, validate_summary
 
 EXE = [sys.executable, "-m", "agent.cli"]
 START = datetime(2026, 11, 2, 16, 0, tzinfo=UTC)  # 2026-11-03 00:00 Asia/Shanghai
@@ -82,6 +83,17 @@ def test_summary_holds_the_ground_truth(world: dict[str, Any]) -> None:
     assert not any(e["type"] == "http_response" for e in local["evidence"])
 
 
+def test_summary_of_a_real_report_fits_the_schema_and_the_model(world: dict[str, Any]) -> None:
+    """summary.json as `slaproof report` wrote it: valid against docs/summary.schema.json, and it reads
+    into the report model and writes back unchanged."""
+    from reports.render.model_json import report_from_json, report_to_json
+
+    summary = world["summary"]
+    validate_summary(summary)
+    assert same_json(report_to_json(report_from_json(summary)), summary)
+    assert summary["targets"][0]["sla"]["verdict"] == "breached"
+
+
 def test_quoted_response_is_escaped_in_html(world: dict[str, Any]) -> None:
     html = (world["out"] / "report.html").read_text()
     assert "&lt;h1&gt;503 Service Unavailable" in html and "<h1>503" not in html and "<b>nginx" not in html
@@ -119,7 +131,11 @@ def test_a_failing_renderer_is_an_error_and_no_manifest(world: dict[str, Any], t
 def test_manifest_verifies_and_detects_a_changed_file(world: dict[str, Any], tmp_path: Path) -> None:
     out: Path = world["out"]
     m = json.loads((out / "manifest.json").read_text())
-    assert set(m["files"]) == {"summary.json", "measurements.csv", "report.pdf", "report.html"}
+    assert {f for f in m["files"] if not f.startswith("proof/")} == {"summary.json", "measurements.csv", "report.pdf", "report.html"}
+    # History written without an agent key: the bundle says so, and cannot be verified on its own.
+    assert {"proof/proof.json", "proof/statement.json"} <= set(m["files"])
+    r = sp("verify", "--bundle", str(out))
+    assert r.returncode == 1 and "covered by no signature" in r.stdout
     assert m["rows_used"] == 2 * 2 * 2680
     r = sp("verify", "-c", str(world["cfg"]), "--manifest", str(out / "manifest.json"))
     assert r.returncode == 0, r.stdout

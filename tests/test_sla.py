@@ -16,9 +16,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from reports.analysis.model import Span, State
-from reports.analysis.sla import PerfSample, evaluate, month_period, period_bounds
-from reports.analysis.sla_terms import SlaDefinition, load_preset, resolve
-from reports.render.sla_text import format_text
+from reports.analysis.sla import PerfSample, Verdict, evaluate, month_period, period_bounds
+from reports.analysis.sla_terms import SlaDefinition
+from reports.presets import load_preset, resolve
+from reports.render.sla_text import VERDICTS, format_text
 
 UTC = UTC
 NOW = datetime(2030, 1, 1, tzinfo=UTC)  # every test period is over
@@ -89,7 +90,7 @@ def test_gce_breach_and_secondary_tier() -> None:
     r = run(d, "2025-01", [down(2025, 1, 10, 10, 0, dur_s=45 * 60)], monthly_fee=Decimal("30"), currency="USD")
     assert r.verdict == "breached"
     assert r.credit is not None and r.credit.pct == 10 and r.credit.amount == Decimal("3.00")
-    assert "credit.tiers" in r.unconfirmed  # ◐ in the research file
+    assert "credit.tiers" in r.unconfirmed  # ◐: only a secondary page
     # Claim: 30 days after the month closes → 31 Jan + 30 days = 2 March.
     assert r.claim_deadline == date(2025, 3, 2)
 
@@ -209,7 +210,7 @@ def test_aws_region_minimum_credit() -> None:
     ("seconds", "hours"),
     [
         (8 * 60 + 59, 12),
-        (9 * 60, None),  # the table as collected has no row for 9–10 min
+        (9 * 60, None),  # the provider's table has no row for 9–10 min
         (9 * 60 + 59, None),
         (10 * 60, 24),
         (59 * 60, 24),
@@ -230,7 +231,7 @@ def test_vultr_duration_table_edges(seconds: int, hours: int | None) -> None:
     assert r.credit is not None
     assert r.credit.per_outage[0]["credit_hours"] == hours
     assert r.credit.service_hours == Decimal(hours or 0)
-    assert r.claim_deadline is None  # ✘ in the research file
+    assert r.claim_deadline is None  # ✘: not found
 
 
 def test_vultr_hours_add_up_and_are_valued() -> None:
@@ -405,6 +406,26 @@ def test_json_and_text_output() -> None:
     assert "覆盖率 100" in zh and "无数据规则：" in zh and "coverage 100" not in zh, zh
     notes = zh.split("说明:\n", 1)[1].splitlines()
     assert len(notes) == len(j["notes"]) + len(j["warnings"]) and all(n.startswith("  - ") for n in notes)
+
+
+def test_verdicts_are_the_named_constants_in_json_and_text() -> None:
+    """Renderers key on Verdict's values: each verdict the evaluation reaches is one, printed in both languages."""
+    gce = load_preset("gce-single-instance")
+    gap = (datetime(2025, 4, 20, tzinfo=UTC), datetime(2025, 4, 24, tzinfo=UTC), State.NO_DATA)
+    cases = {
+        Verdict.MET: run(gce, "2025-04", []),
+        Verdict.BREACHED: run(gce, "2025-04", [down(2025, 4, 9, 0, 0, dur_s=3600)]),
+        Verdict.NOT_ENOUGH_DATA: run(gce, "2025-04", [down(2025, 4, 9, 0, 0, dur_s=1800), gap]),
+        Verdict.NO_UPTIME_TERM: run(resolve({}), "2025-04", []),
+    }
+    assert set(cases) == set(Verdict)
+    for verdict, r in cases.items():
+        assert r.verdict is verdict
+        j = r.to_json()
+        assert type(j["verdict"]) is str and j["verdict"] == verdict.value
+        for lang in ("en", "zh"):
+            assert f"{VERDICTS[lang][verdict]} (" in format_text(r, lang)
+    assert [v.value for v in Verdict] == ["met", "breached", "not enough data", "no uptime term"]
 
 
 # --- properties ----------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from sqlalchemy.exc import OperationalError
 
 from agent.core.errors import StoreError
 from agent.core.result import ProbeResult
-from agent.store import Store, chain, iter_verify
+from agent.store import HEAD_REVISION, Store, chain, iter_verify
 from agent.store.verify import verify_chain
 from agent.writer import Writer, recover_spool
 
@@ -51,7 +51,7 @@ def test_rows_round_trip_exactly_and_chain_verifies(db_url: str) -> None:
     ok, line = verify_chain(store, agent)
     assert ok, line
     assert "50 rows, chain intact" in line
-    assert store.schema_revision() == "0001"
+    assert store.schema_revision() == HEAD_REVISION
     store.close()
 
 

@@ -19,11 +19,11 @@ import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
-from support.servers import ipv6_loopback_available
 
 from agent.core.result import INTERNAL, TIMEOUT, UNREACHABLE
 from probes.traceroute import (
@@ -33,6 +33,7 @@ from probes.traceroute import (
     traceroute,
     trim_hops,
 )
+from tests.support.servers import ipv6_loopback_available
 
 ROOT = Path(__file__).resolve().parents[1]
 PYTHON = str(ROOT / ".venv" / "bin" / "python") if (ROOT / ".venv").exists() else sys.executable
@@ -51,9 +52,10 @@ def run(coro: Any) -> Any:
 
 
 def test_udp_to_loopback_reaches_in_one_hop() -> None:
-    res = run(traceroute("127.0.0.1", protocol="udp", timeout_s=1.0))
+    when = datetime(2024, 2, 29, 12, 0, 0, 123456, tzinfo=UTC)
+    res = run(traceroute("127.0.0.1", protocol="udp", timeout_s=1.0, wall=lambda: when))
     assert res.ok, res.error
-    assert res.kind == "traceroute"
+    assert res.kind == "traceroute" and res.started_at == when
     f = res.figures
     assert f["reached"] is True and f["destination"] == "127.0.0.1" and f["protocol"] == "udp"
     assert len(f["hops"]) == 1
@@ -72,6 +74,7 @@ def test_udp_to_ipv6_loopback() -> None:
 
 
 @needs_root
+@pytest.mark.root
 def test_icmp_to_loopback_reaches_in_one_hop() -> None:
     res = run(traceroute("127.0.0.1", protocol="icmp", count=3))
     assert res.ok, res.error
@@ -217,6 +220,7 @@ def _trace_in(ns: str, address: str, **kw: Any) -> dict[str, Any]:
     return json.loads(proc.stdout)
 
 
+@needs_root
 @pytest.mark.root
 @pytest.mark.parametrize("protocol", ["udp", "icmp"])
 def test_two_hops_through_a_router(two_hop_path: str, protocol: str) -> None:
@@ -229,6 +233,7 @@ def test_two_hops_through_a_router(two_hop_path: str, protocol: str) -> None:
     assert res["figures"]["reached"] is True and res["figures"]["destination"] == B_IP
 
 
+@needs_root
 @pytest.mark.root
 @pytest.mark.parametrize("protocol", ["udp", "icmp"])
 def test_path_ending_in_network_unreachable(two_hop_path: str, protocol: str) -> None:
@@ -243,6 +248,7 @@ def test_path_ending_in_network_unreachable(two_hop_path: str, protocol: str) ->
     assert res["figures"]["reached"] is False
 
 
+@needs_root
 @pytest.mark.root
 def test_max_hops_short_of_destination_is_not_reached(two_hop_path: str) -> None:
     res = _trace_in(two_hop_path, B_IP, protocol="udp", max_hops=1, count=1, timeout_s=1.0)

@@ -53,6 +53,11 @@ def init(path: Path, force: bool) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(example_config_text(), encoding="utf-8")
     click.echo(f"wrote {path}; edit the [[targets]], then: slaproof run --config {path}")
+    from agent.cli.proof_cmds import ensure_key_at_init
+    from agent.config import load_config
+    from agent.proof.service import key_path
+
+    click.echo(ensure_key_at_init(key_path(load_config(path)[0])))
 
 
 # -- probe ----------------------------------------------------------------------

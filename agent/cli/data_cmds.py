@@ -101,13 +101,25 @@ def import_(config_path: str | None, file: Path) -> None:
 @config_option
 @click.option("--manifest", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
               help="also check a report bundle's manifest.json: file hashes and the chain head it cites")
-def verify(config_path: str | None, manifest: Path | None) -> None:
-    """Walk the measurement hash chain; name the first row that does not match (exit 1)."""
+@click.option("--bundle", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="check a report bundle on its own, with no database and no config (docs/verify.md)")
+@click.option("--key", "pins", multiple=True, metavar="FINGERPRINT", help="with --bundle: an agent key fingerprint you trust (repeatable)")
+@click.option("--tsa-ca", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="with --bundle: the Time-Stamp Authority root certificate(s) you trust (PEM)")
+def verify(config_path: str | None, manifest: Path | None, bundle: Path | None, pins: tuple[str, ...], tsa_ca: Path | None) -> None:
+    """Walk the hash chain and check the signed checkpoints and timestamps; name what does not match (exit 1)."""
+    from agent.cli.proof_cmds import verify_bundle_cmd, verify_db_proofs
     from agent.store.verify import verify_all
 
+    if bundle is not None:
+        verify_bundle_cmd(bundle, pins, tsa_ca)
+        return
     settings, _ = load_settings(config_path)
     store = open_store(settings)
     ok, lines = verify_all(store, manifest)
+    proofs_ok, more = verify_db_proofs(settings, store)
+    ok &= proofs_ok
+    lines += more
     for line in lines:
         click.echo(line)
     if not ok:

@@ -76,13 +76,13 @@ def _sla_targets(settings: Settings, names: Sequence[str] | None) -> list[Target
 def sla(config_path: str | None, month: str | None, start: str | None, stop: str | None, targets: tuple[str, ...],
         as_json: bool, lang: str, list_presets: bool) -> None:
     """Check measured service against the advertised SLA, counted by the provider's rules; credit owed and claim deadline."""
-    from reports.analysis.sla_terms import list_presets as presets
-    from reports.analysis.sla_terms import load_preset
+    from reports.presets import list_presets as presets
+    from reports.presets import load_preset
 
     if list_presets:
-        for pid in presets():
-            d = load_preset(pid)
-            click.echo(f"{pid:<32} {getattr(d, 'provider', '')} {getattr(d, 'product', '')}")
+        from reports.render.sla_text import format_preset_list
+
+        click.echo(format_preset_list([load_preset(pid) for pid in presets()], lang), nl=False)
         return
     from reports.build.summary import sla_result
 
@@ -107,7 +107,7 @@ def _sla_period(settings: Settings, t: Target, month: str | None, start: str | N
     if month:
         from agent.cli.dates import parse_month
         from reports.analysis.sla import period_bounds
-        from reports.analysis.sla_terms import resolve
+        from reports.presets import resolve
 
         parse_month(month, settings.display_tz())  # validates the text with our message
         return period_bounds(resolve(dict(t.sla or {})), month)

@@ -118,3 +118,74 @@ evidence = Table(
     Column("sha256", Text, nullable=False),
 )
 Index("ix_evidence_target_ts", evidence.c.target_id, evidence.c.ts_us)
+
+# -- proof (docs/checkpoints.md): keys, signed checkpoints, RFC 3161 tokens, clock state ----------
+# The agent's public keys, one row per key epoch: a lost key starts a new epoch, and reports say so.
+agent_keys = Table(
+    "agent_keys",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("agent_id", Integer, ForeignKey("agents.id"), nullable=False),
+    Column("epoch", Integer, nullable=False),
+    Column("vkey", Text, nullable=False),  # signed-note verifier key: name+keyid+base64(0x01||key)
+    Column("fingerprint", Text, nullable=False),  # SHA-256 of the raw public key, hex
+    Column("created_us", BigInteger, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("announcement", Text),  # signed note naming the key (signed by the old key too when it was at hand)
+    UniqueConstraint("agent_id", "epoch", name="uq_agent_keys_epoch"),
+)
+
+# Signed checkpoints: the note is the evidence; size and head_row_id are unsigned hints for finding rows.
+checkpoints = Table(
+    "checkpoints",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("agent_id", Integer, ForeignKey("agents.id"), nullable=False),
+    Column("epoch", Integer, nullable=False),
+    Column("ts_us", BigInteger, nullable=False),
+    Column("size", BigInteger, nullable=False),
+    Column("head_row_id", BigInteger),
+    Column("note", Text, nullable=False),
+    Column("reason", Text, nullable=False),  # periodic, stop, report
+)
+Index("ix_checkpoints_agent_size", checkpoints.c.agent_id, checkpoints.c.size)
+
+# RFC 3161 tokens, each over one checkpoint's note (and so over every row before it).
+timestamps = Table(
+    "timestamps",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("checkpoint_id", Integer, ForeignKey("checkpoints.id"), nullable=False),
+    Column("tsa_url", Text, nullable=False),  # without credentials
+    Column("authority", Text, nullable=False),  # the signing certificate's subject
+    Column("gen_time_us", BigInteger, nullable=False),
+    Column("received_us", BigInteger, nullable=False),
+    Column("token", LargeBinary, nullable=False),  # the TimeStampResp DER (`openssl ts -verify -in`)
+)
+Index("ix_timestamps_checkpoint", timestamps.c.checkpoint_id)
+
+# The kernel's clock state, summed over spans of heartbeats (one row per change or checkpoint interval).
+clock_spans = Table(
+    "clock_spans",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("agent_id", Integer, ForeignKey("agents.id"), nullable=False),
+    Column("start_us", BigInteger, nullable=False),
+    Column("end_us", BigInteger, nullable=False),
+    Column("synced", Boolean),  # NULL: unknown
+    Column("maxerror_us", BigInteger),  # the largest of the span
+    Column("esterror_us", BigInteger),
+    Column("samples", Integer, nullable=False),
+)
+Index("ix_clock_spans_agent_start", clock_spans.c.agent_id, clock_spans.c.start_us)
+
+# Steps of the wall clock against the monotonic clock, seen between two heartbeats.
+clock_steps = Table(
+    "clock_steps",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("agent_id", Integer, ForeignKey("agents.id"), nullable=False),
+    Column("ts_us", BigInteger, nullable=False),  # wall clock after the step
+    Column("step_us", BigInteger, nullable=False),  # positive: jumped forward
+)
+Index("ix_clock_steps_agent_ts", clock_steps.c.agent_id, clock_steps.c.ts_us)

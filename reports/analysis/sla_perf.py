@@ -11,14 +11,13 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from agent.core.times import US_PER_S, from_us, to_us
 from reports.analysis.sla_terms import PerformanceTerm
 
-US = 1_000_000
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 BIN_RATIO = 1.001  # p95 histogram bins: a value v lands in bin floor(log(v)/log(1.001))
 _LOG_RATIO = math.log(BIN_RATIO)
 MAX_LISTED_WINDOWS = 200
@@ -56,7 +55,7 @@ class _Acc:
     def __post_init__(self) -> None:
         # Hoisted out of the per-sample path: a month of 10 s samples is ~270k calls per metric.
         self._thr = float(self.term.threshold)
-        self._size = self.term.window_s * US
+        self._size = self.term.window_s * US_PER_S
 
     def add(self, us: int, value: float, p0: int) -> None:
         self.n += 1
@@ -132,7 +131,7 @@ def evaluate_performance(
         targets = by_metric.get(s.metric)
         if not targets or s.value is None or math.isnan(s.value):
             continue
-        us = (s.ts - EPOCH) // timedelta(microseconds=1)
+        us = to_us(s.ts)
         if not p0 <= us < p1:
             continue
         for a in targets:
@@ -143,7 +142,7 @@ def evaluate_performance(
 def _outcome(a: _Acc, p0: int, p1: int) -> PerfOutcome:
     t = a.term
     thr = float(t.threshold)
-    size = t.window_s * US
+    size = t.window_s * US_PER_S
     breaching = []
     for k in sorted(a.windows):
         count, total = a.windows[k]
@@ -151,8 +150,8 @@ def _outcome(a: _Acc, p0: int, p1: int) -> PerfOutcome:
         if not _meets(mean, t.comparator, thr):
             breaching.append(
                 {
-                    "start": EPOCH + timedelta(microseconds=p0 + k * size),
-                    "end": EPOCH + timedelta(microseconds=min(p0 + (k + 1) * size, p1)),
+                    "start": from_us(p0 + k * size),
+                    "end": from_us(min(p0 + (k + 1) * size, p1)),
                     "mean": mean,
                     "samples": int(count),
                 }

@@ -1,23 +1,19 @@
-"""What a provider promises, as data: the SLA definition model and its presets.
+"""What a provider promises, as data: the SLA definition model (pydantic, validated).
 
 A definition says how the provider itself counts (period, windows, minimum
 outage, exclusions), what it pays (credit rules) and by when one must claim.
 Every field can carry a confidence mark, because most public terms were only
 read second-hand; anything not read verbatim is printed as unconfirmed.
 
-Presets live in ``reports/presets/<id>.toml``. A target's ``sla`` config
-section is either ``{preset = "...", <overrides>}`` or a whole definition;
-:func:`resolve` merges and validates it, naming the bad key on error.
+Reading presets and merging a target's overrides is I/O and lives in
+:mod:`reports.presets`; this module only says what a valid definition is.
 """
 
 from __future__ import annotations
 
-import copy
 import enum
-import tomllib
 from datetime import datetime
 from decimal import Decimal
-from importlib import resources
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -25,7 +21,6 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from agent.core.errors import ConfigError
 
-PRESET_PACKAGE = "reports.presets"
 DEFAULT_MIN_COVERAGE_PCT = Decimal(90)
 
 
@@ -254,7 +249,8 @@ class SlaDefinition(_Strict):
     id: str = "custom"
     provider: str = "custom"
     product: str = ""
-    terms_date: str = "unknown"
+    terms_date: str = Field("unknown", description="YYYY-MM-DD of the version followed, or 'unconfirmed'")
+    terms_date_note: str = Field("", description="what was found when the date could not be confirmed")
     retrieved: str = "unknown"
     sources: list[str] = Field(default_factory=list)
     scope: Literal["instance", "region", "multi_zone", "service"] = "instance"
@@ -270,7 +266,7 @@ class SlaDefinition(_Strict):
     claim: Claim | None = None
     performance: list[PerformanceTerm] = Field(default_factory=list)
     billing: Billing = Field(default_factory=Billing)
-    # Set by resolve(), not by hand: which preset this came from and which paths were overridden.
+    # Set by reports.presets.resolve(), not by hand: which preset this came from and which paths were overridden.
     preset: str | None = None
     overrides: list[str] = Field(default_factory=list)
 
@@ -307,30 +303,8 @@ def _is_field_path(model: type[BaseModel], path: str) -> bool:
     return True
 
 
-# --- presets -------------------------------------------------------------------------------
-
-
-def list_presets() -> list[str]:
-    """Ids of the shipped presets, sorted."""
-    root = resources.files(PRESET_PACKAGE)
-    return sorted(p.name[:-5] for p in root.iterdir() if p.name.endswith(".toml"))
-
-
-def _preset_data(preset_id: str) -> dict[str, Any]:
-    if preset_id not in list_presets():
-        raise SlaConfigError(f"sla.preset: unknown preset {preset_id!r} (known: {', '.join(list_presets())})")
-    text = resources.files(PRESET_PACKAGE).joinpath(f"{preset_id}.toml").read_text(encoding="utf-8")
-    # Decimal, not float: 99.99 must stay 99.99 for unrounded tier comparisons.
-    return tomllib.loads(text, parse_float=Decimal)
-
-
-def load_preset(preset_id: str) -> SlaDefinition:
-    data = _preset_data(preset_id)
-    data["preset"] = preset_id
-    return _validate(data, where=f"preset {preset_id}")
-
-
-def _validate(data: dict[str, Any], *, where: str) -> SlaDefinition:
+def validate_definition(data: dict[str, Any], *, where: str) -> SlaDefinition:
+    """``data`` as a definition; a bad key raises SlaConfigError naming it, prefixed by ``where``."""
     try:
         return SlaDefinition.model_validate(data)
     except ValidationError as e:
@@ -344,48 +318,3 @@ def _describe(e: ValidationError, where: str) -> str:
         msg = "unknown key" if err["type"] == "extra_forbidden" else err["msg"]
         lines.append(f"sla.{key}: {msg}")
     return f"{where}: " + "; ".join(lines)
-
-
-def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
-    """Tables merge key by key; anything else (numbers, strings, lists) is replaced."""
-    out = copy.deepcopy(base)
-    for k, v in override.items():
-        if isinstance(v, dict) and isinstance(out.get(k), dict):
-            out[k] = deep_merge(out[k], v)
-        else:
-            out[k] = copy.deepcopy(v)
-    return out
-
-
-def override_paths(override: dict[str, Any], prefix: str = "") -> list[str]:
-    """Dotted paths of the leaves an override sets (what the report lists as 'your override')."""
-    paths: list[str] = []
-    for k, v in override.items():
-        path = f"{prefix}{k}"
-        if isinstance(v, dict) and k != "confidence":
-            paths.extend(override_paths(v, path + "."))
-        else:
-            paths.append(path)
-    return paths
-
-
-def resolve(config_section: dict[str, Any]) -> SlaDefinition:
-    """A target's ``sla`` section → definition: a preset with deep-merged overrides, or a custom one."""
-    if not isinstance(config_section, dict):
-        raise SlaConfigError("sla: must be a table (preset = \"...\" plus overrides, or a full definition)")
-    section = dict(config_section)
-    preset_id = section.pop("preset", None)
-    if preset_id is None:
-        if "overrides" in section:
-            raise SlaConfigError("sla.overrides: unknown key (set fields directly)")
-        return _validate(section, where="custom SLA")
-    if not isinstance(preset_id, str):
-        raise SlaConfigError("sla.preset: must be a preset id string")
-    base = _preset_data(preset_id)
-    for key in ("id", "overrides"):
-        if key in section:
-            raise SlaConfigError(f"sla.{key}: cannot be set next to 'preset'; drop 'preset' for a custom definition")
-    merged = deep_merge(base, section)
-    merged["preset"] = preset_id
-    merged["overrides"] = override_paths(section)
-    return _validate(merged, where=f"sla (preset {preset_id} with overrides)")

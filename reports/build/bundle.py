@@ -7,18 +7,19 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from agent.config import Settings
 from agent.core.errors import SlaproofError, UsageError
-from reports.build.summary import ProgressFn, analyse, build_summary, select_targets
-from reports.build.rounds import target_checks
 from agent.core.times import to_us
+from agent.proof.bundle import write_proof
 from agent.store import Store
-
-UTC = timezone.utc
+from reports.build.rounds import target_checks
+from reports.build.summary import Built, ProgressFn, analyse, build_report, select_targets
+from reports.render.model import MANIFEST_SCHEMA, Report, TargetSeries
+from reports.render.model_json import report_to_json
 
 
 FORMATS = ("pdf", "html", "csv", "json")
@@ -45,68 +46,93 @@ def write_bundle(settings: Settings, store: Store, start: datetime, end: datetim
                  progress: ProgressFn | None = None) -> dict[str, Any]:
     """Write the report files into ``out``; returns the manifest."""
     now = now or datetime.now(UTC)
-    chosen = select_targets(settings, names)
-    names = [t.name for t in chosen]
-    checks = target_checks(store, names)
-    if not store.has_rows([i for tc in checks.values() for i in tc.ids], to_us(start), to_us(end)):
-        raise UsageError(f"no measurements of {', '.join(names)} between {start.isoformat()} and {end.isoformat()}: "
-                         "the period is empty (check --from/--to, the time zone, and that the agent was running)")
+    chosen, check_ids = _targets_with_rows(settings, store, start, end, names)
     out.mkdir(parents=True, exist_ok=True)
-    files: list[str] = []
-    notes: list[str] = []
-    csv_job = None
-    if "csv" in formats:
-        # The raw rows are written by a second process while this one analyses and renders.
-        csv_job = start_csv(store, [i for tc in checks.values() for i in tc.ids], to_us(start), to_us(end), out / "measurements.csv")
+    # The raw rows are written by a second process while this one analyses and renders.
+    csv_job = start_csv(store, check_ids, to_us(start), to_us(end), out / "measurements.csv") if "csv" in formats else None
     visual = [f for f in ("pdf", "html") if f in formats]
     # Charts and documents are drawn by a second process that loads matplotlib and reportlab
     # while this one analyses.
     renderer = Renderer(visual, lang, out) if visual else None
-    try:
-        an = analyse(settings, store, start, end, names, progress=progress)
-        built = build_summary(settings, store, an, lang=lang, now=now, with_series=bool(visual))
-    except BaseException:
-        if renderer is not None:
-            renderer.cancel()
-        raise
+    built = _build(settings, store, start, end, chosen, lang, now, renderer, progress)
+    summary = report_to_json(built.report)
+    files: list[str] = []
+    notes: list[str] = []
     if "json" in formats:
-        (out / "summary.json").write_text(json.dumps(built.summary, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
+        write_summary(out / "summary.json", summary)
         files.append("summary.json")
     if renderer is not None:
         if progress:
             progress("charts, report.pdf, report.html")
-        notes += renderer.render(built.summary, built.series)
-        files += [f for f in ("report.pdf", "report.html") if f.split(".")[1] in formats]
+        notes += renderer.render(built.report, built.series)
+        files += [f"report.{f}" for f in visual]
     if csv_job is not None:
         if progress:
             progress("measurements.csv")
         finish_csv(csv_job)
         files.insert(1 if "json" in formats else 0, "measurements.csv")
-    head_id, head_hash = store.chain_head_before(an.agent_uuid, to_us(end)) if an.agent_uuid else (None, None)
-    manifest = {
-        "schema": "slaproof.manifest/1",
-        "files": {f: {"sha256": sha256_file(out / f), "bytes": (out / f).stat().st_size} for f in files},
-        "rows_used": an.rows_used,
-        "chain_head": {"row_id": head_id, "hash": head_hash, "agent": an.agent_uuid},
-        "period": built.summary["period"],
-        "generated_at": built.summary["generated_at"],
-        "notes": sorted(set(notes)),
-    }
+    # The signed checkpoints, timestamps and chain links that let a third party check the rows (agent/proof/bundle.py).
+    files += write_proof(settings, store, built.analysis.agent_uuid, check_ids, chosen, to_us(start), to_us(end), out,
+                         csv="measurements.csv" if "csv" in formats else None, lang=lang, now_us=to_us(now))
+    manifest = _manifest(store, out, files, built, summary, notes, end)
     (out / "manifest.json").write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
     return manifest
 
 
-def _render(formats: Sequence[str], lang: str, out: Path, summary: Any, series: Any) -> list[str]:
+def _targets_with_rows(settings: Settings, store: Store, start: datetime, end: datetime,
+                       names: Sequence[str] | None) -> tuple[list[str], list[int]]:
+    """The chosen targets' names and check ids; a UsageError when none of them has a row in the period."""
+    chosen = [t.name for t in select_targets(settings, names)]
+    ids = [i for tc in target_checks(store, chosen).values() for i in tc.ids]
+    if not store.has_rows(ids, to_us(start), to_us(end)):
+        raise UsageError(f"no measurements of {', '.join(chosen)} between {start.isoformat()} and {end.isoformat()}: "
+                         "the period is empty (check --from/--to, the time zone, and that the agent was running)")
+    return chosen, ids
+
+
+def _build(settings: Settings, store: Store, start: datetime, end: datetime, names: Sequence[str] | None, lang: str,
+           now: datetime, renderer: Renderer | None, progress: ProgressFn | None) -> Built:
+    """Analyse and build the report model; a failure stops the renderer process too."""
+    try:
+        an = analyse(settings, store, start, end, names, progress=progress)
+        return build_report(settings, store, an, lang=lang, now=now, with_series=renderer is not None)
+    except BaseException:
+        if renderer is not None:
+            renderer.cancel()
+        raise
+
+
+def write_summary(path: Path, summary: dict[str, Any]) -> None:
+    """summary.json: the report model serialised (reports/render/model_json.report_to_json)."""
+    path.write_text(json.dumps(summary, ensure_ascii=False, indent=2), encoding="utf-8")
+
+
+def _manifest(store: Store, out: Path, files: list[str], built: Built, summary: dict[str, Any], notes: list[str],
+              end: datetime) -> dict[str, Any]:
+    an = built.analysis
+    head_id, head_hash = store.chain_head_before(an.agent_uuid, to_us(end)) if an.agent_uuid else (None, None)
+    return {
+        "schema": MANIFEST_SCHEMA,
+        "files": {f: {"sha256": sha256_file(out / f), "bytes": (out / f).stat().st_size} for f in files},
+        "rows_used": an.rows_used,
+        "chain_head": {"row_id": head_id, "hash": head_hash, "agent": an.agent_uuid},
+        "period": summary["period"],
+        "generated_at": summary["generated_at"],
+        "notes": sorted(set(notes)),
+    }
+
+
+def _render(formats: Sequence[str], lang: str, out: Path, report: Report, series: dict[str, TargetSeries]) -> list[str]:
     from reports.render.charts import make_charts
     from reports.render.html import render_html
     from reports.render.pdf import render_pdf
 
-    charts = make_charts(summary, series, lang)
+    charts = make_charts(report, series, lang)
     notes: list[str] = []
     if "pdf" in formats:
-        notes += render_pdf(summary, series, out / "report.pdf", lang=lang, charts=charts)
+        notes += render_pdf(report, series, out / "report.pdf", lang=lang, charts=charts)
     if "html" in formats:
-        notes += render_html(summary, series, out / "report.html", lang=lang, charts=charts)
+        notes += render_html(report, series, out / "report.html", lang=lang, charts=charts)
     return notes
 
 
@@ -145,11 +171,11 @@ class Renderer:
             self.proc.start()
             child.close()
 
-    def render(self, summary: Any, series: Any) -> list[str]:
+    def render(self, report: Report, series: dict[str, TargetSeries]) -> list[str]:
         if self.proc is None:
-            return _render(self.formats, self.lang, self.out, summary, series)
+            return _render(self.formats, self.lang, self.out, report, series)
         try:
-            self.conn.send((summary, series))
+            self.conn.send((report, series))
             status, value = self.conn.recv()
         except (EOFError, OSError) as e:
             raise SlaproofError(f"the process drawing report.pdf/report.html ended early (exit {self.proc.exitcode}): {e}; "

@@ -4,7 +4,7 @@ streamed from the store, with the method stated (PERF_METHOD) and local time lef
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from reports.build.rounds import AGENT_SIDE, TargetChecks, latency_kind
@@ -13,6 +13,7 @@ from agent.store import Store
 from agent.core import result as R
 from probes.bandwidth import MISSING_TOOL
 from reports.analysis.model import Span, State
+from reports.analysis.sla_perf import PerfSample
 
 PERF_METHOD = (
     "Performance samples: latency (rtt_ms) is each successful round's RTT of the target's latency check (ICMP, "
@@ -42,54 +43,75 @@ def local_intervals(spans: Sequence[Span]) -> list[tuple[int, int]]:
 
 
 def perf_samples(store: Store, tc: TargetChecks, start_us: int, end_us: int, spans: Sequence[Span],
-                 metrics: set[str]) -> Iterator[Any]:
+                 metrics: set[str]) -> Iterator[PerfSample]:
     """The samples an SLA's performance terms are measured on, streamed from the store (see PERF_METHOD).
 
     Latency and jitter come from the latency check's rows, loss from the ICMP rows: one pass
     when they are the same rows (an ICMP latency check), two otherwise."""
-    from reports.analysis.sla import PerfSample
-
     local = local_intervals(spans)
+    for ids, latency, loss in _round_passes(tc, metrics):
+        rows = store.iter_perf_rows(ids, start_us, end_us)
+        yield from _round_samples(rows, _IntervalCursor(local), metrics, latency=latency, loss=loss)
+    if "bandwidth_mbps" in metrics and tc.of_kind("bandwidth"):
+        rows = store.iter_detail_rows(tc.of_kind("bandwidth"), start_us, end_us)
+        yield from _bandwidth_samples(rows, _IntervalCursor(local))
+
+
+def _round_passes(tc: TargetChecks, metrics: set[str]) -> list[tuple[list[int], bool, bool]]:
+    """(check ids, yields latency and jitter, yields loss) per pass over the store's rows."""
     kind = latency_kind(tc)
     lat_ids = tc.of_kind(kind) if kind is not None and metrics & {"rtt_ms", "jitter_ms"} else []
     loss_ids = tc.of_kind("icmp") if "loss_pct" in metrics else []
     passes = [(lat_ids, True, lat_ids == loss_ids)] if lat_ids else []
     if loss_ids and loss_ids != lat_ids:
         passes.append((loss_ids, False, True))
-    for ids, latency, loss in passes:
-        in_local = _IntervalCursor(local)
-        prev: float | None = None
-        for ts, ok, rtt_ns, sent, received, jitter_ns, ec in store.iter_perf_rows(ids, start_us, end_us):
-            if ec in AGENT_SIDE or in_local(ts):
-                continue
-            when = from_us(ts)
-            if loss and sent:
-                yield PerfSample(when, "loss_pct", 100.0 * (sent - (received or 0)) / sent)
-            if not latency:
-                continue
-            if not ok or rtt_ns is None:
-                prev = None
-                continue
-            rtt = rtt_ns / 1e6
-            if "rtt_ms" in metrics:
-                yield PerfSample(when, "rtt_ms", rtt)
-            if "jitter_ms" in metrics:
-                if jitter_ns is not None and (received or 0) > 1:
-                    yield PerfSample(when, "jitter_ms", jitter_ns / 1e6)
-                elif (received or 0) <= 1 and prev is not None:
-                    yield PerfSample(when, "jitter_ms", abs(rtt - prev))
-            prev = rtt
-    if "bandwidth_mbps" in metrics and tc.of_kind("bandwidth"):
-        in_local = _IntervalCursor(local)
-        for ts, ok, ec, detail in store.iter_detail_rows(tc.of_kind("bandwidth"), start_us, end_us):
-            if not ok or ec in AGENT_SIDE or not detail or in_local(ts):
-                continue
-            try:
-                mbps = json.loads(detail).get("mbps_mean")
-            except ValueError:
-                continue
-            if isinstance(mbps, (int, float)):
-                yield PerfSample(from_us(ts), "bandwidth_mbps", float(mbps))
+    return passes
+
+
+def _round_samples(rows: Iterable[tuple[Any, ...]], in_local: _IntervalCursor, metrics: set[str], *,
+                   latency: bool, loss: bool) -> Iterator[PerfSample]:
+    """Loss, latency and jitter samples of probe rounds, skipping agent-side failures and local time."""
+    prev: float | None = None  # the previous successful round's RTT, for IPDV jitter
+    for ts, ok, rtt_ns, sent, received, jitter_ns, ec in rows:
+        if ec in AGENT_SIDE or in_local(ts):
+            continue
+        when = from_us(ts)
+        if loss and sent:
+            yield PerfSample(when, "loss_pct", 100.0 * (sent - (received or 0)) / sent)
+        if not latency:
+            continue
+        if not ok or rtt_ns is None:
+            prev = None
+            continue
+        rtt = rtt_ns / 1e6
+        if "rtt_ms" in metrics:
+            yield PerfSample(when, "rtt_ms", rtt)
+        jitter = _jitter_ms(jitter_ns, received or 0, rtt, prev) if "jitter_ms" in metrics else None
+        if jitter is not None:
+            yield PerfSample(when, "jitter_ms", jitter)
+        prev = rtt
+
+
+def _jitter_ms(jitter_ns: int | None, received: int, rtt: float, prev: float | None) -> float | None:
+    """The round's own RTT deviation when it had several replies, else IPDV against the previous round."""
+    if jitter_ns is not None and received > 1:
+        return jitter_ns / 1e6
+    if received <= 1 and prev is not None:
+        return abs(rtt - prev)
+    return None
+
+
+def _bandwidth_samples(rows: Iterable[tuple[Any, ...]], in_local: _IntervalCursor) -> Iterator[PerfSample]:
+    """Each successful bandwidth test's mean, outside agent-side failures and local time."""
+    for ts, ok, ec, detail in rows:
+        if not ok or ec in AGENT_SIDE or not detail or in_local(ts):
+            continue
+        try:
+            mbps = json.loads(detail).get("mbps_mean")
+        except ValueError:
+            continue
+        if isinstance(mbps, (int, float)):
+            yield PerfSample(from_us(ts), "bandwidth_mbps", float(mbps))
 
 
 MAX_LISTED_TESTS = 200

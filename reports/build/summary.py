@@ -1,17 +1,17 @@
-"""The report's figures: reads the store (streaming), calls the pure analysis, builds summary.json.
+"""The report's figures: reads the store (streaming), calls the pure analysis, builds the report model.
 
-This module orchestrates; the figures come from reports/ (pure functions), the rows
+This module orchestrates; the figures come from reports/analysis (pure functions), the rows
 from agent/store/database.py (the only SQL) through reports/build/rounds.py and reports/build/samples.py. Every
-figure built here can be traced to stored rows. reports/build/bundle.py writes the files.
+figure built here can be traced to stored rows. The result is a reports.render.model.Report (what
+the renderers read and summary.json is serialised from); reports/build/bundle.py writes the files.
 """
 
 from __future__ import annotations
 
-import json
 import socket
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -21,12 +21,11 @@ from agent import identity
 from agent.config import BandwidthCheck, Settings, Target
 from agent.core.errors import UsageError
 from agent.core.secrets import mask_settings
-from reports.build.rounds import TargetChecks, latency_kind, rounds_for, target_checks
-from agent.core.times import from_us, iso, to_us
-from reports.build.samples import PERF_METHOD, bandwidth_summary, local_intervals, perf_samples
+from agent.core.times import from_us, to_us
 from agent.store import Store
 from agent.version import VERSION
 from reports.analysis.incidents import (
+    Incident,
     IncidentPolicy,
     TargetAnalysis,
     agent_down_stretches,
@@ -35,9 +34,33 @@ from reports.analysis.incidents import (
 )
 from reports.analysis.model import AgentRun, State
 from reports.analysis.stats import LatencyStats
+from reports.build.evidence import evidence_refs
+from reports.build.rounds import TargetChecks, latency_kind, rounds_for, target_checks
+from reports.build.samples import bandwidth_summary, local_intervals, perf_samples
+from reports.render.methods_text import GAP_RULE, METHODS_EN, METHODS_ZH, clock_text
+from reports.render.model import (
+    AgentInfo,
+    BandKind,
+    BandwidthSection,
+    EndBounds,
+    EvidenceRef,
+    IncidentEntry,
+    LatencyFigures,
+    Methods,
+    Period,
+    ProbeMethod,
+    Report,
+    StartBounds,
+    TargetReport,
+    TargetSeries,
+    Thresholds,
+    incident_kind,
+    report_lang,
+)
+from reports.render.model_json import decode, sla_section
 
-UTC = timezone.utc
 MARGIN = timedelta(hours=1)  # rounds read beyond the period so edges are judged with context
+TIMESYNC_FLAG = Path("/run/systemd/timesync/synchronized")  # present while systemd-timesyncd is synchronised
 ProgressFn = Callable[[str], None]
 
 
@@ -150,7 +173,7 @@ class Accumulator:
     def rows(self) -> int:
         return self.counts[0]
 
-    def figures(self) -> "Figures":
+    def figures(self) -> Figures:
         rows, sent, received = self.counts
         return Figures(rows, sorted(self.hist.items()), sent, received,
                        [(self.p0 + k * self.bucket_us, v[0] / v[1] / 1e6 if v[1] else None,
@@ -183,29 +206,110 @@ def run_cuts(runs: Sequence[AgentRun], start: datetime, end: datetime) -> list[i
     return cuts
 
 
-_POOL: dict[str, Any] = {}
+@dataclass(frozen=True)
+class PassJob:
+    """What every target's pass shares (handed to worker processes by fork)."""
+
+    settings: Settings
+    checks: dict[str, TargetChecks]
+    start: datetime
+    end: datetime
+    tz: ZoneInfo
+    runs: list[AgentRun]
+    compress: bool
+    a_us: int  # rounds are read over [a_us, b_us): the period and a margin on both sides
+    b_us: int
+    cuts: list[int]  # times a compressed run of rounds must not cross
+    down_us: list[tuple[int, int]]  # stretches the agent was not running
+    control_down: list[tuple[datetime, datetime]] = field(default_factory=list)  # every control target failing
+
+
+class _Worker:
+    """A worker process's state: the job (set before the fork) and its own store connection."""
+
+    job: PassJob | None = None
+    url: str = ""
+    store: Store | None = None
 
 
 def _analyse_one(name: str) -> tuple[str, TargetAnalysis, Figures]:
-    """One target's pass, in a worker process (state handed over by fork in _POOL)."""
-    job = _POOL
-    store = job.get("store")
-    if store is None:
-        store = job["store"] = Store.open(job["url"], migrate=False)
-    return (name, *_target_pass(store, job["settings"], job["settings"].target(name), job["checks"][name], job))
+    """One target's pass, in a worker process (state handed over by fork in _Worker)."""
+    job = _Worker.job
+    assert job is not None, "the job is set before the pool forks"
+    if _Worker.store is None:
+        _Worker.store = Store.open(_Worker.url, migrate=False)
+    return (name, *_target_pass(_Worker.store, job.settings, job.settings.target(name), job.checks[name], job))
 
 
-def _target_pass(store: Store, settings: Settings, t: Target, tc: TargetChecks, job: dict[str, Any]) -> tuple[TargetAnalysis, Figures]:
-    start, end = job["start"], job["end"]
+def _target_pass(store: Store, settings: Settings, t: Target, tc: TargetChecks, job: PassJob) -> tuple[TargetAnalysis, Figures]:
+    start, end = job.start, job.end
     policy = policy_for(settings, t)
     bucket_us = max(int(settings.interval_of(t) * 1e6), (to_us(end) - to_us(start)) // 1500)
     acc = Accumulator(tc, to_us(start), to_us(end), bucket_us)
-    rounds = rounds_for(store, t, tc, job["a_us"], job["b_us"], policy, job["cuts"], compress=job["compress"],
-                        down_us=job["down_us"], on_row=acc.add)
-    res = analyse_target(rounds, period_start=start, period_end=end, policy=policy, runs=job["runs"],
-                         control_down=() if t.control else job["control_down"], tz=job["tz"], target=t.name,
+    rounds = rounds_for(store, t, tc, job.a_us, job.b_us, policy, job.cuts, compress=job.compress,
+                        down_us=job.down_us, on_row=acc.add)
+    res = analyse_target(rounds, period_start=start, period_end=end, policy=policy, runs=job.runs,
+                         control_down=() if t.control else job.control_down, tz=job.tz, target=t.name,
                          spans_window=(start - MARGIN, end + MARGIN))
     return res, acc.figures()
+
+
+def _plan(settings: Settings, store: Store, start: datetime, end: datetime, checks: dict[str, TargetChecks],
+          agent_uuid: str | None, compress: bool) -> PassJob:
+    runs = agent_runs(store, agent_uuid, to_us(start), to_us(end))
+    return PassJob(settings=settings, checks=checks, start=start, end=end, tz=settings.display_tz(), runs=runs,
+                   compress=compress, a_us=to_us(start - MARGIN), b_us=to_us(end + MARGIN),
+                   cuts=run_cuts(runs, start, end) + run_cuts(runs, start - MARGIN, end + MARGIN),
+                   down_us=[(_clamp_us(a), _clamp_us(b)) for a, b in agent_down_stretches(runs)])
+
+
+def _read_controls(store: Store, job: PassJob, controls: Sequence[Target], chosen: Sequence[Target]) -> tuple[PassJob, int]:
+    """Control targets first: when all of them failed is 'local' for every other target.
+    Returns the job with that time set, and the rows read of controls not reported on."""
+    if not controls:
+        return job, 0
+    settings, p0, p1 = job.settings, to_us(job.start), to_us(job.end)
+    accs = [Accumulator(job.checks[t.name], p0, p1, 10**12) for t in controls]
+    streams = [rounds_for(store, t, job.checks[t.name], job.a_us, job.b_us, policy_for(settings, t), job.cuts,
+                          compress=job.compress, down_us=job.down_us, on_row=acc.add) for t, acc in zip(controls, accs)]
+    control_down = control_down_intervals(streams, policy_for(settings, controls[0]))
+    reported = {c.name for c in chosen}
+    rows = sum(a.rows for t, a in zip(controls, accs) if t.name not in reported)
+    return replace(job, control_down=control_down), rows
+
+
+def _passes_forked(store: Store, job: PassJob, chosen: Sequence[Target], n_workers: int,
+                   progress: ProgressFn | None) -> dict[str, tuple[TargetAnalysis, Figures]]:
+    import multiprocessing as mp
+
+    out: dict[str, tuple[TargetAnalysis, Figures]] = {}
+    _Worker.job, _Worker.url, _Worker.store = job, store.raw_url, None
+    try:
+        with mp.get_context("fork").Pool(n_workers) as pool:
+            for name, res, fig in pool.imap_unordered(_analyse_one, [t.name for t in chosen]):
+                if progress:
+                    progress(name)
+                out[name] = (res, fig)
+    finally:
+        _Worker.job, _Worker.url, _Worker.store = None, "", None
+    return out
+
+
+def _passes(store: Store, job: PassJob, chosen: Sequence[Target], workers: int | None,
+            progress: ProgressFn | None) -> dict[str, tuple[TargetAnalysis, Figures]]:
+    """Each chosen target's pass: in worker processes (one per core) for 4 or more targets."""
+    import multiprocessing as mp
+    import os
+
+    n_workers = workers if workers is not None else min(os.cpu_count() or 1, 8)
+    if len(chosen) >= 4 and n_workers > 1 and "fork" in mp.get_all_start_methods() and not store.raw_url.endswith(":memory:"):
+        return _passes_forked(store, job, chosen, n_workers, progress)
+    out: dict[str, tuple[TargetAnalysis, Figures]] = {}
+    for t in chosen:
+        if progress:
+            progress(t.name)
+        out[t.name] = _target_pass(store, job.settings, t, job.checks[t.name], job)
+    return out
 
 
 def analyse(settings: Settings, store: Store, start: datetime, end: datetime, names: Sequence[str] | None = None,
@@ -215,62 +319,26 @@ def analyse(settings: Settings, store: Store, start: datetime, end: datetime, na
     Controls are always read first (they decide 'local'). With several targets the passes
     run in worker processes, one per core.
     """
-    import os
-
-    tz = settings.display_tz()
     chosen = select_targets(settings, names)
     controls = [t for t in settings.targets if t.control]
-    all_names = list(dict.fromkeys([t.name for t in chosen] + [t.name for t in controls]))
-    checks = target_checks(store, all_names)
+    checks = target_checks(store, list(dict.fromkeys([t.name for t in chosen] + [t.name for t in controls])))
     agent_uuid = resolve_agent(settings, store)
-    runs = agent_runs(store, agent_uuid, to_us(start), to_us(end))
-    job: dict[str, Any] = {
-        "settings": settings, "checks": checks, "start": start, "end": end, "tz": tz, "runs": runs, "compress": compress,
-        "a_us": to_us(start - MARGIN), "b_us": to_us(end + MARGIN),
-        "cuts": run_cuts(runs, start, end) + run_cuts(runs, start - MARGIN, end + MARGIN),
-        "down_us": [(_clamp_us(a), _clamp_us(b)) for a, b in agent_down_stretches(runs)],
-        "control_down": [],
-    }
-    control_rows = 0
-    if controls:
-        accs = [Accumulator(checks[t.name], to_us(start), to_us(end), 10**12) for t in controls]
-        streams = [rounds_for(store, t, checks[t.name], job["a_us"], job["b_us"], policy_for(settings, t), job["cuts"],
-                              compress=compress, down_us=job["down_us"], on_row=acc.add) for t, acc in zip(controls, accs)]
-        job["control_down"] = control_down_intervals(streams, policy_for(settings, controls[0]))
-        control_rows = sum(a.rows for t, a in zip(controls, accs) if t.name not in {c.name for c in chosen})
-    results: dict[str, TargetAnalysis] = {}
-    figures: dict[str, Figures] = {}
-    n_workers = workers if workers is not None else min(os.cpu_count() or 1, 8)
-    import multiprocessing as mp
-
-    if len(chosen) >= 4 and n_workers > 1 and "fork" in mp.get_all_start_methods() and not store.raw_url.endswith(":memory:"):
-        _POOL.clear()
-        _POOL.update(job, url=store.raw_url)
-        try:
-            with mp.get_context("fork").Pool(n_workers) as pool:
-                for name, res, fig in pool.imap_unordered(_analyse_one, [t.name for t in chosen]):
-                    if progress:
-                        progress(name)
-                    results[name], figures[name] = res, fig
-        finally:
-            _POOL.clear()
-    else:
-        for t in chosen:
-            if progress:
-                progress(t.name)
-            results[t.name], figures[t.name] = _target_pass(store, settings, t, checks[t.name], job)
+    job, control_rows = _read_controls(store, _plan(settings, store, start, end, checks, agent_uuid, compress), controls, chosen)
+    passes = _passes(store, job, chosen, workers, progress)
+    results = {name: res for name, (res, _) in passes.items()}
+    figures = {name: fig for name, (_, fig) in passes.items()}
     rows = control_rows + sum(f.rows for f in figures.values())
-    return Analysis(start, end, tz, agent_uuid, chosen, checks, results, job["control_down"], rows, figures)
+    return Analysis(start, end, job.tz, agent_uuid, chosen, checks, results, job.control_down, rows, figures)
 
 
 # -- latency and loss ----------------------------------------------------------------
-def latency_from_histogram(hist_us: Sequence[tuple[int, int]]) -> dict[str, Any]:
+def latency_from_histogram(hist_us: Sequence[tuple[int, int]]) -> LatencyFigures:
     """p50/p95/p99 (nearest rank), mean, min, max from a 1 µs RTT histogram."""
     stats = LatencyStats(exact_limit=0)
     for us, n in hist_us:
         stats.add_bucket(us / 1000.0, n)
-    s = stats.summary().to_json()
-    return {k: s.get(k) for k in ("p50", "p95", "p99", "mean", "min", "max", "count")}
+    s = stats.summary()
+    return LatencyFigures(p50=s.p50, p95=s.p95, p99=s.p99, mean=s.mean, min=s.min, max=s.max, count=s.count)
 
 
 def rebin(hist: list[tuple[float, int]], bins: int = 60) -> list[tuple[float, int]]:
@@ -292,63 +360,6 @@ def rebin(hist: list[tuple[float, int]], bins: int = 60) -> list[tuple[float, in
     return [(lo + i * width, c) for i, c in enumerate(counts)]
 
 
-# -- evidence -------------------------------------------------------------------------
-def evidence_refs(store: Store, target_id: int, res: TargetAnalysis, interval_s: float, open_after: int,
-                  http_ids: Sequence[int] = ()) -> dict[int, list[dict[str, str]]]:
-    """Incident index → evidence references: traceroutes taken when it opened, the first failing
-    HTTP response inside it (quoted from its stored row), and the range of failed rows."""
-    out: dict[int, list[dict[str, str]]] = {}
-    items = store.evidence_between([target_id], to_us(res.period_start - MARGIN), to_us(res.period_end + MARGIN))
-    slack = timedelta(seconds=interval_s * (open_after + 2))
-    for i, inc in enumerate(res.incidents):
-        refs: list[dict[str, str]] = []
-        for e in items:
-            when = from_us(e["ts_us"])
-            if inc.first_failed - slack <= when <= (inc.first_good_after or inc.end) + slack:
-                try:
-                    content = json.loads(e["content"])
-                except ValueError:
-                    content = {}
-                hops = (content.get("figures") or {}).get("hops") or []
-                last = next((h.get("address") for h in reversed(hops) if h.get("address")), None)
-                refs.append({"type": e["kind"], "ref": f"ev-{e['id']:04d}",
-                             "summary": f"to {content.get('to', '?')} ({content.get('address', '?')}) at {iso(e['ts_us'])}: "
-                                        f"{len(hops)} hops, last answering {last or 'none'}, reached={(content.get('figures') or {}).get('reached')}; sha256 {e['sha256'][:16]}…"})
-        if http_ids and inc.kind is not State.LOCAL:
-            resp = store.first_failed_with_detail(http_ids, to_us(inc.first_failed), to_us(inc.last_failed) + 1)
-            if resp is not None:
-                refs.append(http_response_ref(resp))
-        if inc.first_row_id is not None:
-            refs.append({"type": "rows", "ref": f"{inc.first_row_id}–{inc.last_row_id}",
-                         "summary": f"{inc.rounds_failed} failed rounds; errors: "
-                                    + ", ".join(f"{k} ×{v}" for k, v in sorted(inc.error_classes.items()))})
-        out[i] = refs
-    return out
-
-
-def http_response_ref(row: dict[str, Any]) -> dict[str, str]:
-    """A failing HTTP response as an evidence reference: status, a few telling headers and the
-    start of the body, as stored (the report escapes it; the row holds all of it)."""
-    try:
-        d = json.loads(row["detail"]) if row.get("detail") else {}
-    except ValueError:
-        d = {}
-    headers = {str(k).lower(): v for k, v in (d.get("headers") or {}).items()}
-    shown = "; ".join(f"{k}: {headers[k]}" for k in ("server", "via", "retry-after", "content-type") if k in headers)
-    body = " ".join(str(d.get("body_head") or "").split())
-    if len(body) > 200:
-        body = body[:200] + "…"
-    status = row.get("status") or d.get("status")
-    text = f"{'HTTP ' + str(status) if status else row.get('error_class') or 'failed'} at {iso(row['ts_us'])}"
-    if row.get("error"):
-        text += f" ({row['error']})"
-    if shown:
-        text += f"; headers {shown}"
-    if body:
-        text += f"; body: {body}"
-    return {"type": "http_response", "ref": f"row {row['id']}", "summary": text + f"; row sha256 {bytes(row['hash']).hex()[:16]}…"}
-
-
 # -- SLA --------------------------------------------------------------------------------
 def sla_result(settings: Settings, store: Store, t: Target, start: datetime, end: datetime, now: datetime,
                analysis: TargetAnalysis | None = None, checks: TargetChecks | None = None) -> Any:
@@ -360,7 +371,7 @@ def sla_result(settings: Settings, store: Store, t: Target, start: datetime, end
     if not t.sla:
         return None
     from reports.analysis.sla import evaluate
-    from reports.analysis.sla_terms import resolve
+    from reports.presets import resolve
 
     definition = resolve(dict(t.sla))
     res = analysis if analysis is not None else analyse(settings, store, start, end, [t.name]).results[t.name]
@@ -374,143 +385,116 @@ def sla_result(settings: Settings, store: Store, t: Target, start: datetime, end
                     currency=t.currency, now=now, target=t.name)
 
 
-# -- the summary --------------------------------------------------------------------------
-METHODS_EN = (
-    "Each target is probed on a fixed schedule: round k is due at a phase derived from the target's name plus k "
-    "intervals from the Unix epoch; every stored row carries its start time (UTC, microseconds, from the system "
-    "clock) and its lag behind the scheduled time. ICMP round-trip times come from kernel receive timestamps on "
-    "one shared socket; TCP is the connect time; HTTP(S) is the time to the end of the capped body read.\n\n"
-    "A round is down when every check failed, partial when some did, degraded when all answered but latency or "
-    "loss stayed past the thresholds for the sustain window. An incident opens after the stated number of "
-    "consecutive failed rounds and is dated to the first failed round; its minimum and maximum durations come "
-    "from the last good round before and the first good round after. Incidents closer than the merge gap are one "
-    "incident.\n\n"
-    "Time when the agent was not running, or when rounds are missing for more than twice the interval, is "
-    "'no data': neither up nor down, and excluded from availability. When the control targets failed in the same "
-    "rounds, the time is 'local' (the agent's own network) and is not counted against the provider. Failures on "
-    "the agent's side (a probe error, a missing permission, a check skipped by the traffic budget) are recorded "
-    "but never counted for or against the provider.\n\n"
-    "Availability = (observed time − outage time) / observed time, where observed time is the period less no-data "
-    "and local time. Latency percentiles are nearest-rank over the successful checks of the target's first latency "
-    "check kind (ICMP, else TCP, else HTTP), from a 1 µs histogram. Loss is lost replies / sent requests over all "
-    "ICMP checks. Every row is SHA-256 hash-chained; manifest.json names the chain head at the end of the period.\n\n"
-    "Bandwidth tests run on their own long interval and never decide availability: each moves data over N parallel "
-    "TCP streams (or runs iperf3), discards a warm-up, and reports the mean throughput of the rest; the report gives "
-    "per-direction statistics of those means, and lists failed tests. " + PERF_METHOD
-)
-METHODS_ZH = (
-    "每个目标按固定时间表探测：第 k 轮的计划时间为由目标名称导出的相位加上自 Unix 纪元起的 k 个间隔；每条记录都保存开始时间"
-    "（UTC，精确到微秒，取自系统时钟）及其相对计划时间的延迟。ICMP 往返时间取自同一共享套接字上的内核接收时间戳；TCP 为建立连接的时间；"
-    "HTTP(S) 为读取（有上限的）响应体结束时的时间。\n\n"
-    "一轮中所有检查都失败即为中断，部分失败即为部分故障，全部应答但延迟或丢包在持续窗口内超过阈值即为性能下降。连续失败达到规定轮数后"
-    "开启事件，事件起点记为第一轮失败的时间；最短与最长持续时间由失败前最后一次成功和恢复后第一次成功的轮次确定。间隔小于合并间隙的事件"
-    "合并为一个。\n\n"
-    "代理未运行或缺失轮次超过两个间隔的时间记为“无数据”：既不算正常也不算中断，不计入可用率。控制目标在同一轮次也失败时，该时间记为"
-    "“本地故障”（代理自身网络），不计入服务商的停机时间。代理自身的故障（探测程序错误、缺少权限、因流量预算跳过的检查）会被记录，"
-    "但不计入服务商的责任。\n\n"
-    "可用率 =（观测时间 − 中断时间）/ 观测时间，观测时间为周期减去无数据和本地故障时间。延迟百分位数按最近秩法，取目标第一种延迟检查"
-    "（ICMP，否则 TCP，否则 HTTP）的成功检查，基于 1 微秒直方图。丢包率为全部 ICMP 检查中丢失的应答数除以发送的请求数。每条记录都以"
-    " SHA-256 串成哈希链；manifest.json 写明周期结束时的链头。\n\n"
-    "带宽测试按各自较长的间隔运行，不参与可用率判定：每次通过 N 条并行 TCP 流传输数据（或运行 iperf3），丢弃预热阶段，报告其余部分的"
-    "平均吞吐量；报告按方向给出这些平均值的统计，并列出失败的测试。SLA 性能条款的样本：延迟为目标延迟检查每轮成功的 RTT；丢包为每轮"
-    " ICMP 请求的丢失比例（含中断）；抖动为多请求轮次的 RTT 标准差，单请求轮次则为相邻成功轮次 RTT 之差的绝对值（IPDV，RFC 3393）；"
-    "带宽为每次成功测试的平均值。控制目标同时失败（本地故障）期间的样本及代理自身的故障不计为样本。"
-)
-
-
-def _clock_text() -> str:
-    synced = Path("/run/systemd/timesync/synchronized").exists()
-    return ("system clock (CLOCK_REALTIME), stored as UTC; "
-            + ("systemd-timesyncd reports it synchronised" if synced else "NTP synchronisation state not recorded by the agent; check chrony/timesyncd on the host"))
-
-
+# -- the report model ---------------------------------------------------------------------
 @dataclass
 class Built:
-    summary: dict[str, Any]
-    series: dict[str, Any]
+    report: Report
+    series: dict[str, TargetSeries]
     analysis: Analysis
 
 
-def build_summary(settings: Settings, store: Store, an: Analysis, *, lang: str, now: datetime, with_series: bool = True) -> Built:
-    from reports.render.inputs import TargetSeries
+def build_report(settings: Settings, store: Store, an: Analysis, *, lang: str, now: datetime, with_series: bool = True) -> Built:
+    """The report model of an analysis: figures, incidents with evidence, bandwidth, SLA, methods, notes;
+    and the chart series of each target when ``with_series``."""
+    targets = tuple(target_report(settings, store, an, t, idx, now) for idx, t in enumerate(an.targets, 1))
+    series = {t.name: target_series(an.results[t.name], an.figures[t.name]) for t in an.targets} if with_series else {}
+    report = Report(
+        generated_at=_exact_us(now), lang=report_lang(lang),
+        period=Period(start=_exact_us(an.start), end=_exact_us(an.end), timezone=an.tz.key),
+        agent=agent_info(settings, store, an.agent_uuid),
+        methods=methods(settings, an.targets),
+        targets=targets,
+        notes=tuple(notes(store, an)),
+    )
+    return Built(report, series, an)
 
-    a_us, b_us = to_us(an.start), to_us(an.end)
-    info = store.agent_info(an.agent_uuid) if an.agent_uuid else None
-    notes: list[str] = []
-    targets_out: list[dict[str, Any]] = []
-    series: dict[str, Any] = {}
-    for idx, t in enumerate(an.targets, 1):
-        res = an.results[t.name]
-        tc = an.checks[t.name]
-        fig = an.figures[t.name]
-        kind = latency_kind(tc)
-        lat = latency_from_histogram(fig.hist_us)
-        hist = [(us / 1000.0, n) for us, n in fig.hist_us]
-        sent, received, rows = fig.sent, fig.received, fig.rows
-        refs = evidence_refs(store, store_target_id(store, t.name), res, settings.interval_of(t), settings.agent.open_after,
-                             tc.of_kind("http"))
-        incidents = []
-        for i, inc in enumerate(res.incidents):
-            j = inc.to_json(f"T{idx}-{i + 1}")
-            j["evidence"] = refs.get(i, [])
-            incidents.append(j)
-        entry: dict[str, Any] = {
-            "name": t.name, "address": t.address, "provider": t.provider or "", "control": t.control,
-            "interval_s": settings.interval_of(t),
-            "availability_pct": res.availability_pct, "downtime_s": res.downtime_s, "coverage_pct": res.coverage_pct,
-            "local_s": res.local_s, "no_data_s": res.no_data_s, "partial_s": res.partial_s, "degraded_s": res.degraded_s,
-            "latency_ms": lat, "latency_source": kind,
-            "loss_pct": None if not sent else 100.0 * (sent - received) / sent,
-            "rows": rows, "incidents": incidents,
-            "blips": res.blips, "rounds": res.rounds, "rounds_failed": res.rounds_failed,
-        }
-        bw = bandwidth_summary(store, tc, to_us(an.start), to_us(an.end), local_intervals(res.spans_wide))
-        if bw is not None:
-            entry["bandwidth"] = bw
-        sla = sla_result(settings, store, t, an.start, an.end, now, res, tc)
-        if sla is not None:
-            entry["sla"] = sla.to_json()
-        targets_out.append(entry)
-        if with_series:
-            bands = [(inc.start, inc.end, inc.kind_name) for inc in res.incidents]
-            bands += [(s.start, s.end, "no_data") for s in res.spans if s.state is State.NO_DATA]
-            bands += [(s.start, s.end, "local") for s in res.spans if s.state is State.LOCAL and not any(i.kind is State.LOCAL for i in res.incidents)]
-            series[t.name] = TargetSeries(latency=[(from_us(b), m, lo) for b, m, lo in fig.series],
-                                          latency_hist=rebin(hist), daily=[d.as_tuple() for d in res.daily], bands=bands)
-        if res.no_data_s > 0:
-            notes.append(f"{t.name}: {res.no_data_s:.0f} s of the period has no data (agent not running or rounds missing); "
-                         "that time is neither up nor down.")
-    runs = store.runs_between(a_us, b_us, an.agent_uuid)
+
+def _exact_us(moment: datetime) -> datetime:
+    """The instant as stored: UTC, whole microseconds."""
+    return from_us(to_us(moment))
+
+
+def target_report(settings: Settings, store: Store, an: Analysis, t: Target, idx: int, now: datetime) -> TargetReport:
+    """One target's figures; ``idx`` numbers its incidents (T<idx>-<n>)."""
+    res, tc, fig = an.results[t.name], an.checks[t.name], an.figures[t.name]
+    refs = evidence_refs(store, store_target_id(store, t.name), res, settings.interval_of(t), settings.agent.open_after,
+                         tc.of_kind("http"))
+    bw = bandwidth_summary(store, tc, to_us(an.start), to_us(an.end), local_intervals(res.spans_wide))
+    sla = sla_result(settings, store, t, an.start, an.end, now, res, tc)
+    return TargetReport(
+        name=t.name, address=t.address, provider=t.provider or "", control=t.control, interval_s=settings.interval_of(t),
+        availability_pct=res.availability_pct, downtime_s=res.downtime_s, coverage_pct=res.coverage_pct,
+        local_s=res.local_s, no_data_s=res.no_data_s, partial_s=res.partial_s, degraded_s=res.degraded_s,
+        latency_ms=latency_from_histogram(fig.hist_us), latency_source=latency_kind(tc),
+        loss_pct=None if not fig.sent else 100.0 * (fig.sent - fig.received) / fig.sent,
+        rows=fig.rows,
+        incidents=tuple(incident_entry(inc, f"T{idx}-{i + 1}", refs.get(i, [])) for i, inc in enumerate(res.incidents)),
+        blips=res.blips, rounds=res.rounds, rounds_failed=res.rounds_failed,
+        bandwidth=None if bw is None else decode(BandwidthSection, bw, f"{t.name}: bandwidth"),
+        sla=None if sla is None else sla_section(sla.to_json(), f"{t.name}: sla"),
+    )
+
+
+def incident_entry(inc: Incident, ident: str, evidence: Sequence[EvidenceRef]) -> IncidentEntry:
+    return IncidentEntry(
+        id=ident, kind=incident_kind(inc.kind_name), state=inc.kind.value, start=inc.start, end=inc.end,
+        duration_s=inc.duration_s, duration_min_s=inc.duration_min_s, duration_max_s=inc.duration_max_s,
+        counted_s=inc.counted_s,
+        start_bounds=StartBounds(last_good_before=inc.last_good_before, first_failed=inc.first_failed),
+        end_bounds=EndBounds(last_failed=inc.last_failed, first_good_after=inc.first_good_after),
+        start_bound=inc.start_bound, end_bound=inc.end_bound,
+        rounds_failed=inc.rounds_failed, rounds_good_inside=inc.rounds_good_inside,
+        error_classes=dict(inc.error_classes), first_row_id=inc.first_row_id, last_row_id=inc.last_row_id,
+        clipped_start=inc.clipped_start, clipped_end=inc.clipped_end, evidence=tuple(evidence),
+    )
+
+
+def target_series(res: TargetAnalysis, fig: Figures) -> TargetSeries:
+    """Chart data: latency and loss per bucket, the rebinned histogram, daily figures, shaded bands."""
+    bands: list[tuple[datetime, datetime, BandKind]] = [(inc.start, inc.end, incident_kind(inc.kind_name)) for inc in res.incidents]
+    bands += [(s.start, s.end, "no_data") for s in res.spans if s.state is State.NO_DATA]
+    if not any(i.kind is State.LOCAL for i in res.incidents):
+        bands += [(s.start, s.end, "local") for s in res.spans if s.state is State.LOCAL]
+    return TargetSeries(latency=[(from_us(b), m, lo) for b, m, lo in fig.series],
+                        latency_hist=rebin([(us / 1000.0, n) for us, n in fig.hist_us]),
+                        daily=[d.as_tuple() for d in res.daily], bands=bands)
+
+
+def agent_info(settings: Settings, store: Store, agent_uuid: str | None) -> AgentInfo:
+    info = (store.agent_info(agent_uuid) if agent_uuid else None) or {}
+    return AgentInfo(id=agent_uuid or "unknown", host=info.get("hostname") or socket.gethostname(),
+                     vantage=settings.agent.vantage or "", network=settings.agent.network or "", version=VERSION)
+
+
+def methods(settings: Settings, targets: Sequence[Target]) -> Methods:
+    """How the figures were obtained: each check's settings, thresholds, controls, the incident rules."""
+    return Methods(
+        probes=tuple(ProbeMethod(target=t.name, kind=c.kind,
+                                 interval_s=c.interval_s if isinstance(c, BandwidthCheck) else settings.interval_of(t),
+                                 settings=_public_settings(c)) for t in targets for c in t.checks),
+        thresholds={t.name: Thresholds(rtt_ms_max=t.thresholds.rtt_ms_max, loss_pct_max=t.thresholds.loss_pct_max,
+                                       sustain_s=t.thresholds.sustain_s)
+                    for t in targets if t.thresholds.rtt_ms_max is not None or t.thresholds.loss_pct_max is not None},
+        control_targets=tuple(t.name for t in settings.targets if t.control),
+        clock=clock_text(TIMESYNC_FLAG.exists()),
+        open_after=settings.agent.open_after,
+        merge_gap_s=policy_for(settings, targets[0]).merge_gap if targets else None,
+        gap_rule=GAP_RULE,
+        text_en=METHODS_EN,
+        text_zh=METHODS_ZH,
+    )
+
+
+def notes(store: Store, an: Analysis) -> list[str]:
+    """Caveats a reader must see: time without data, agent runs that ended without a clean stop."""
+    out = [f"{t.name}: {an.results[t.name].no_data_s:.0f} s of the period has no data (agent not running or rounds missing); "
+           "that time is neither up nor down." for t in an.targets if an.results[t.name].no_data_s > 0]
+    runs = store.runs_between(to_us(an.start), to_us(an.end), an.agent_uuid)
     unclean = [r for r in runs if r["stop"] == "unclean"]
     if unclean:
-        notes.append(f"{len(unclean)} agent run(s) in the period ended without a clean stop (crash, kill or power loss); "
-                     "their time after the last heartbeat is counted as no data.")
-    summary: dict[str, Any] = {
-        "schema": "slaproof.report/1",
-        "generated_at": iso(to_us(now)),
-        "lang": lang,
-        "period": {"from": iso(a_us), "to": iso(b_us), "timezone": an.tz.key},
-        "agent": {"id": an.agent_uuid or "unknown", "host": (info or {}).get("hostname") or socket.gethostname(),
-                  "vantage": settings.agent.vantage or "", "network": settings.agent.network or "", "version": VERSION},
-        "methods": {
-            "probes": [{"target": t.name, "kind": c.kind, "interval_s": (c.interval_s if isinstance(c, BandwidthCheck) else settings.interval_of(t)),
-                        "settings": _public_settings(c)} for t in an.targets for c in t.checks],
-            "thresholds": {t.name: {"rtt_ms_max": t.thresholds.rtt_ms_max, "loss_pct_max": t.thresholds.loss_pct_max,
-                                    "sustain_s": t.thresholds.sustain_s} for t in an.targets
-                           if t.thresholds.rtt_ms_max is not None or t.thresholds.loss_pct_max is not None},
-            "control_targets": [t.name for t in settings.targets if t.control],
-            "clock": _clock_text(),
-            "open_after": settings.agent.open_after,
-            "merge_gap_s": policy_for(settings, an.targets[0]).merge_gap if an.targets else None,
-            "gap_rule": "rounds missing for more than 2 intervals, and time outside the agent's runs, are 'no data'; "
-                        "time when every control target failed is 'local' and not the provider's downtime",
-            "text_en": METHODS_EN,
-            "text_zh": METHODS_ZH,
-        },
-        "targets": targets_out,
-        "notes": notes,
-    }
-    return Built(summary, series, an)
+        out.append(f"{len(unclean)} agent run(s) in the period ended without a clean stop (crash, kill or power loss); "
+                   "their time after the last heartbeat is counted as no data.")
+    return out
 
 
 def _public_settings(c: Any) -> dict[str, Any]:

@@ -23,7 +23,8 @@ from matplotlib.patches import Patch
 
 from reports.render.fonts import FontChoice, discover_fonts
 from reports.render.i18n import kind_label, label
-from reports.render.inputs import TargetSeries, display_zone, parse_time
+from reports.render.inputs import display_zone
+from reports.render.model import BAND_KINDS, BandKind, Report, TargetReport, TargetSeries
 
 DPI = 150
 WIDTH_IN = 7.2
@@ -31,14 +32,14 @@ CHART_NAMES = ("latency", "daily", "histogram")
 
 # kind: (hatch, face colour, edge/hatch colour). Colour helps on screen; the
 # hatch carries the meaning on paper.
-BAND_STYLE: dict[str, tuple[str, str, str]] = {
+BAND_STYLE: dict[BandKind, tuple[str, str, str]] = {
     "outage": ("////", "#f2c4c0", "#6b0000"),
     "partial": ("\\\\\\\\", "#fbe3bd", "#6b4300"),
     "degraded": ("....", "#f7f0c0", "#555000"),
     "local": ("xxx", "#d5e1f2", "#1c3a70"),
     "no_data": ("", "#cfcfcf", "#555555"),
 }
-BAND_ORDER = ("outage", "partial", "degraded", "local", "no_data")
+BAND_ORDER: tuple[BandKind, ...] = BAND_KINDS  # drawn in reverse: outages on top
 MIN_BAND_FRACTION = 0.003  # narrowest band drawn, as a share of the time axis
 
 _DATE_FORMATS = ["%Y", "%m-%d", "%m-%d", "%H:%M", "%H:%M", "%S.%f"]
@@ -129,15 +130,15 @@ def _with_gaps(
 
 def _draw_bands(
     axes: Sequence[Any],
-    bands: Sequence[tuple[datetime, datetime, str]],
+    bands: Sequence[tuple[datetime, datetime, BandKind]],
     span: tuple[datetime, datetime],
-) -> set[str]:
+) -> set[BandKind]:
     """Shade every band on every axis; return the kinds drawn (for the legend)."""
     total = (span[1] - span[0]).total_seconds() or 1.0
     min_width = timedelta(seconds=total * MIN_BAND_FRACTION)
-    drawn: set[str] = set()
-    for start, end, kind in sorted(bands, key=lambda b: BAND_ORDER.index(b[2]) if b[2] in BAND_ORDER else 9, reverse=True):
-        hatch, face, edge = BAND_STYLE.get(kind, ("++", "#e0e0e0", "#333333"))
+    drawn: set[BandKind] = set()
+    for start, end, kind in sorted(bands, key=lambda b: BAND_ORDER.index(b[2]), reverse=True):
+        hatch, face, edge = BAND_STYLE[kind]
         if end - start < min_width:
             middle = start + (end - start) / 2
             start, end = middle - min_width / 2, middle + min_width / 2
@@ -158,20 +159,19 @@ def _draw_bands(
 MAX_INCIDENT_LABELS = 20
 
 
-def _label_incidents(ax: Any, target: Mapping[str, Any], span: tuple[datetime, datetime]) -> None:
+def _label_incidents(ax: Any, target: TargetReport, span: tuple[datetime, datetime]) -> None:
     """Write incident IDs at the top of their bands, to find them in the table.
 
     Skipped when there are too many to read.
     """
-    incidents = [i for i in target.get("incidents", []) if i.get("kind") != "local"]
+    incidents = [i for i in target.incidents if i.kind != "local"]
     if not incidents or len(incidents) > MAX_INCIDENT_LABELS:
         return
     for inc in incidents:
-        start = max(parse_time(inc["start"]), span[0])
-        end = parse_time(inc["end"]) if inc.get("end") else span[1]
-        middle = start + (min(end, span[1]) - start) / 2
+        start = max(inc.start, span[0])
+        middle = start + (min(inc.end, span[1]) - start) / 2
         ax.annotate(
-            str(inc["id"]),
+            inc.id,
             xy=(mdates.date2num(middle), 1.0),
             xycoords=("data", "axes fraction"),
             xytext=(0, -2),
@@ -185,7 +185,7 @@ def _label_incidents(ax: Any, target: Mapping[str, Any], span: tuple[datetime, d
         )
 
 
-def _band_handles(kinds: set[str], lang: str) -> list[Patch]:
+def _band_handles(kinds: set[BandKind], lang: str) -> list[Patch]:
     handles = []
     for kind in BAND_ORDER:
         if kind in kinds:
@@ -197,15 +197,15 @@ def _band_handles(kinds: set[str], lang: str) -> list[Patch]:
 
 
 def latency_chart(
-    target: Mapping[str, Any],
+    target: TargetReport,
     series: TargetSeries,
-    summary: Mapping[str, Any],
+    report: Report,
     lang: str,
     fonts: FontChoice,
 ) -> bytes:
     """Median RTT (top) and loss (bottom) over time, with incident bands."""
-    zone = display_zone(summary)
-    span = (parse_time(summary["period"]["from"]), parse_time(summary["period"]["to"]))
+    zone = display_zone(report)
+    span = (report.period.start, report.period.end)
     with rc_context(_rc(fonts)):
         fig = Figure(figsize=(WIDTH_IN, 3.8), layout="constrained")
         try:
@@ -226,7 +226,7 @@ def latency_chart(
             ax_loss.set_ylabel(label("ax.loss", lang))
             ax_loss.set_xlabel(label("ax.time", lang, zone=str(zone)))
             _time_axis(ax_loss, zone)
-            ax.set_title(f"{target['name']}", loc="left", parse_math=False)
+            ax.set_title(target.name, loc="left", parse_math=False)
             line_handles, _ = ax.get_legend_handles_labels()
             loss_handles, _ = ax_loss.get_legend_handles_labels()
             ax.legend(
@@ -251,14 +251,14 @@ def _axis_floor(values: Sequence[float]) -> float:
 
 
 def daily_chart(
-    target: Mapping[str, Any],
+    target: TargetReport,
     series: TargetSeries,
-    summary: Mapping[str, Any],
+    report: Report,
     lang: str,
     fonts: FontChoice,
 ) -> bytes:
     """Availability per day (top) and coverage per day (bottom); no-data days hatched."""
-    zone = display_zone(summary)
+    zone = display_zone(report)
     days = series.daily
     with rc_context(_rc(fonts)):
         fig = Figure(figsize=(WIDTH_IN, 3.2), layout="constrained")
@@ -290,7 +290,7 @@ def daily_chart(
             ax_cov.grid(axis="x", visible=False)
             if not days:
                 ax.text(0.5, 0.5, label("no_data", lang), transform=ax.transAxes, ha="center", va="center")
-            ax.set_title(f"{target['name']}", loc="left", parse_math=False)
+            ax.set_title(target.name, loc="left", parse_math=False)
             return _png(fig)
         finally:
             fig.clear()
@@ -324,9 +324,9 @@ def bucket_widths(lows: Sequence[float]) -> list[float]:
 
 
 def histogram_chart(
-    target: Mapping[str, Any],
+    target: TargetReport,
     series: TargetSeries,
-    summary: Mapping[str, Any],
+    report: Report,
     lang: str,
     fonts: FontChoice,
 ) -> bytes:
@@ -344,14 +344,13 @@ def histogram_chart(
                     ax.set_xscale("log")
             else:
                 ax.text(0.5, 0.5, label("no_latency", lang), transform=ax.transAxes, ha="center", va="center")
-            lat = target.get("latency_ms") or {}
-            for key, style in (("p50", "-"), ("p95", "--"), ("p99", ":")):
-                value = lat.get(key)
+            lat = target.latency_ms
+            for key, value, style in (("p50", lat.p50, "-"), ("p95", lat.p95, "--"), ("p99", lat.p99, ":")):
                 if value is not None:
                     ax.axvline(value, color="black", linestyle=style, linewidth=1.2, label=f"{key} {value:.1f} ms")
             ax.set_xlabel(label("ax.latency", lang))
             ax.set_ylabel(label("ax.count", lang))
-            ax.set_title(f"{target['name']}", loc="left", parse_math=False)
+            ax.set_title(target.name, loc="left", parse_math=False)
             if ax.get_legend_handles_labels()[0]:
                 ax.legend(loc="upper right", frameon=True, handlelength=3)
             return _png(fig)
@@ -360,7 +359,7 @@ def histogram_chart(
 
 
 def make_charts(
-    summary: Mapping[str, Any],
+    report: Report,
     series: Mapping[str, TargetSeries],
     lang: str,
     *,
@@ -374,13 +373,13 @@ def make_charts(
     fonts = fonts or discover_fonts()
     clang = chart_lang(lang, fonts)
     out: dict[str, dict[str, bytes]] = {}
-    for target in summary["targets"]:
-        s = series.get(target["name"])
+    for target in report.targets:
+        s = series.get(target.name)
         if s is None:
             continue
-        out[target["name"]] = {
-            "latency": latency_chart(target, s, summary, clang, fonts),
-            "daily": daily_chart(target, s, summary, clang, fonts),
-            "histogram": histogram_chart(target, s, summary, clang, fonts),
+        out[target.name] = {
+            "latency": latency_chart(target, s, report, clang, fonts),
+            "daily": daily_chart(target, s, report, clang, fonts),
+            "histogram": histogram_chart(target, s, report, clang, fonts),
         }
     return out

@@ -2,17 +2,19 @@
 
 Building the content once keeps the two formats saying exactly the same
 thing. Block texts are plain, unescaped strings ("\\n" = line break): each
-renderer escapes them for its own markup.
+renderer escapes them for its own markup. The content is read from the
+report model (reports/render/model.py) and nothing else.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from datetime import datetime, tzinfo
 from typing import Any
 
+from reports.render.blocks import Block, Bullets, Document, Heading, Image, KeyValues, PageBreak, Para, Table
+from reports.render.content_sla import sla_blocks
 from reports.render.i18n import (
-    LABELS,
     fmt_duration,
     fmt_duration_words,
     fmt_ms,
@@ -23,71 +25,22 @@ from reports.render.i18n import (
     kind_label,
     label,
 )
-from reports.render.inputs import ReportInputError, display_zone, parse_time
+from reports.render.inputs import ReportInputError, display_zone
+from reports.render.model import (
+    BandwidthSection,
+    EvidenceRef,
+    IncidentEntry,
+    LatencyFigures,
+    Methods,
+    Report,
+    TargetReport,
+    TargetSeries,
+)
+from reports.render.model_json import encode
 
-
-@dataclass(frozen=True, slots=True)
-class Heading:
-    text: str
-    level: int  # 1 section, 2 subsection
-    anchor: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class Para:
-    text: str
-    style: str = "body"  # "title", "subtitle", "body", "small", "caption"
-
-
-@dataclass(frozen=True, slots=True)
-class KeyValues:
-    rows: list[tuple[str, str]]
-
-
-@dataclass(frozen=True, slots=True)
-class Table:
-    header: list[str]
-    rows: list[list[str]]
-    widths: list[float]  # fractions of the text width
-    right: frozenset[int] = frozenset()  # columns aligned right (figures)
-
-
-@dataclass(frozen=True, slots=True)
-class Image:
-    png: bytes
-    caption: str
-    alt: str
-    height_ratio: float  # height / width, to size it in the PDF
-
-
-@dataclass(frozen=True, slots=True)
-class Bullets:
-    items: list[str]
-
-
-@dataclass(frozen=True, slots=True)
-class PageBreak:
-    pass
-
-
-Block = Heading | Para | KeyValues | Table | Image | Bullets | PageBreak
-
-
-@dataclass(frozen=True, slots=True)
-class Document:
-    title: str
-    lang: str
-    blocks: list[Block]
-    footer: str  # printed on every PDF page, at the end of the HTML
-    notes: list[str] = field(default_factory=list)
-
-
-VERDICTS = {
-    "met": ("met", "达标"),
-    "breached": ("breached", "未达标（违约）"),
-    "unknown": ("cannot be determined", "无法判断"),
-    "insufficient_data": ("insufficient data", "数据不足"),
-}
+DASH = "\u2013"
+EVIDENCE_TYPES = ("traceroute", "http_response", "rows")  # evidence types with a label
+BANDWIDTH_FAILURES_SHOWN = 50
 
 
 def _png_ratio(png: bytes) -> float:
@@ -99,87 +52,86 @@ def _png_ratio(png: bytes) -> float:
     return height / width if width else 0.5
 
 
-def _time_cell(value: str, zone: Any) -> str:
+def _time_cell(value: datetime, zone: tzinfo) -> str:
     """A time on two lines: display zone, then UTC in parentheses."""
     text = fmt_time(value, zone)
     local, sep, utc = text.partition(" (")
     return f"{local}\n({utc}" if sep else text
 
 
-def _incident_counts(target: Mapping[str, Any], lang: str) -> str:
-    incidents = target.get("incidents", [])
-    local = sum(1 for i in incidents if i.get("kind") == "local")
-    text = str(len(incidents) - local)
+def _interval(t: TargetReport, lang: str) -> str:
+    return fmt_seconds(t.interval_s, lang) if t.interval_s else DASH
+
+
+def _incident_counts(target: TargetReport, lang: str) -> str:
+    local = sum(1 for i in target.incidents if i.kind == "local")
+    text = str(len(target.incidents) - local)
     if local:
         text += f" (+{local} {kind_label('local', lang)})"
     return text
 
 
-def _latency_triplet(lat: Mapping[str, Any]) -> str:
-    values = [lat.get(k) for k in ("p50", "p95", "p99")]
+def _latency_triplet(lat: LatencyFigures) -> str:
+    values = (lat.p50, lat.p95, lat.p99)
     if all(v is None for v in values):
-        return "\u2013"
+        return DASH
     return " / ".join(fmt_ms(v) for v in values) + " ms"
 
 
-def _target_cell(target: Mapping[str, Any], lang: str) -> str:
-    text = str(target["name"])
-    if target.get("address"):
-        text += f"\n{target['address']}"
-    if target.get("control"):
+def _target_cell(target: TargetReport, lang: str) -> str:
+    text = target.name
+    if target.address:
+        text += f"\n{target.address}"
+    if target.control:
         text += f"\n[{label('control', lang)}]"
     return text
 
 
-def _cover(summary: Mapping[str, Any], lang: str, zone: Any) -> list[Block]:
-    agent = summary["agent"]
-    period = summary["period"]
-    blocks: list[Block] = [
+def _cover(report: Report, lang: str, zone: tzinfo) -> list[Block]:
+    agent, period = report.agent, report.period
+    return [
         Para(label("title", lang), "title"),
         Para(label("subtitle", lang), "subtitle"),
         Heading(label("cover.measured_by", lang), 2),
         KeyValues([
-            (label("cover.agent_id", lang), str(agent.get("id", "\u2013"))),
-            (label("cover.host", lang), str(agent.get("host", "\u2013"))),
-            (label("cover.vantage", lang), str(agent.get("vantage") or "\u2013")),
-            (label("cover.network", lang), str(agent.get("network") or "\u2013")),
-            (label("cover.version", lang), f"slaproof {agent.get('version', '?')}"),
+            (label("cover.agent_id", lang), agent.id),
+            (label("cover.host", lang), agent.host),
+            (label("cover.vantage", lang), agent.vantage or DASH),
+            (label("cover.network", lang), agent.network or DASH),
+            (label("cover.version", lang), f"slaproof {agent.version}"),
         ]),
         Heading(label("cover.period", lang), 2),
         KeyValues([
-            (label("cover.from", lang), fmt_time(period["from"], zone)),
-            (label("cover.to", lang), fmt_time(period["to"], zone)),
+            (label("cover.from", lang), fmt_time(period.start, zone)),
+            (label("cover.to", lang), fmt_time(period.end, zone)),
             (label("cover.timezone", lang), str(zone)),
-            (label("cover.generated", lang), fmt_time(summary["generated_at"], zone)),
+            (label("cover.generated", lang), fmt_time(report.generated_at, zone)),
         ]),
         Heading(label("cover.targets", lang), 2),
         Table(
             [label("col.target", lang), label("target.provider", lang), label("target.interval", lang)],
-            [
-                [_target_cell(t, lang), str(t.get("provider") or "\u2013"), fmt_seconds(t["interval_s"], lang) if t.get("interval_s") else "\u2013"]
-                for t in summary["targets"]
-            ],
+            [[_target_cell(t, lang), t.provider or DASH, _interval(t, lang)] for t in report.targets],
             [0.55, 0.30, 0.15],
             frozenset({2}),
         ),
         Heading(label("cover.about", lang), 2),
         Para(label("cover.about_text", lang), "small"),
     ]
-    return blocks
 
 
-def _summary_table(summary: Mapping[str, Any], lang: str) -> list[Block]:
-    rows = []
-    for t in summary["targets"]:
-        rows.append([
+def _summary_table(report: Report, lang: str) -> list[Block]:
+    rows = [
+        [
             _target_cell(t, lang),
-            fmt_pct(t.get("availability_pct"), lang),
-            fmt_duration(t.get("downtime_s"), lang).replace(" (", "\n("),
+            fmt_pct(t.availability_pct, lang),
+            fmt_duration(t.downtime_s, lang).replace(" (", "\n("),
             _incident_counts(t, lang),
-            _latency_triplet(t.get("latency_ms") or {}),
-            fmt_pct(t.get("loss_pct"), lang, places=2),
-            fmt_pct(t.get("coverage_pct"), lang, places=2),
-        ])
+            _latency_triplet(t.latency_ms),
+            fmt_pct(t.loss_pct, lang, places=2),
+            fmt_pct(t.coverage_pct, lang, places=2),
+        ]
+        for t in report.targets
+    ]
     blocks: list[Block] = [
         Heading(label("summary.heading", lang), 1, "summary"),
         Table(
@@ -189,239 +141,104 @@ def _summary_table(summary: Mapping[str, Any], lang: str) -> list[Block]:
             frozenset({1, 2, 3, 4, 5, 6}),
         ),
     ]
-    if any(t.get("control") for t in summary["targets"]):
+    if any(t.control for t in report.targets):
         blocks.append(Para(label("control_note", lang), "small"))
     return blocks
 
 
-def _duration_cell(inc: Mapping[str, Any], lang: str) -> str:
-    dur = inc.get("duration_s")
-    if dur is None:
-        return "\u2013"
-    open_ended = inc.get("clipped_start") or inc.get("clipped_end") or inc.get("end") is None
-    prefix = "\u2265 " if open_ended else ""
-    text = f"{prefix}{fmt_duration_words(dur, lang)}\n{prefix}{fmt_seconds(dur, lang)}"
-    lo, hi = inc.get("duration_min_s"), inc.get("duration_max_s")
-    if lo is not None and hi is not None:
+def _duration_cell(inc: IncidentEntry, lang: str) -> str:
+    """Best estimate in words and seconds ("≥" when the period cut it), then the bounds."""
+    prefix = "\u2265 " if inc.clipped_start or inc.clipped_end else ""
+    text = f"{prefix}{fmt_duration_words(inc.duration_s, lang)}\n{prefix}{fmt_seconds(inc.duration_s, lang)}"
+    lo, hi = inc.duration_min_s, inc.duration_max_s
+    if hi is not None:
         text += f"\n({fmt_seconds(lo, lang)} \u2013 {fmt_seconds(hi, lang)})"
-    elif lo is not None:
+    else:
         text += f"\n(\u2265 {fmt_seconds(lo, lang)}; {label('inc.no_upper', lang)})"
     return text
 
 
-def _incident_rows(target: Mapping[str, Any], lang: str, zone: Any) -> list[list[str]]:
-    rows = []
-    for inc in target["incidents"]:
-        start = _time_cell(inc["start"], zone)
-        if inc.get("clipped_start"):
-            start += f"\n[{label('inc.clipped_start', lang)}]"
-        if inc.get("end") is None:
-            end = f"[{label('inc.ongoing', lang)}]"
-        else:
-            end = _time_cell(inc["end"], zone)
-        if inc.get("clipped_end") and inc.get("end") is not None:
-            end += f"\n[{label('inc.clipped_end', lang)}]"
-        errors = "\n".join(f"{k} \u00d7 {v}" for k, v in (inc.get("error_classes") or {}).items()) or "\u2013"
-        evidence = "\n".join(
-            f"{label('evidence.' + e.get('type', ''), lang) if 'evidence.' + e.get('type', '') in _EVIDENCE_KEYS else e.get('type', '')} "
-            f"{e.get('ref', '')}: {e.get('summary', '')}".strip()
-            for e in inc.get("evidence") or []
-        ) or "\u2013"
-        rows.append([str(inc["id"]), kind_label(str(inc["kind"]), lang), start, end, _duration_cell(inc, lang), errors, evidence])
-    return rows
+def _evidence_line(e: EvidenceRef, lang: str) -> str:
+    kind = label(f"evidence.{e.type}", lang) if e.type in EVIDENCE_TYPES else e.type
+    return f"{kind} {e.ref}: {e.summary}".strip()
 
 
-_EVIDENCE_KEYS = {"evidence.traceroute", "evidence.http_response", "evidence.rows"}
+def _incident_row(inc: IncidentEntry, lang: str, zone: tzinfo) -> list[str]:
+    start = _time_cell(inc.start, zone)
+    if inc.clipped_start:
+        start += f"\n[{label('inc.clipped_start', lang)}]"
+    end = _time_cell(inc.end, zone)
+    if inc.clipped_end:
+        end += f"\n[{label('inc.clipped_end', lang)}]"
+    errors = "\n".join(f"{k} \u00d7 {v}" for k, v in inc.error_classes.items()) or DASH
+    evidence = "\n".join(_evidence_line(e, lang) for e in inc.evidence) or DASH
+    return [inc.id, kind_label(inc.kind, lang), start, end, _duration_cell(inc, lang), errors, evidence]
 
 
-def _target_facts(t: Mapping[str, Any], lang: str) -> KeyValues:
-    lat = t.get("latency_ms") or {}
-    detail = "\u2013"
-    if lat.get("mean") is not None:
-        detail = f"{fmt_ms(lat.get('mean'))} / {fmt_ms(lat.get('min'))} / {fmt_ms(lat.get('max'))} ms ({lat.get('count', 0)})"
+def _incidents(t: TargetReport, lang: str, zone: tzinfo) -> list[Block]:
+    blocks: list[Block] = [Heading(label("incidents.heading", lang), 2)]
+    if not t.incidents:
+        return [*blocks, Para(label("incidents.none", lang), "small")]
+    blocks.append(
+        Table(
+            [label(k, lang) for k in ("inc.id", "inc.kind", "inc.start", "inc.end", "inc.duration", "inc.errors", "inc.evidence")],
+            [_incident_row(inc, lang, zone) for inc in t.incidents],
+            [0.07, 0.09, 0.16, 0.16, 0.15, 0.13, 0.24],
+            frozenset(),
+        )
+    )
+    return blocks
+
+
+def _target_facts(t: TargetReport, lang: str) -> KeyValues:
+    lat = t.latency_ms
+    detail = DASH
+    if lat.mean is not None:
+        detail = f"{fmt_ms(lat.mean)} / {fmt_ms(lat.min)} / {fmt_ms(lat.max)} ms ({lat.count})"
     rows = [
-        (label("target.address", lang), str(t.get("address") or "\u2013")),
-        (label("target.provider", lang), str(t.get("provider") or "\u2013")),
-        (label("target.interval", lang), fmt_seconds(t["interval_s"], lang) if t.get("interval_s") else "\u2013"),
-        (label("col.availability", lang), fmt_pct(t.get("availability_pct"), lang)),
-        (label("col.downtime", lang), fmt_duration(t.get("downtime_s"), lang)),
-        (label("target.partial", lang), fmt_duration(t.get("partial_s"), lang)),
-        (label("target.degraded", lang), fmt_duration(t.get("degraded_s"), lang)),
-        (label("target.local", lang), fmt_duration(t.get("local_s"), lang)),
-        (label("target.no_data", lang), fmt_duration(t.get("no_data_s"), lang)),
-        (label("col.coverage", lang), fmt_pct(t.get("coverage_pct"), lang, places=2)),
+        (label("target.address", lang), t.address or DASH),
+        (label("target.provider", lang), t.provider or DASH),
+        (label("target.interval", lang), _interval(t, lang)),
+        (label("col.availability", lang), fmt_pct(t.availability_pct, lang)),
+        (label("col.downtime", lang), fmt_duration(t.downtime_s, lang)),
+        (label("target.partial", lang), fmt_duration(t.partial_s, lang)),
+        (label("target.degraded", lang), fmt_duration(t.degraded_s, lang)),
+        (label("target.local", lang), fmt_duration(t.local_s, lang)),
+        (label("target.no_data", lang), fmt_duration(t.no_data_s, lang)),
+        (label("col.coverage", lang), fmt_pct(t.coverage_pct, lang, places=2)),
         (label("col.latency", lang), _latency_triplet(lat)),
         (label("target.latency_detail", lang), detail),
-        (label("col.loss", lang), fmt_pct(t.get("loss_pct"), lang, places=2)),
-        (label("target.rows", lang), str(t.get("rows", "\u2013"))),
+        (label("col.loss", lang), fmt_pct(t.loss_pct, lang, places=2)),
+        (label("target.rows", lang), str(t.rows)),
     ]
-    if t.get("control"):
+    if t.control:
         rows.insert(0, (label("target.control", lang), label("control_note", lang)))
     return KeyValues(rows)
 
 
-# Printed first, in this order; every other key follows in the order given.
-_SLA_FIELDS = (
-    "target",
-    "preset",
-    "sla_id",
-    "provider",
-    "product",
-    "terms_date",
-    "period_start",
-    "period_end",
-    "period_complete",
-    "uptime_target_pct",
-    "uptime_provider_pct",
-    "uptime_measured_pct",
-    "coverage_pct",
-    "counted_downtime_s",
-    "excluded_downtime_s",
-    "verdict",
-    "verdict_basis",
-    "credit_pct",
-    "credit_amount",
-    "claim_deadline",
-)
-_SLA_TABLE_ORDER = ("terms", "outages", "credit_per_outage", "fields")
-_TERM_COLUMNS = ("metric", "statistic", "comparator", "threshold", "measured", "met", "samples", "confidence")
+def _mbps(v: float | None) -> str:
+    return DASH if v is None else f"{float(v):,.1f}"
 
 
-def _looks_like_time(value: str) -> bool:
-    return len(value) >= 19 and value[4:5] == "-" and value[10:11] == "T"
-
-
-def _sla_value(key: str, value: Any, lang: str, zone: Any) -> str:
-    from reports.render.sla_text import evaluation_sentence
-
-    if value is None:
-        return "\u2013"
-    if key == "verdict_basis" and isinstance(value, str):
-        return evaluation_sentence(value, lang)
-    if key == "warnings" and isinstance(value, list) and all(isinstance(v, str) for v in value):
-        value = [evaluation_sentence(v, lang) for v in value]
-    if key == "verdict" and str(value) in VERDICTS:
-        en, zh = VERDICTS[str(value)]
-        return zh if lang == "zh" else en
-    if key.endswith("_pct") and isinstance(value, (int, float)) and not isinstance(value, bool):
-        return fmt_pct(float(value), lang)
-    if key.endswith("_s") and isinstance(value, (int, float)) and not isinstance(value, bool):
-        return fmt_duration(float(value), lang)
-    if isinstance(value, str) and _looks_like_time(value):
-        try:
-            return fmt_time(parse_time(value), zone)
-        except ReportInputError:
-            return value
-    if isinstance(value, list) and value and all(isinstance(v, str) and _looks_like_time(v) for v in value):
-        return "\n".join(_sla_value(key, v, lang, zone) for v in value)
-    return fmt_value(value, lang)
-
-
-def _sla_key(key: str, lang: str) -> str:
-    return label(f"sla.{key}", lang) if f"sla.{key}" in LABELS else key
-
-
-def _dict_table(key: str, items: list[Mapping[str, Any]], lang: str, zone: Any, unconfirmed: set[str]) -> Table:
-    """A list of objects as a table: columns are the union of their keys.
-
-    "x_utc" columns are left out when "x" exists: the time cell already shows UTC.
-    """
-    columns: list[str] = []
-    for item in items:
-        for k in item:
-            if k not in columns:
-                columns.append(k)
-    if key == "terms":
-        columns = [c for c in _TERM_COLUMNS if c in columns] + [c for c in columns if c not in _TERM_COLUMNS]
-    columns = [c for c in columns if not (c.endswith("_utc") and c[:-4] in columns)]
-    mark = f" [{label('sla.unconfirmed', lang)}]"
-    met_text = {True: label("yes", lang), False: label("no", lang)}
-    rows = []
-    for item in items:
-        row = []
-        for c in columns:
-            v = item.get(c)
-            if c == "met" and (v is None or isinstance(v, bool)):
-                cell = met_text.get(v, "\u2013") if v is not None else "\u2013"
-            elif c == "measured" and v is None:
-                cell = label("no_data", lang)
-            elif isinstance(v, list) and v and all(isinstance(x, Mapping) for x in v):
-                cell = f"{len(v)} \u00d7"  # nested detail stays in summary.json
-            else:
-                cell = _sla_value(c, v, lang, zone)
-            if c in ("metric", "path") and str(v) in unconfirmed:
-                cell += mark
-            row.append(cell)
-        rows.append(row)
-    header = [_sla_key(c, lang) for c in columns]
-    widths = []
-    for i, h in enumerate(header):
-        longest_word = max((len(w) for w in h.split()), default=1)
-        longest_line = max((len(line) for r in rows for line in r[i].split("\n")), default=1)
-        widths.append(float(max(min(longest_word, 16), min(longest_line, 28)) + 2))
-    return Table(header, rows, widths, frozenset())
-
-
-def _sla(t: Mapping[str, Any], lang: str, zone: Any) -> list[Block]:
-    """The SLA evaluation, printed in full: nothing in it is left out."""
-    sla = t.get("sla")
-    if not sla:
-        return []
-    unconfirmed_list = [str(u) for u in (sla.get("unconfirmed") or sla.get("unconfirmed_fields") or [])]
-    unconfirmed = set(unconfirmed_list)
-    mark = f" [{label('sla.unconfirmed', lang)}]"
-    skip = {"unconfirmed", "unconfirmed_fields"}
-
-    def is_table(v: Any) -> bool:
-        return isinstance(v, list) and bool(v) and all(isinstance(x, Mapping) for x in v)
-
-    keys = [k for k in _SLA_FIELDS if k in sla] + [k for k in sla if k not in _SLA_FIELDS]
-    rows = []
-    for k in keys:
-        if k in skip or is_table(sla[k]):
-            continue
-        value = _sla_value(k, sla[k], lang, zone)
-        if k in ("credit_amount", "monthly_fee", "clock_hour_amount") and sla[k] is not None and sla.get("currency"):
-            value += f" {sla['currency']}"
-        rows.append((_sla_key(k, lang), value + (mark if k in unconfirmed else "")))
-    blocks: list[Block] = [Heading(label("sla.heading", lang), 2), KeyValues(rows)]
-    tables = [k for k in _SLA_TABLE_ORDER if is_table(sla.get(k))] + [
-        k for k in sla if is_table(sla[k]) and k not in _SLA_TABLE_ORDER
-    ]
-    for k in tables:
-        blocks.append(Para(_sla_key(k, lang), "small"))
-        blocks.append(_dict_table(k, list(sla[k]), lang, zone, unconfirmed))
-    if unconfirmed_list:
-        blocks.append(Para(label("sla.unconfirmed_note", lang, fields=", ".join(unconfirmed_list)), "small"))
-    return blocks
-
-
-def _mbps(v: Any) -> str:
-    return "\u2013" if v is None else f"{float(v):,.1f}"
-
-
-def _bandwidth(t: Mapping[str, Any], lang: str, zone: Any) -> list[Block]:
-    bw = t.get("bandwidth")
-    if not bw:
+def _bandwidth(bw: BandwidthSection | None, lang: str, zone: tzinfo) -> list[Block]:
+    if bw is None:
         return []
     blocks: list[Block] = [Heading(label("bw.heading", lang), 2),
-                           Para(label("bw.counts", lang, tests=bw.get("tests", 0), ok=bw.get("ok", 0),
-                                      failed=bw.get("failed", 0), skipped=bw.get("skipped", 0),
-                                      apart=bw.get("local", 0) + bw.get("agent_side", 0)), "small")]
-    rows = []
-    for direction, st in (bw.get("by_direction") or {}).items():
-        name = label(f"bw.{direction}", lang) if direction in ("download", "upload") else str(direction)
-        rows.append([name, str(st.get("count", 0))] + [_mbps(st.get(k)) for k in
-                                                       ("mean_mbps", "min_mbps", "p10_mbps", "p50_mbps", "p90_mbps", "max_mbps")])
+                           Para(label("bw.counts", lang, tests=bw.tests, ok=bw.ok, failed=bw.failed, skipped=bw.skipped,
+                                      apart=bw.local + bw.agent_side), "small")]
+    rows = [
+        [label(f"bw.{direction}", lang) if direction in ("download", "upload") else direction, str(st.count)]
+        + [_mbps(v) for v in (st.mean_mbps, st.min_mbps, st.p10_mbps, st.p50_mbps, st.p90_mbps, st.max_mbps)]
+        for direction, st in bw.by_direction.items()
+    ]
     if rows:
         blocks.append(Table([label(k, lang) for k in ("bw.direction", "bw.count", "bw.mean", "bw.min", "bw.p10", "bw.p50", "bw.p90", "bw.max")],
                             rows, [0.16, 0.1, 0.13, 0.12, 0.12, 0.12, 0.12, 0.13], frozenset(range(1, 8))))
-    failed = [x for x in bw.get("listed") or [] if x.get("counted_as", "failed" if not x.get("ok") else "ok") == "failed"]
+    failed = [x for x in bw.listed if x.counted_as == "failed"]
     if failed:
         blocks.append(Heading(label("bw.failures", lang), 2))
         blocks.append(Table([label(k, lang) for k in ("bw.time", "bw.direction", "bw.error")],
-                            [[_time_cell(x["ts"], zone), str(x.get("direction", "")), str(x.get("error_class") or "")]
-                             for x in failed[:50]],
+                            [[_time_cell(x.ts, zone), x.direction, x.error_class or ""] for x in failed[:BANDWIDTH_FAILURES_SHOWN]],
                             [0.45, 0.2, 0.35], frozenset()))
     return blocks
 
@@ -440,92 +257,79 @@ def _charts(name: str, charts: Mapping[str, Mapping[str, bytes]], lang: str) -> 
     return blocks
 
 
-def _methods(summary: Mapping[str, Any], lang: str) -> list[Block]:
-    m = summary["methods"]
-    text = m.get("text_zh") if lang == "zh" else m.get("text_en")
-    text = text or m.get("text_en") or m.get("text_zh") or ""
-    blocks: list[Block] = [PageBreak(), Heading(label("methods.heading", lang), 1, "methods")]
-    if text:
-        blocks.extend(Para(p.strip()) for p in text.split("\n\n") if p.strip())
-    probes = m.get("probes") or []
-    if probes:
-        blocks.append(Heading(label("methods.probes", lang), 2))
-        blocks.append(
-            Table(
-                [label("col.target", lang), label("methods.kind", lang), label("methods.interval", lang), label("methods.settings", lang)],
-                [
-                    [str(p.get("target", "")), str(p.get("kind", "")), fmt_seconds(p["interval_s"], lang) if p.get("interval_s") is not None else "\u2013", fmt_value(p.get("settings") or {}, lang)]
-                    for p in probes
-                ],
-                [0.32, 0.10, 0.12, 0.46],
-                frozenset({2}),
-            )
-        )
+def _probe_table(m: Methods, lang: str) -> list[Block]:
+    if not m.probes:
+        return []
+    return [
+        Heading(label("methods.probes", lang), 2),
+        Table(
+            [label("col.target", lang), label("methods.kind", lang), label("methods.interval", lang), label("methods.settings", lang)],
+            [[p.target, p.kind, fmt_seconds(p.interval_s, lang), fmt_value(dict(p.settings), lang)] for p in m.probes],
+            [0.32, 0.10, 0.12, 0.46],
+            frozenset({2}),
+        ),
+    ]
+
+
+def _method_rows(m: Methods, lang: str) -> list[tuple[str, str]]:
     none = label("methods.none", lang)
     rows = [
-        (label("methods.thresholds", lang), fmt_value(m.get("thresholds") or {}, lang) if m.get("thresholds") else none),
-        (label("methods.control_targets", lang), ", ".join(str(c) for c in m.get("control_targets") or []) or none),
-        (label("methods.clock", lang), str(m.get("clock") or "\u2013")),
+        (label("methods.thresholds", lang), fmt_value(encode(m.thresholds), lang) if m.thresholds else none),
+        (label("methods.control_targets", lang), ", ".join(m.control_targets) or none),
+        (label("methods.clock", lang), m.clock or DASH),
+        (label("methods.open_after", lang), label("methods.open_after_v", lang, n=m.open_after)),
     ]
-    if m.get("open_after") is not None:
-        rows.append((label("methods.open_after", lang), label("methods.open_after_v", lang, n=m["open_after"])))
-    if m.get("merge_gap_s") is not None:
-        rows.append((label("methods.merge_gap", lang), fmt_duration(m["merge_gap_s"], lang)))
-    if m.get("gap_rule"):
-        rows.append((label("methods.gap_rule", lang), str(m["gap_rule"])))
-    known = {"probes", "thresholds", "control_targets", "clock", "open_after", "merge_gap_s", "gap_rule", "text_en", "text_zh"}
-    rows.extend((k, fmt_value(v, lang)) for k, v in m.items() if k not in known)
-    blocks.append(KeyValues(rows))
-    return blocks
+    if m.merge_gap_s is not None:
+        rows.append((label("methods.merge_gap", lang), fmt_duration(m.merge_gap_s, lang)))
+    if m.gap_rule:
+        rows.append((label("methods.gap_rule", lang), m.gap_rule))
+    return rows
+
+
+def _methods(m: Methods, lang: str) -> list[Block]:
+    text = (m.text_zh if lang == "zh" else m.text_en) or m.text_en or m.text_zh
+    blocks: list[Block] = [PageBreak(), Heading(label("methods.heading", lang), 1, "methods")]
+    blocks.extend(Para(p.strip()) for p in text.split("\n\n") if p.strip())
+    return [*blocks, *_probe_table(m, lang), KeyValues(_method_rows(m, lang))]
+
+
+def _target_page(i: int, t: TargetReport, charts: Mapping[str, Mapping[str, bytes]], lang: str, zone: tzinfo) -> list[Block]:
+    blocks: list[Block] = [
+        PageBreak(),
+        Heading(label("target.heading", lang, name=t.name), 1, f"target-{i + 1}"),
+        _target_facts(t, lang),
+        *_incidents(t, lang, zone),
+        *_bandwidth(t.bandwidth, lang, zone),
+    ]
+    if t.sla is not None:
+        blocks += sla_blocks(t.sla, lang, zone)
+    return blocks + _charts(t.name, charts, lang)
 
 
 def build_document(
-    summary: Mapping[str, Any],
+    report: Report,
     charts: Mapping[str, Mapping[str, bytes]],
     lang: str,
     render_notes: Sequence[str] = (),
 ) -> Document:
     """Everything the report says, in order, for one language."""
-    zone = display_zone(summary)
-    blocks: list[Block] = _cover(summary, lang, zone)
-    blocks += _summary_table(summary, lang)
-    for i, t in enumerate(summary["targets"]):
-        blocks.append(PageBreak())
-        blocks.append(Heading(label("target.heading", lang, name=t["name"]), 1, f"target-{i + 1}"))
-        blocks.append(_target_facts(t, lang))
-        blocks.append(Heading(label("incidents.heading", lang), 2))
-        if t["incidents"]:
-            blocks.append(
-                Table(
-                    [label(k, lang) for k in ("inc.id", "inc.kind", "inc.start", "inc.end", "inc.duration", "inc.errors", "inc.evidence")],
-                    _incident_rows(t, lang, zone),
-                    [0.07, 0.09, 0.16, 0.16, 0.15, 0.13, 0.24],
-                    frozenset(),
-                )
-            )
-        else:
-            blocks.append(Para(label("incidents.none", lang), "small"))
-        blocks += _bandwidth(t, lang, zone)
-        blocks += _sla(t, lang, zone)
-        blocks += _charts(t["name"], charts, lang)
-    blocks += _methods(summary, lang)
-    notes = [str(n) for n in summary.get("notes") or []] + list(render_notes)
+    zone = display_zone(report)
+    blocks: list[Block] = _cover(report, lang, zone)
+    blocks += _summary_table(report, lang)
+    for i, t in enumerate(report.targets):
+        blocks += _target_page(i, t, charts, lang, zone)
+    blocks += _methods(report.methods, lang)
+    notes = [*report.notes, *render_notes]
     blocks.append(Heading(label("notes.heading", lang), 1, "notes"))
     blocks.append(Bullets(notes) if notes else Para(label("notes.none", lang)))
-    agent = summary["agent"]
-    footer = label(
-        "footer",
-        lang,
-        generated=fmt_time(summary["generated_at"], zone),
-        version=agent.get("version", "?"),
-        agent=agent.get("id", "?"),
-    )
+    footer = label("footer", lang, generated=fmt_time(report.generated_at, zone), version=report.agent.version,
+                   agent=report.agent.id)
     return Document(label("title", lang), lang, blocks, footer, list(render_notes))
 
 
 def font_notes(
-    summary: Mapping[str, Any],
-    series: Mapping[str, Any],
+    report: Report,
+    series: Mapping[str, TargetSeries],
     lang: str,
     *,
     has_cjk_chart_font: bool,
@@ -541,7 +345,7 @@ def font_notes(
         notes.append(("note.no_cjk_font", {}))
     if cid_fallback:
         notes.append(("note.no_cjk_pdf_font", {}))
-    for t in summary["targets"]:
-        if t["name"] not in series:
-            notes.append(("note.no_series", {"name": t["name"]}))
+    for t in report.targets:
+        if t.name not in series:
+            notes.append(("note.no_series", {"name": t.name}))
     return notes

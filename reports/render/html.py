@@ -1,6 +1,6 @@
 """report.html: one self-contained file (inline CSS, charts as data: URIs, no fetches).
 
-Every text from the summary (target names, error messages, evidence quoted
+Every text from the report (target names, error messages, evidence quoted
 from a provider's HTTP answer) is untrusted: all of it goes through
 html.escape, and a Content-Security-Policy forbids scripts and any load
 that is not inline, as a second line of defence.
@@ -10,26 +10,17 @@ from __future__ import annotations
 
 import base64
 import html
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
+from reports.render.blocks import Block, Bullets, Document, Heading, Image, KeyValues, PageBreak, Para, Table
 from reports.render.charts import make_charts
-from reports.render.content import (
-    Bullets,
-    Document,
-    Heading,
-    Image,
-    KeyValues,
-    PageBreak,
-    Para,
-    Table,
-    build_document,
-    font_notes,
-)
+from reports.render.content import build_document, font_notes
 from reports.render.fonts import FontChoice, discover_fonts
 from reports.render.i18n import label
-from reports.render.inputs import TargetSeries, check_summary
+from reports.render.inputs import check_report
+from reports.render.model import Report, TargetSeries
 
 CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'"
 
@@ -73,40 +64,57 @@ def esc(text: Any) -> str:
     return "<br>".join(html.escape(str(line), quote=True) for line in str(text).split("\n"))
 
 
-def _block(block: Any) -> str:
-    if isinstance(block, Heading):
-        tag = "h2" if block.level == 1 else "h3"
-        anchor = f' id="{esc(block.anchor)}"' if block.anchor else ""
-        return f"<{tag}{anchor}>{esc(block.text)}</{tag}>"
-    if isinstance(block, Para):
-        if block.style == "title":
-            return f'<h1 class="title">{esc(block.text)}</h1>'
-        return f'<p class="{esc(block.style)}">{esc(block.text)}</p>'
-    if isinstance(block, KeyValues):
-        rows = "".join(f'<tr><th scope="row">{esc(k)}</th><td>{esc(v)}</td></tr>' for k, v in block.rows)
-        return f'<table class="kv"><tbody>{rows}</tbody></table>'
-    if isinstance(block, Table):
-        total = sum(block.widths) or 1.0
-        cols = "".join(f'<col style="width:{100 * w / total:.1f}%">' for w in block.widths)
-        head = "".join(f'<th scope="col">{esc(h)}</th>' for h in block.header)
-        body = "".join(
-            "<tr>" + "".join(
-                f'<td class="r">{esc(c)}</td>' if i in block.right else f"<td>{esc(c)}</td>" for i, c in enumerate(row)
-            ) + "</tr>"
-            for row in block.rows
-        )
-        return f"<table><colgroup>{cols}</colgroup><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
-    if isinstance(block, Image):
-        data = base64.b64encode(block.png).decode("ascii")
-        return (
-            f'<figure><img src="data:image/png;base64,{data}" alt="{esc(block.alt)}">'
-            f"<figcaption>{esc(block.caption)}</figcaption></figure>"
-        )
-    if isinstance(block, Bullets):
-        return "<ul>" + "".join(f"<li>{esc(item)}</li>" for item in block.items) + "</ul>"
-    if isinstance(block, PageBreak):
-        return '<div class="page-break"></div>'
-    raise TypeError(f"unknown block {type(block).__name__}")
+def _heading(block: Heading) -> str:
+    tag = "h2" if block.level == 1 else "h3"
+    anchor = f' id="{esc(block.anchor)}"' if block.anchor else ""
+    return f"<{tag}{anchor}>{esc(block.text)}</{tag}>"
+
+
+def _para(block: Para) -> str:
+    if block.style == "title":
+        return f'<h1 class="title">{esc(block.text)}</h1>'
+    return f'<p class="{esc(block.style)}">{esc(block.text)}</p>'
+
+
+def _key_values(block: KeyValues) -> str:
+    rows = "".join(f'<tr><th scope="row">{esc(k)}</th><td>{esc(v)}</td></tr>' for k, v in block.rows)
+    return f'<table class="kv"><tbody>{rows}</tbody></table>'
+
+
+def _table(block: Table) -> str:
+    total = sum(block.widths) or 1.0
+    cols = "".join(f'<col style="width:{100 * w / total:.1f}%">' for w in block.widths)
+    head = "".join(f'<th scope="col">{esc(h)}</th>' for h in block.header)
+    body = "".join(
+        "<tr>" + "".join(
+            f'<td class="r">{esc(c)}</td>' if i in block.right else f"<td>{esc(c)}</td>" for i, c in enumerate(row)
+        ) + "</tr>"
+        for row in block.rows
+    )
+    return f"<table><colgroup>{cols}</colgroup><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def _image(block: Image) -> str:
+    data = base64.b64encode(block.png).decode("ascii")
+    return (
+        f'<figure><img src="data:image/png;base64,{data}" alt="{esc(block.alt)}">'
+        f"<figcaption>{esc(block.caption)}</figcaption></figure>"
+    )
+
+
+_BLOCKS: dict[type, Callable[[Any], str]] = {
+    Heading: _heading,
+    Para: _para,
+    KeyValues: _key_values,
+    Table: _table,
+    Image: _image,
+    Bullets: lambda b: "<ul>" + "".join(f"<li>{esc(item)}</li>" for item in b.items) + "</ul>",
+    PageBreak: lambda b: '<div class="page-break"></div>',
+}
+
+
+def _block(block: Block) -> str:
+    return _BLOCKS[type(block)](block)
 
 
 def _nav(doc: Document) -> str:
@@ -138,7 +146,7 @@ def html_document(doc: Document, version: str) -> str:
 
 
 def render_html(
-    summary: Mapping[str, Any],
+    report: Report,
     series: Mapping[str, TargetSeries],
     path: Path,
     *,
@@ -150,12 +158,12 @@ def render_html(
 
     ``charts``: PNGs from ``make_charts`` to reuse (drawn here when None).
     """
-    check_summary(summary)
+    check_report(report)
     fonts = fonts or discover_fonts()
     if charts is None:
-        charts = make_charts(summary, series, lang, fonts=fonts)
-    keys = font_notes(summary, series, lang, has_cjk_chart_font=fonts.has_cjk)
-    document = build_document(summary, charts, lang, [label(k, lang, **v) for k, v in keys])
-    text = html_document(document, str(summary["agent"].get("version", "?")))
+        charts = make_charts(report, series, lang, fonts=fonts)
+    keys = font_notes(report, series, lang, has_cjk_chart_font=fonts.has_cjk)
+    document = build_document(report, charts, lang, [label(k, lang, **v) for k, v in keys])
+    text = html_document(document, report.agent.version)
     Path(path).write_text(text, encoding="utf-8")
     return [label(k, "en", **v) for k, v in keys]

@@ -13,6 +13,7 @@ from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 from reports.render.inputs import parse_time
+from reports.render.model import Verdict
 
 LANGS = ("en", "zh")
 
@@ -103,7 +104,6 @@ LABELS: dict[str, tuple[str, str]] = {
     "inc.duration": ("Duration (min\u2013max)", "时长（最短–最长）"),
     "inc.errors": ("Errors", "错误"),
     "inc.evidence": ("Evidence", "证据"),
-    "inc.ongoing": ("ongoing at period end", "统计结束时仍在持续"),
     "inc.clipped_start": ("began before the period", "开始于统计时段之前"),
     "inc.clipped_end": ("continued after the period", "持续至统计时段之后"),
     "inc.no_upper": ("upper bound not observed", "上限未观测到"),
@@ -152,6 +152,10 @@ LABELS: dict[str, tuple[str, str]] = {
     "sla.counted_downtime_s": ("Downtime counted", "计入的中断时长"),
     "sla.excluded_downtime_s": ("Downtime excluded", "排除的中断时长"),
     "sla.verdict": ("Verdict", "结论"),
+    "verdict.met": ("met", "达标"),
+    "verdict.breached": ("breached", "未达标（违约）"),
+    "verdict.not_enough_data": ("not enough data", "数据不足"),
+    "verdict.no_uptime_term": ("no uptime term", "无可用性承诺"),
     "sla.credit_pct": ("Service credit", "服务补偿比例"),
     "sla.credit_amount": ("Credit amount", "补偿金额"),
     "sla.claim_deadline": ("Claim deadline", "索赔截止"),
@@ -163,6 +167,8 @@ LABELS: dict[str, tuple[str, str]] = {
     "sla.provider": ("Provider", "服务商"),
     "sla.product": ("Product", "产品"),
     "sla.terms_date": ("Terms dated", "条款日期"),
+    "sla.terms_date_note": ("About the terms date", "条款日期说明"),
+    "sla.sources": ("Source of the terms", "条款来源"),
     "sla.period_start": ("SLA period start", "SLA 周期开始"),
     "sla.period_end": ("SLA period end", "SLA 周期结束"),
     "sla.period_complete": ("Period complete", "周期是否完整"),
@@ -241,6 +247,20 @@ def kind_label(kind: str, lang: str) -> str:
     """An incident or band kind in words (unknown kinds print as given)."""
     key = f"kind.{kind}"
     return label(key, lang) if key in LABELS else kind
+
+
+# Each verdict the SLA evaluation can reach, in words (model.Verdict; a test checks every one).
+VERDICT_LABELS: dict[Verdict, str] = {
+    "met": "verdict.met",
+    "breached": "verdict.breached",
+    "not enough data": "verdict.not_enough_data",
+    "no uptime term": "verdict.no_uptime_term",
+}
+
+
+def verdict_label(verdict: Verdict, lang: str) -> str:
+    """An SLA verdict in words of ``lang``."""
+    return label(VERDICT_LABELS[verdict], lang)
 
 
 def zone_abbrev(moment: datetime) -> str:

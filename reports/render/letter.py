@@ -14,7 +14,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from reports.analysis.sla import SlaResult
-from reports.render.sla_text import _dur, _trunc
+from reports.render.sla_format import fmt_hms, fmt_truncated
 
 PLACEHOLDERS = {
     "en": {
@@ -47,7 +47,7 @@ KIND = {
 
 def _pct(v: float, places: int = 4) -> str:
     """Truncated (never rounded up) and without trailing zeros: 100.0 → 100, 99.289157 → 99.2891."""
-    return _trunc(v, places).rstrip("0").rstrip(".")
+    return fmt_truncated(v, places).rstrip("0").rstrip(".")
 
 
 def _get(d: dict[str, Any], key: str, lang: str, alias: str | None = None) -> str:
@@ -69,14 +69,14 @@ def _incident_line(i: int, inc: dict[str, Any], zone: ZoneInfo, tzname: str, lan
     s_loc, s_utc = _times(inc["start"], zone)
     e_loc, e_utc = _times(inc["end"], zone)
     kind = KIND[lang].get(inc.get("kind", "outage"), str(inc.get("kind", "")))
-    dur = _dur(float(inc["duration_s"]), lang)
+    dur = fmt_hms(float(inc["duration_s"]), lang)
     lo, hi = inc.get("duration_min_s"), inc.get("duration_max_s")
     bounds = ""
     if lo is not None and hi is not None and float(lo) != float(hi):
         bounds = (
-            f"（按监测间隔，实际介于 {_dur(float(lo), lang)} 与 {_dur(float(hi), lang)} 之间）"
+            f"（按监测间隔，实际介于 {fmt_hms(float(lo), lang)} 与 {fmt_hms(float(hi), lang)} 之间）"
             if lang == "zh"
-            else f" (given the measurement interval, between {_dur(float(lo), lang)} and {_dur(float(hi), lang)})"
+            else f" (given the measurement interval, between {fmt_hms(float(lo), lang)} and {fmt_hms(float(hi), lang)})"
         )
     if lang == "zh":
         return (
@@ -177,7 +177,7 @@ def _en(j: dict[str, Any], result: SlaResult, incidents: Sequence[dict[str, Any]
         lines.append("My monitoring recorded no individual incident to list here.")
     lines.append("")
     lines.append(
-        f"In total {_dur(j['measured_downtime_s'], 'en')} ({j['measured_downtime_s']:g} s) of downtime was measured; "
+        f"In total {fmt_hms(j['measured_downtime_s'], 'en')} ({j['measured_downtime_s']:g} s) of downtime was measured; "
         f"my monitoring covered {_pct(j['coverage_pct'], 2)} % of the period."
     )
     excluded = [(k, v) for k, v in j["excluded"].items() if v]
@@ -185,7 +185,7 @@ def _en(j: dict[str, Any], result: SlaResult, incidents: Sequence[dict[str, Any]
         words = {"maintenance": "announced maintenance", "below_minimum": "outages shorter than your minimum duration",
                  "local": "times my own network was down", "no_data": "times without measurements"}
         lines.append("I have left out, as your terms or fairness require: " + "; ".join(
-            f"{words[k]} ({_dur(v, 'en')})" for k, v in excluded))
+            f"{words[k]} ({fmt_hms(v, 'en')})" for k, v in excluded))
     lines.append("")
     lines.append("## Your commitment")
     lines.append("")
@@ -200,7 +200,7 @@ def _en(j: dict[str, Any], result: SlaResult, incidents: Sequence[dict[str, Any]
         if up is not None:
             lines.append(
                 f"Counted by that rule, availability in this period was {_pct(up)} % "
-                f"({_dur(j['counted_downtime_s'], 'en')} of counted downtime)."
+                f"({fmt_hms(j['counted_downtime_s'], 'en')} of counted downtime)."
             )
     if result.unconfirmed:
         lines.append(
@@ -288,14 +288,14 @@ def _zh(j: dict[str, Any], result: SlaResult, incidents: Sequence[dict[str, Any]
         lines.append("本方监测未记录到可单独列出的事件。")
     lines.append("")
     lines.append(
-        f"本周期内实测中断共 {_dur(j['measured_downtime_s'], 'zh')}（{j['measured_downtime_s']:g} 秒）；"
+        f"本周期内实测中断共 {fmt_hms(j['measured_downtime_s'], 'zh')}（{j['measured_downtime_s']:g} 秒）；"
         f"监测覆盖了周期的 {_pct(j['coverage_pct'], 2)} %。"
     )
     excluded = [(k, v) for k, v in j["excluded"].items() if v]
     if excluded:
         words = {"maintenance": "已公告的维护时间", "below_minimum": "短于贵司最短计入时长的中断",
                  "local": "本方自身网络故障时间", "no_data": "无监测数据的时间"}
-        lines.append("以下时间已按贵司条款或公平原则剔除：" + "；".join(f"{words[k]}（{_dur(v, 'zh')}）" for k, v in excluded))
+        lines.append("以下时间已按贵司条款或公平原则剔除：" + "；".join(f"{words[k]}（{fmt_hms(v, 'zh')}）" for k, v in excluded))
     lines.append("")
     lines.append("## 二、贵司承诺")
     lines.append("")
@@ -307,7 +307,7 @@ def _zh(j: dict[str, Any], result: SlaResult, incidents: Sequence[dict[str, Any]
         )
         up = j["uptime_provider_pct"]
         if up is not None:
-            lines.append(f"按此规则计算，本周期可用性为 {_pct(up)} %（计入中断 {_dur(j['counted_downtime_s'], 'zh')}）。")
+            lines.append(f"按此规则计算，本周期可用性为 {_pct(up)} %（计入中断 {fmt_hms(j['counted_downtime_s'], 'zh')}）。")
     if result.unconfirmed:
         lines.append("以下条款未能在贵司公开文本中核实（" + "，".join(result.unconfirmed) + "），如贵司条款不同，请予说明。")
     lines.append("")

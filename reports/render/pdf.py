@@ -4,8 +4,8 @@ Fonts are embedded (DejaVu Sans for Latin, a CJK TrueType face for Chinese)
 so the PDF looks the same on the recipient's machine and its text can be
 extracted and searched. Characters the Latin font lacks are switched to the
 CJK font run by run, so a Chinese target name in an English report still
-prints. The output is deterministic: the same summary gives the same bytes,
-and the PDF's creation date is the summary's generation time.
+prints. The output is deterministic: the same report gives the same bytes,
+and the PDF's creation date is the report's generation time.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import io
 import json
 import time
 import zlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
@@ -41,22 +41,14 @@ from reportlab.platypus import Image as RLImage
 from reportlab.platypus import PageBreak as RLPageBreak
 from reportlab.platypus import Table as RLTable
 
+from reports.render.blocks import Block, Bullets, Document, Heading, Image, KeyValues, PageBreak, Para, Table
 from reports.render.charts import make_charts
-from reports.render.content import (
-    Bullets,
-    Document,
-    Heading,
-    Image,
-    KeyValues,
-    PageBreak,
-    Para,
-    Table,
-    build_document,
-    font_notes,
-)
+from reports.render.content import build_document, font_notes
 from reports.render.fonts import FontChoice, discover_fonts
 from reports.render.i18n import fmt_time, label
-from reports.render.inputs import TargetSeries, check_summary, display_zone, parse_time
+from reports.render.inputs import check_report, display_zone
+from reports.render.model import Report, TargetSeries
+from reports.render.model_json import encode, report_to_json
 
 PAGE = A4
 MARGIN_X = 18 * mm
@@ -167,43 +159,63 @@ _GRID = [
 ]
 
 
-def _flowables(doc: Document, fonts: PdfFonts, st: dict[str, ParagraphStyle]) -> list[Any]:
-    out: list[Any] = []
+_Flowables = list[Any]
+_Styles = dict[str, ParagraphStyle]
+
+
+def _heading(block: Heading, fonts: PdfFonts, st: _Styles) -> Paragraph:
+    return Paragraph(fonts.markup(block.text), st["h1" if block.level == 1 else "h2"])
+
+
+def _key_values(block: KeyValues, fonts: PdfFonts, st: _Styles) -> _Flowables:
     m = fonts.markup
-    blocks = doc.blocks
+    rows = [[Paragraph(m(k), st["key"]), Paragraph(m(v), st["val"])] for k, v in block.rows]
+    table = RLTable(rows, colWidths=[TEXT_WIDTH * 0.32, TEXT_WIDTH * 0.68], hAlign="LEFT")
+    table.setStyle(TableStyle(_GRID + [("BACKGROUND", (0, 0), (0, -1), colors.HexColor("#efefef"))]))
+    return [table]
+
+
+def _table(block: Table, fonts: PdfFonts, st: _Styles) -> _Flowables:
+    m = fonts.markup
+    header = [Paragraph(m(h), st["cell_h"]) for h in block.header]
+    body = [
+        [Paragraph(m(cell), st["cell_r" if i in block.right else "cell"]) for i, cell in enumerate(row)]
+        for row in block.rows
+    ]
+    scale = TEXT_WIDTH / sum(block.widths)
+    table = RLTable([header] + body, colWidths=[w * scale for w in block.widths], repeatRows=1, hAlign="LEFT")
+    table.setStyle(TableStyle(_GRID + [("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#dcdcdc"))]))
+    return [table, Spacer(1, 4)]
+
+
+def _image(block: Image, fonts: PdfFonts, st: _Styles, out: _Flowables) -> _Flowables:
+    img = RLImage(io.BytesIO(block.png), width=TEXT_WIDTH, height=TEXT_WIDTH * block.height_ratio)
+    group = [img, Paragraph(fonts.markup(block.caption), st["caption"])]
+    if out and isinstance(out[-1], _HeadingForImage):
+        group.insert(0, out.pop().heading)  # never leave a heading alone at a page foot
+    return [KeepTogether(group)]
+
+
+_SIMPLE: dict[type, Callable[[Any, PdfFonts, _Styles], _Flowables]] = {
+    Heading: lambda b, f, st: [_heading(b, f, st)],
+    Para: lambda b, f, st: [Paragraph(f.markup(b.text), st.get(b.style, st["body"]))],
+    KeyValues: _key_values,
+    Table: _table,
+    Bullets: lambda b, f, st: [Paragraph(f.markup(item), st["bullet"], bulletText="\u2022") for item in b.items],
+    PageBreak: lambda b, f, st: [RLPageBreak()],
+}
+
+
+def _flowables(doc: Document, fonts: PdfFonts, st: _Styles) -> _Flowables:
+    out: _Flowables = []
+    blocks: list[Block] = doc.blocks
     for n, block in enumerate(blocks):
         if isinstance(block, Heading) and n + 1 < len(blocks) and isinstance(blocks[n + 1], Image):
-            out.append(_HeadingForImage(Paragraph(m(block.text), st["h1" if block.level == 1 else "h2"])))
-        elif isinstance(block, Heading):
-            out.append(Paragraph(m(block.text), st["h1" if block.level == 1 else "h2"]))
-        elif isinstance(block, Para):
-            out.append(Paragraph(m(block.text), st.get(block.style, st["body"])))
-        elif isinstance(block, KeyValues):
-            rows = [[Paragraph(m(k), st["key"]), Paragraph(m(v), st["val"])] for k, v in block.rows]
-            table = RLTable(rows, colWidths=[TEXT_WIDTH * 0.32, TEXT_WIDTH * 0.68], hAlign="LEFT")
-            table.setStyle(TableStyle(_GRID + [("BACKGROUND", (0, 0), (0, -1), colors.HexColor("#efefef"))]))
-            out.append(table)
-        elif isinstance(block, Table):
-            header = [Paragraph(m(h), st["cell_h"]) for h in block.header]
-            body = [
-                [Paragraph(m(cell), st["cell_r" if i in block.right else "cell"]) for i, cell in enumerate(row)]
-                for row in block.rows
-            ]
-            scale = TEXT_WIDTH / sum(block.widths)
-            table = RLTable([header] + body, colWidths=[w * scale for w in block.widths], repeatRows=1, hAlign="LEFT")
-            table.setStyle(TableStyle(_GRID + [("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#dcdcdc"))]))
-            out.append(table)
-            out.append(Spacer(1, 4))
+            out.append(_HeadingForImage(_heading(block, fonts, st)))
         elif isinstance(block, Image):
-            img = RLImage(io.BytesIO(block.png), width=TEXT_WIDTH, height=TEXT_WIDTH * block.height_ratio)
-            group = [img, Paragraph(m(block.caption), st["caption"])]
-            if out and isinstance(out[-1], _HeadingForImage):
-                group.insert(0, out.pop().heading)  # never leave a heading alone at a page foot
-            out.append(KeepTogether(group))
-        elif isinstance(block, Bullets):
-            out.extend(Paragraph(m(item), st["bullet"], bulletText="\u2022") for item in block.items)
-        elif isinstance(block, PageBreak):
-            out.append(RLPageBreak())
+            out.extend(_image(block, fonts, st, out))
+        else:
+            out.extend(_SIMPLE[type(block)](block, fonts, st))
     return out
 
 
@@ -257,15 +269,15 @@ def _numbered_canvas(doc: Document, fonts: PdfFonts, st: dict[str, ParagraphStyl
     return NumberedCanvas
 
 
-def _needs_cjk(summary: Mapping[str, Any], lang: str) -> bool:
+def _needs_cjk(report: Report, lang: str) -> bool:
     if lang == "zh":
         return True
-    text = json.dumps(summary, ensure_ascii=False)
+    text = json.dumps(report_to_json(report), ensure_ascii=False)
     return any(ord(ch) >= 0x2E80 for ch in text)
 
 
 def render_pdf(
-    summary: Mapping[str, Any],
+    report: Report,
     series: Mapping[str, TargetSeries],
     path: Path,
     *,
@@ -278,22 +290,20 @@ def render_pdf(
     ``charts``: PNGs from ``make_charts`` to reuse (drawn here when None).
     ``fonts``: from ``discover_fonts`` (discovered when None).
     """
-    check_summary(summary)
+    check_report(report)
     fonts = fonts or discover_fonts()
-    pdf_fonts = PdfFonts(fonts, _needs_cjk(summary, lang))
+    pdf_fonts = PdfFonts(fonts, _needs_cjk(report, lang))
     if charts is None:
-        charts = make_charts(summary, series, lang, fonts=fonts)
-    keys = font_notes(summary, series, lang, has_cjk_chart_font=fonts.has_cjk, cid_fallback=pdf_fonts.cid_fallback)
-    document = build_document(summary, charts, lang, [label(k, lang, **v) for k, v in keys])
+        charts = make_charts(report, series, lang, fonts=fonts)
+    keys = font_notes(report, series, lang, has_cjk_chart_font=fonts.has_cjk, cid_fallback=pdf_fonts.cid_fallback)
+    document = build_document(report, charts, lang, [label(k, lang, **v) for k, v in keys])
     st = _styles(pdf_fonts, lang)
-    zone = display_zone(summary)
-    period = summary["period"]
+    zone = display_zone(report)
+    period, version, agent_id = report.period, report.agent.version, report.agent.id
     header = (
-        f"{document.title} \u00b7 {fmt_time(period['from'], zone).split(' (')[0]} \u2013 "
-        f"{fmt_time(period['to'], zone).split(' (')[0]}"
+        f"{document.title} \u00b7 {fmt_time(period.start, zone).split(' (')[0]} \u2013 "
+        f"{fmt_time(period.end, zone).split(' (')[0]}"
     )
-    created = parse_time(summary["generated_at"]).timestamp()
-    agent = summary["agent"]
     path = Path(path)
     template = BaseDocTemplate(
         str(path),
@@ -303,14 +313,14 @@ def render_pdf(
         topMargin=MARGIN_TOP,
         bottomMargin=MARGIN_BOTTOM,
         title=document.title,
-        author=f"slaproof {agent.get('version', '?')} agent {agent.get('id', '?')}",
-        subject=f"{period['from']} \u2013 {period['to']}",
-        creator=f"slaproof {agent.get('version', '?')}",
+        author=f"slaproof {version} agent {agent_id}",
+        subject=f"{encode(period.start)} \u2013 {encode(period.end)}",
+        creator=f"slaproof {version}",
         invariant=1,
         lang="zh-CN" if lang == "zh" else "en",
     )
     frame = Frame(MARGIN_X, MARGIN_BOTTOM, TEXT_WIDTH, PAGE[1] - MARGIN_TOP - MARGIN_BOTTOM, id="body", leftPadding=0, rightPadding=0, topPadding=0, bottomPadding=0)
     template.addPageTemplates([PageTemplate(id="page", frames=[frame])])
+    created = report.generated_at.timestamp()
     template.build(_flowables(document, pdf_fonts, st), canvasmaker=_numbered_canvas(document, pdf_fonts, st, header, created))
     return [label(k, "en", **v) for k, v in keys]
-

@@ -11,13 +11,22 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
+from reports.analysis.sla_result import Verdict
+from reports.render.sla_format import fmt_hms, fmt_truncated
+
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from reports.analysis.sla import SlaResult
+    from reports.analysis.sla_terms import SlaDefinition
 
 LABELS: dict[str, dict[str, str]] = {
     "en": {
         "title": "SLA check",
         "terms": "Terms",
+        "terms_dated": "Terms dated",
+        "date_unconfirmed": "unconfirmed",
+        "not_applicable": "not applicable",
         "source": "Source",
         "period": "Period",
         "target": "Uptime target",
@@ -53,6 +62,9 @@ LABELS: dict[str, dict[str, str]] = {
     "zh": {
         "title": "SLA 核对",
         "terms": "条款",
+        "terms_dated": "条款日期",
+        "date_unconfirmed": "未确认",
+        "not_applicable": "不适用",
         "source": "来源",
         "period": "周期",
         "target": "可用性承诺",
@@ -87,32 +99,16 @@ LABELS: dict[str, dict[str, str]] = {
     },
 }
 
-VERDICTS = {
-    "en": {"met": "met", "breached": "BREACHED", "not enough data": "not enough data", "no uptime term": "no uptime term"},
-    "zh": {"met": "达标", "breached": "未达标（违约）", "not enough data": "数据不足", "no uptime term": "无可用性承诺"},
+VERDICTS: dict[str, dict[Verdict, str]] = {
+    "en": {Verdict.MET: "met", Verdict.BREACHED: "BREACHED", Verdict.NOT_ENOUGH_DATA: "not enough data",
+           Verdict.NO_UPTIME_TERM: "no uptime term"},
+    "zh": {Verdict.MET: "达标", Verdict.BREACHED: "未达标（违约）", Verdict.NOT_ENOUGH_DATA: "数据不足",
+           Verdict.NO_UPTIME_TERM: "无可用性承诺"},
 }
 
 
 def _fmt_pct(v: float | None, unknown: str) -> str:
-    return unknown if v is None else f"{_trunc(v)} %"
-
-
-def _trunc(v: float, places: int = 4) -> str:
-    # Truncate, do not round: 99.49999 prints 99.4999.
-    s = f"{v:.6f}"
-    head, _, tail = s.partition(".")
-    return f"{head}.{tail[:places]}"
-
-
-def _dur(seconds: float, lang: str) -> str:
-    total = round(seconds)
-    h, rem = divmod(total, 3600)
-    m, s = divmod(rem, 60)
-    if lang == "zh":
-        parts = [f"{h} 小时" if h else "", f"{m} 分" if m else "", f"{s} 秒" if s or not (h or m) else ""]
-    else:
-        parts = [f"{h} h" if h else "", f"{m} min" if m else "", f"{s} s" if s or not (h or m) else ""]
-    return " ".join(p for p in parts if p)
+    return unknown if v is None else f"{fmt_truncated(v)} %"
 
 
 def _when(iso: str, zone: ZoneInfo) -> str:
@@ -122,7 +118,7 @@ def _when(iso: str, zone: ZoneInfo) -> str:
     return local if local.endswith("UTC") else f"{local} ({utc})"
 
 
-# Sentences the evaluation itself writes (reports/analysis/sla.py), in Chinese. Preset notes quote the
+# Sentences the evaluation itself writes (reports/analysis/sla.py, sla_verdict.py), in Chinese. Preset notes quote the
 # provider's English terms and stay as they are.
 _ZH_SENTENCES: list[tuple[re.Pattern[str], str]] = [(re.compile(a), b) for a, b in (
     (r"^coverage ([\d.]+) % >= ([\d.]+) %; no-data rule: excluded$", r"覆盖率 \1 % ≥ \2 %；无数据规则：从周期中排除"),
@@ -159,74 +155,154 @@ def evaluation_sentence(text: str, lang: str) -> str:
     return text
 
 
+Json = dict[str, Any]
+Words = dict[str, str]
+
+
 def format_text(result: SlaResult, lang: str = "en") -> str:
+    """The result as terminal text: terms, figures, verdict, credit, deadline, terms measured, notes."""
     if lang not in LABELS:
         raise ValueError(f"lang must be one of {sorted(LABELS)}")
     words = LABELS[lang]
-    j: dict[str, Any] = result.to_json()
+    j: Json = result.to_json()
     zone = ZoneInfo(j["timezone"])
-    out: list[str] = []
+    out = [
+        *_terms(j, words, zone),
+        *_figures(j, words, lang),
+        *_verdict(j, words, lang),
+        *_clock_hours(j, words, zone),
+        *_claim(j, words),
+        *_performance(j, words),
+        *_provenance(j, words),
+        *_notes(j, words, lang),
+    ]
+    return "\n".join(out) + "\n"
+
+
+def terms_date_text(terms_date: str, note: str, words: Words) -> str:
+    """The terms' version date in words: the date, or "unconfirmed" with what was found instead."""
+    shown = {"unconfirmed": words["date_unconfirmed"], "unknown": words["unknown"],
+             "not applicable": words["not_applicable"]}.get(terms_date, terms_date)
+    return f"{shown} ({note})" if note else shown
+
+
+def _terms(j: Json, words: Words, zone: ZoneInfo) -> list[str]:
     name = f" — {j['target']}" if j["target"] else ""
-    out.append(f"{words['title']}{name}")
-    out.append(f"{words['terms']}: {j['provider']} · {j['product']} ({j['sla_id']}, terms {j['terms_date']})")
+    out = [
+        f"{words['title']}{name}",
+        f"{words['terms']}: {j['provider']} · {j['product']} ({j['sla_id']})",
+        f"{words['terms_dated']}: {terms_date_text(j['terms_date'], j['terms_date_note'], words)}",
+    ]
     if j["sources"]:
         out.append(f"{words['source']}: {', '.join(j['sources'])}")
     out.append(f"{words['period']}: {_when(j['period_start'], zone)} → {_when(j['period_end'], zone)}")
     tgt = j["uptime_target_pct"]
     out.append(f"{words['target']}: {words['unknown'] if tgt is None else f'{tgt:g} %'}")
-    out.append(f"{words['provider_uptime']}: {_fmt_pct(j['uptime_provider_pct'], words['unknown'])}")
-    out.append(f"{words['measured_uptime']}: {_fmt_pct(j['uptime_measured_pct'], words['unknown'])}")
-    out.append(f"{words['coverage']}: {_fmt_pct(j['coverage_pct'], words['unknown'])}")
-    out.append(f"{words['measured_down']}: {_dur(j['measured_downtime_s'], lang)}")
-    out.append(
-        f"{words['counted_down']}: {_dur(j['counted_downtime_s'], lang)} "
-        f"({j['counted_windows']} {words['windows']} {j['window_s']} {words['s']}, "
-        f"{_ZH_WINDOW.get(j['window_down_when'], j['window_down_when']) if lang == 'zh' else j['window_down_when']})"
-    )
-    ex = [f"{words[k]} {_dur(v, lang)}" for k, v in j["excluded"].items() if v]
-    out.append(f"{words['excluded']}: {', '.join(ex) if ex else words['none']}")
-    out.append(f"{words['verdict']}: {VERDICTS[lang][j['verdict']]} ({evaluation_sentence(j['verdict_basis'], lang)})")
-    if j["verdict"] == "breached":
-        parts = []
-        if j["credit_pct"] is not None:
-            parts.append(f"{_trunc(j['credit_pct'], 2)} %")
-        if j["credit_amount"] is not None:
-            parts.append(f"{j['credit_amount']} {j['currency'] or ''}".strip())
-        if j["credit_service_hours"] is not None:
-            parts.append(f"{j['credit_service_hours']:g} h")
-        out.append(f"{words['credit']}: {' = '.join(parts) if parts else words['unknown']}")
-        for n in j["credit_notes"]:
-            out.append(f"  - {n}")
-    if j["clock_hours_credited"]:
-        amount = f" = {j['clock_hour_amount']} {j['currency'] or ''}" if j["clock_hour_amount"] else ""
-        out.append(f"{words['clock_hours']}: {len(j['clock_hours_credited'])}{amount}")
-        for h in j["clock_hours_credited"]:
-            out.append(f"  - {_when(h, zone)}")
-    dl = j["claim_deadline"]
+    return out
+
+
+def _figures(j: Json, words: Words, lang: str) -> list[str]:
+    rule = _ZH_WINDOW.get(j["window_down_when"], j["window_down_when"]) if lang == "zh" else j["window_down_when"]
+    ex = [f"{words[k]} {fmt_hms(v, lang)}" for k, v in j["excluded"].items() if v]
+    return [
+        f"{words['provider_uptime']}: {_fmt_pct(j['uptime_provider_pct'], words['unknown'])}",
+        f"{words['measured_uptime']}: {_fmt_pct(j['uptime_measured_pct'], words['unknown'])}",
+        f"{words['coverage']}: {_fmt_pct(j['coverage_pct'], words['unknown'])}",
+        f"{words['measured_down']}: {fmt_hms(j['measured_downtime_s'], lang)}",
+        f"{words['counted_down']}: {fmt_hms(j['counted_downtime_s'], lang)} "
+        f"({j['counted_windows']} {words['windows']} {j['window_s']} {words['s']}, {rule})",
+        f"{words['excluded']}: {', '.join(ex) if ex else words['none']}",
+    ]
+
+
+def _verdict(j: Json, words: Words, lang: str) -> list[str]:
+    out = [f"{words['verdict']}: {VERDICTS[lang][j['verdict']]} ({evaluation_sentence(j['verdict_basis'], lang)})"]
+    if j["verdict"] != Verdict.BREACHED:
+        return out
+    parts = []
+    if j["credit_pct"] is not None:
+        parts.append(f"{fmt_truncated(j['credit_pct'], 2)} %")
+    if j["credit_amount"] is not None:
+        parts.append(f"{j['credit_amount']} {j['currency'] or ''}".strip())
+    if j["credit_service_hours"] is not None:
+        parts.append(f"{j['credit_service_hours']:g} h")
+    out.append(f"{words['credit']}: {' = '.join(parts) if parts else words['unknown']}")
+    out.extend(f"  - {n}" for n in j["credit_notes"])
+    return out
+
+
+def _clock_hours(j: Json, words: Words, zone: ZoneInfo) -> list[str]:
+    if not j["clock_hours_credited"]:
+        return []
+    amount = f" = {j['clock_hour_amount']} {j['currency'] or ''}" if j["clock_hour_amount"] else ""
+    out = [f"{words['clock_hours']}: {len(j['clock_hours_credited'])}{amount}"]
+    out.extend(f"  - {_when(h, zone)}" for h in j["clock_hours_credited"])
+    return out
+
+
+def _claim(j: Json, words: Words) -> list[str]:
     passed = f" ({words['passed']})" if j["claim_deadline_passed"] else ""
-    out.append(f"{words['deadline']}: {dl or words['unknown']}{passed}")
+    out = [f"{words['deadline']}: {j['claim_deadline'] or words['unknown']}{passed}"]
     if j["evidence"]:
         out.append(f"{words['evidence']}:")
         out.extend(f"  - {e}" for e in j["evidence"])
-    if j["terms"]:
-        out.append(f"{words['perf']}:")
-        for t in j["terms"]:
-            state = words["no_samples"] if t["samples"] == 0 else words["met"] if t["met"] else words["undecided"] if t["met"] is None else words["not_met"]
-            measured = "-" if t["measured"] is None else f"{t['measured']:.3f}"
-            out.append(
-                f"  - {t['metric']} {t['statistic']} {t['comparator']} {t['threshold']:g}: {measured} → {state}"
-                f" ({t['breaching_window_count']} × {t['window_s']} {words['s']})"
-            )
+    return out
+
+
+def _performance(j: Json, words: Words) -> list[str]:
+    if not j["terms"]:
+        return []
+    out = [f"{words['perf']}:"]
+    for t in j["terms"]:
+        measured = "-" if t["measured"] is None else f"{t['measured']:.3f}"
+        out.append(
+            f"  - {t['metric']} {t['statistic']} {t['comparator']} {t['threshold']:g}: {measured} → {_term_state(t, words)}"
+            f" ({t['breaching_window_count']} × {t['window_s']} {words['s']})"
+        )
+    return out
+
+
+def _term_state(t: Json, words: Words) -> str:
+    if t["samples"] == 0:
+        return words["no_samples"]
+    if t["met"] is None:
+        return words["undecided"]
+    return words["met"] if t["met"] else words["not_met"]
+
+
+def _provenance(j: Json, words: Words) -> list[str]:
+    out = []
     if j["unconfirmed_fields"]:
         out.append(f"{words['unconfirmed']}:")
-        for f in j["fields"]:
-            if f["path"] in j["unconfirmed_fields"]:
-                out.append(f"  - {f['path']} = {f['value']} [{f['confidence']}]")
+        out.extend(
+            f"  - {f['path']} = {f['value']} [{f['confidence']}]" for f in j["fields"] if f["path"] in j["unconfirmed_fields"]
+        )
     if j["overrides"]:
         out.append(f"{words['overrides']}: {', '.join(j['overrides'])}")
-    notes = j["notes"] + j["warnings"]
-    if notes:
-        out.append(f"{words['warnings']}:")
-        out.extend(f"  - {n}" for n in j["notes"])
-        out.extend(f"  - {evaluation_sentence(n, lang)}" for n in j["warnings"])
+    return out
+
+
+def _notes(j: Json, words: Words, lang: str) -> list[str]:
+    if not (j["notes"] + j["warnings"]):
+        return []
+    return [
+        f"{words['warnings']}:",
+        *(f"  - {n}" for n in j["notes"]),
+        *(f"  - {evaluation_sentence(n, lang)}" for n in j["warnings"]),
+    ]
+
+
+def format_preset_list(definitions: Sequence[SlaDefinition], lang: str = "en") -> str:
+    """``slaproof sla --list-presets``: per preset its id, provider and product, terms date and source."""
+    words = LABELS[lang]
+    width = max((len(d.id) for d in definitions), default=0) + 2
+    pad = " " * width
+    out = []
+    for d in definitions:
+        sources = ", ".join(d.sources) if d.sources else words["none"]
+        out += [
+            f"{d.id:<{width}}{d.provider} · {d.product}",
+            f"{pad}{words['terms_dated']}: {terms_date_text(d.terms_date, '', words)}",
+            f"{pad}{words['source']}: {sources}",
+        ]
     return "\n".join(out) + "\n"

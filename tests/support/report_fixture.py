@@ -1,21 +1,49 @@
 """A realistic report input: one week, two provider targets and a control target.
 
 Deterministic (seeded). It holds what the renderers must cope with: an
-outage at a known moment, an incident clipped at the period start, one still
-open at the end, a degraded and a partial stretch, a local-network band, a
+outage at a known moment, an incident clipped at the period start, one that
+continued past the end, a degraded and a partial stretch, a local-network band, a
 whole display-zone day without data, an SLA section with unconfirmed terms,
 a control target without series, and markup in names and evidence texts.
+It is a report model (reports/render/model.py), built as report building builds one.
 """
 
 from __future__ import annotations
 
 import math
 import random
-from datetime import UTC, date, datetime, timedelta
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from reports.render.inputs import SUMMARY_SCHEMA, TargetSeries
+from reports.render.model import (
+    AgentInfo,
+    BandKind,
+    BandwidthSection,
+    BandwidthStats,
+    BandwidthTest,
+    EndBounds,
+    EvidenceRef,
+    IncidentEntry,
+    IncidentKind,
+    LatencyFigures,
+    Methods,
+    Period,
+    ProbeMethod,
+    Report,
+    SlaFieldUse,
+    SlaOutage,
+    SlaSection,
+    SlaTerm,
+    StartBounds,
+    TargetReport,
+    TargetSeries,
+    Thresholds,
+    Verdict,
+    report_lang,
+)
 
 ZONE = ZoneInfo("Asia/Shanghai")
 UTC = UTC
@@ -48,11 +76,6 @@ METHODS_TEXT_ZH = (
 SLA_UNCONFIRMED = ["credit.tiers", "claim.deadline_days"]
 
 
-def iso(moment: datetime) -> str:
-    """The summary's time format: UTC, microseconds, "Z"."""
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
 def _no_data_span() -> tuple[datetime, datetime]:
     start = datetime(NO_DATA_DAY.year, NO_DATA_DAY.month, NO_DATA_DAY.day, tzinfo=ZONE).astimezone(UTC)
     return start, start + timedelta(days=1)
@@ -60,31 +83,32 @@ def _no_data_span() -> tuple[datetime, datetime]:
 
 def _incident(
     iid: str,
-    kind: str,
+    kind: IncidentKind,
     start: datetime,
-    end: datetime | None,
+    end: datetime,
     *,
     slack_s: float = 10.0,
     clipped_start: bool = False,
     clipped_end: bool = False,
     errors: dict[str, int] | None = None,
-    evidence: list[dict[str, str]] | None = None,
-) -> dict[str, Any]:
-    stop = end if end is not None else PERIOD_TO
-    dur = (stop - start).total_seconds()
-    return {
-        "id": iid,
-        "kind": kind,
-        "start": iso(start),
-        "end": iso(end) if end is not None else None,
-        "duration_s": dur,
-        "duration_min_s": max(dur - slack_s, 0.0),
-        "duration_max_s": dur + slack_s,
-        "clipped_start": clipped_start,
-        "clipped_end": clipped_end,
-        "error_classes": errors or {},
-        "evidence": evidence or [],
-    }
+    evidence: list[EvidenceRef] | None = None,
+) -> IncidentEntry:
+    dur = (end - start).total_seconds()
+    slack = timedelta(seconds=slack_s)
+    return IncidentEntry(
+        id=iid, kind=kind, state="down" if kind == "outage" else kind, start=start, end=end,
+        duration_s=dur, duration_min_s=max(dur - slack_s, 0.0), duration_max_s=dur + slack_s, counted_s=dur,
+        start_bounds=StartBounds(last_good_before=start - slack, first_failed=start),
+        end_bounds=EndBounds(last_failed=end - slack, first_good_after=None if clipped_end else end),
+        start_bound="observed", end_bound="observed",
+        rounds_failed=sum((errors or {}).values()), rounds_good_inside=0, error_classes=errors or {},
+        first_row_id=None, last_row_id=None, clipped_start=clipped_start, clipped_end=clipped_end,
+        evidence=tuple(evidence or ()),
+    )
+
+
+def _ev(kind: str, ref: str, summary: str) -> EvidenceRef:
+    return EvidenceRef(type=kind, ref=ref, summary=summary)
 
 
 def _latency_series(
@@ -129,21 +153,14 @@ def _histogram(points: list[tuple[datetime, float | None, float | None]], width:
     return sorted(counts.items())
 
 
-def _percentiles(points: list[tuple[datetime, float | None, float | None]]) -> dict[str, float | int | None]:
+def _percentiles(points: list[tuple[datetime, float | None, float | None]]) -> LatencyFigures:
     vals = sorted(r for _, r, _ in points if r is not None)
 
     def pct(p: float) -> float:
         return vals[min(len(vals) - 1, round(p / 100 * (len(vals) - 1)))]
 
-    return {
-        "p50": pct(50),
-        "p95": pct(95),
-        "p99": pct(99),
-        "mean": sum(vals) / len(vals),
-        "min": vals[0],
-        "max": vals[-1],
-        "count": len(vals),
-    }
+    return LatencyFigures(p50=pct(50), p95=pct(95), p99=pct(99), mean=sum(vals) / len(vals), min=vals[0], max=vals[-1],
+                          count=len(vals))
 
 
 def _daily(
@@ -168,8 +185,61 @@ def _daily(
     return out
 
 
-def build_sample(lang: str = "en") -> tuple[dict[str, Any], dict[str, TargetSeries]]:
-    """The summary dict and series dict for the sample week."""
+def sla_section(verdict: Verdict = "breached", *, warnings: tuple[str, ...] = (), basis: str | None = None,
+                notes: tuple[str, ...] = ()) -> SlaSection:
+    """The SLA section of target 1: breached, with unconfirmed terms, two outages and two performance terms."""
+    sh = timezone(timedelta(hours=8))
+
+    def outage(start: datetime, seconds: float) -> SlaOutage:
+        end = start + timedelta(seconds=seconds)
+        return SlaOutage(start=start.astimezone(sh), end=end.astimezone(sh), start_utc=start, end_utc=end, duration_s=seconds,
+                         in_period_s=seconds, counted_s=seconds, maintenance_s=0.0, below_minimum=False)
+
+    def term(metric: str, statistic: str, threshold: float, measured: float | None, met: bool | None, samples: int,
+             confidence: str) -> SlaTerm:
+        return SlaTerm(metric=metric, statistic=statistic, comparator="le", threshold=threshold, share_min_pct=None,
+                       measured=measured, measured_range=None, met=met, samples=samples, window_s=300,
+                       breaching_window_count=0, breaching_windows=(), remedy="", confidence=confidence)
+
+    return SlaSection(
+        target=EVIL_NAME, preset="generic-99.9", sla_id="generic-99.9", provider="Example Cloud", product="VPS",
+        terms_date="2026-01-15", terms_date_note="", sources=("https://example.net/sla",), overrides=(), timezone="Asia/Shanghai",
+        period_start=PERIOD_FROM.astimezone(sh), period_end=PERIOD_TO.astimezone(sh), period_kind="calendar_month",
+        period_complete=True, uptime_target_pct=99.9, uptime_provider_pct=99.3078, uptime_provider_exact="993078/1000000",
+        uptime_measured_pct=99.3078, coverage_pct=85.7142, period_s=604800.0, known_s=518400.0,
+        measured_downtime_s=3580.0, qualifying_downtime_s=3580.0, counted_downtime_s=3580.0, counted_windows=60,
+        window_s=60, window_down_when="any", min_outage_s=0, min_outage_strict=False, down_states=("down",),
+        excluded_downtime_s=0.0, excluded={}, no_data_rule="exclude", min_coverage_pct=50.0,
+        verdict=verdict, verdict_basis=basis or "uptime 99.3078 % < 99.9 % over the known time",
+        credit_mode="tiered", credit_tier=None, credit_pct=10.0, credit_amount="4.20", monthly_fee="42.00", currency="USD",
+        credit_capped=False, credit_below_minimum=False, credit_service_hours=None, credit_per_outage=(), credit_notes=(),
+        clock_hours_credited=(), clock_hour_amount=None, claim_deadline=date(2026, 12, 31), claim_deadline_passed=False,
+        claim_channel="support ticket", claim_subject=None, evidence=(),
+        outages=(outage(PERIOD_FROM, 750.0), outage(datetime(2026, 11, 3, 2, 0, tzinfo=UTC), 2830.0)),
+        terms=(term("packet_loss_pct", "mean", 1.0, 0.8121, True, 1715, "secondary"),
+               term("latency_p95_ms", "p95", 150.0, None, None, 0, "unconfirmed")),
+        fields=(SlaFieldUse(path="uptime_target_pct", value="99.9", confidence="verbatim", source="preset"),
+                SlaFieldUse(path="credit.tiers", value="< 99.9 %: 10 %", confidence="unconfirmed", source="preset"),
+                SlaFieldUse(path="claim.deadline_days", value="30", confidence="secondary", source="preset")),
+        unconfirmed_fields=tuple(SLA_UNCONFIRMED), notes=notes, warnings=warnings,
+    )
+
+
+def _bandwidth() -> BandwidthSection:
+    """Three download tests a day for the week: one failed, one skipped by the budget."""
+    tests = [BandwidthTest(ts=PERIOD_FROM + timedelta(hours=8 * i), direction="download", ok=i != 4,
+                           mbps_mean=None if i in (4, 7) else 90.0 + i % 5, bytes_total=None if i in (4, 7) else 1_125_000_000,
+                           error_class="timeout" if i == 4 else "skipped" if i == 7 else None,
+                           counted_as="failed" if i == 4 else "skipped" if i == 7 else "ok") for i in range(21)]
+    speeds = sorted(t.mbps_mean for t in tests if t.mbps_mean is not None)
+    stats = BandwidthStats(count=len(speeds), mean_mbps=sum(speeds) / len(speeds), min_mbps=speeds[0], p10_mbps=speeds[1],
+                           p50_mbps=speeds[len(speeds) // 2], p90_mbps=speeds[-2], max_mbps=speeds[-1])
+    return BandwidthSection(tests=21, ok=19, failed=1, skipped=1, agent_side=0, local=0, by_direction={"download": stats},
+                            listed=tuple(tests), listed_all=True)
+
+
+def build_sample(lang: str = "en") -> tuple[Report, dict[str, TargetSeries]]:
+    """The report model and series dict for the sample week."""
     rng = random.Random(20261108)
     nd0, nd1 = _no_data_span()
     local = [(LOCAL_START, LOCAL_END)]
@@ -184,64 +254,37 @@ def build_sample(lang: str = "en") -> tuple[dict[str, Any], dict[str, TargetSeri
     t1_lossy = [(datetime(2026, 11, 2, 13, 5, tzinfo=UTC), datetime(2026, 11, 2, 13, 50, tzinfo=UTC))]
     t1_points = _latency_series(rng, 38.0, timedelta(minutes=5), t1_down, t1_slow, t1_lossy, [(nd0, nd1)])
     t1_incidents = [
-        _incident(
-            "T1-1", "outage", t1_down[0][0], t1_down[0][1], clipped_start=True,
-            errors={"timeout": 75},
-            evidence=[{"type": "rows", "ref": "1\u201375", "summary": "75 rounds, every ICMP echo timed out"}],
-        ),
-        _incident(
-            "T1-3", "outage", t1_down[1][0], t1_down[1][1],
-            errors={"timeout": 280, "unreachable": 3},
-            evidence=[
-                {"type": "traceroute", "ref": "ev-0042", "summary": "last hop answering: 10.23.0.1 (hop 6); hops 7\u201330 silent"},
-                {"type": "rows", "ref": "40211\u201340493", "summary": "283 failed rounds"},
-            ],
-        ),
-        _incident(
-            "T1-4", "degraded", t1_slow[0][0], t1_slow[0][1], slack_s=5.0,
-            errors={},
-            evidence=[{"type": "rows", "ref": "47310\u201347880", "summary": "median RTT 171 ms > threshold 150 ms"}],
-        ),
-        _incident(
-            "T1-2", "partial", t1_lossy[0][0], t1_lossy[0][1],
-            errors={"timeout": 41},
-            evidence=[{"type": "rows", "ref": "31001\u201331270", "summary": "loss 30\u201350 % > threshold 20 %"}],
-        ),
-        _incident(
-            "T1-5", "local", LOCAL_START, LOCAL_END,
-            errors={"unreachable": 120},
-            evidence=[{"type": "rows", "ref": "61002\u201361121", "summary": "control target failed at the same time"}],
-        ),
+        _incident("T1-1", "outage", t1_down[0][0], t1_down[0][1], clipped_start=True, errors={"timeout": 75},
+                  evidence=[_ev("rows", "1\u201375", "75 rounds, every ICMP echo timed out")]),
+        _incident("T1-3", "outage", t1_down[1][0], t1_down[1][1], errors={"timeout": 280, "unreachable": 3},
+                  evidence=[_ev("traceroute", "ev-0042", "last hop answering: 10.23.0.1 (hop 6); hops 7\u201330 silent"),
+                            _ev("rows", "40211\u201340493", "283 failed rounds")]),
+        _incident("T1-4", "degraded", t1_slow[0][0], t1_slow[0][1], slack_s=5.0, errors={},
+                  evidence=[_ev("rows", "47310\u201347880", "median RTT 171 ms > threshold 150 ms")]),
+        _incident("T1-2", "partial", t1_lossy[0][0], t1_lossy[0][1], errors={"timeout": 41},
+                  evidence=[_ev("rows", "31001\u201331270", "loss 30\u201350 % > threshold 20 %")]),
+        # The analysis leaves duration_max_s None when a bound was not observed.
+        replace(_incident("T1-5", "local", LOCAL_START, LOCAL_END, errors={"unreachable": 120},
+                          evidence=[_ev("rows", "61002\u201361121", "control target failed at the same time")]),
+                duration_max_s=None),
     ]
-    t1_incidents[-1]["duration_max_s"] = None  # the analysis leaves it None when a bound was not observed
-    t1_incidents.sort(key=lambda i: i["start"])
-    t1_bands = [(nd0, nd1, "no_data")] + [
-        (datetime.fromisoformat(i["start"]), datetime.fromisoformat(i["end"]), i["kind"]) for i in t1_incidents
-    ]
+    t1_incidents.sort(key=lambda i: i.start)
+    t1_bands: list[tuple[datetime, datetime, BandKind]] = [(nd0, nd1, "no_data")]
+    t1_bands += [(i.start, i.end, i.kind) for i in t1_incidents]
 
-    # Target 2: HTTPS health check, an outage still open at the period end.
+    # Target 2: HTTPS health check, an outage that continued past the period end.
     t2_open = PERIOD_TO - timedelta(minutes=23, seconds=20)
     t2_down = [(datetime(2026, 11, 1, 22, 14, 5, tzinfo=UTC), datetime(2026, 11, 1, 22, 31, 45, tzinfo=UTC)), (t2_open, PERIOD_TO)]
     t2_points = _latency_series(rng, 112.0, timedelta(minutes=5), t2_down, [], [], [(nd0, nd1)])
     t2_incidents = [
-        _incident(
-            "T2-1", "outage", t2_down[0][0], t2_down[0][1], slack_s=30.0,
-            errors={"http_status": 18},
-            evidence=[{
-                "type": "http_response", "ref": "ev-0051",
-                "summary": 'HTTP 502 body: "<h1>502 Bad Gateway</h1>" & <img src="http://evil.example/x.png"> \'quoted\'',
-            }],
-        ),
-        _incident(
-            "T2-2", "outage", t2_open, None, slack_s=30.0, clipped_end=True,
-            errors={"tls": 2, "timeout": 21},
-            evidence=[{"type": "http_response", "ref": "ev-0057", "summary": "TLS handshake timeout <after 10 s>"}],
-        ),
+        _incident("T2-1", "outage", t2_down[0][0], t2_down[0][1], slack_s=30.0, errors={"http_status": 18},
+                  evidence=[_ev("http_response", "ev-0051",
+                                'HTTP 502 body: "<h1>502 Bad Gateway</h1>" & <img src="http://evil.example/x.png"> \'quoted\'')]),
+        _incident("T2-2", "outage", t2_open, PERIOD_TO, slack_s=30.0, clipped_end=True, errors={"tls": 2, "timeout": 21},
+                  evidence=[_ev("http_response", "ev-0057", "TLS handshake timeout <after 10 s>")]),
     ]
-    t2_bands = [(nd0, nd1, "no_data"), (LOCAL_START, LOCAL_END, "local")] + [
-        (datetime.fromisoformat(i["start"]), datetime.fromisoformat(i["end"] or iso(PERIOD_TO)), i["kind"])
-        for i in t2_incidents
-    ]
+    t2_bands: list[tuple[datetime, datetime, BandKind]] = [(nd0, nd1, "no_data"), (LOCAL_START, LOCAL_END, "local")]
+    t2_bands += [(i.start, i.end, i.kind) for i in t2_incidents]
 
     period_s = (PERIOD_TO - PERIOD_FROM).total_seconds()
     no_data_s = (nd1 - nd0).total_seconds()
@@ -264,89 +307,76 @@ def build_sample(lang: str = "en") -> tuple[dict[str, Any], dict[str, TargetSeri
             "rows": len(points) * 30,
         }
 
-    t1 = {
-        "name": EVIL_NAME, "address": "203.0.113.10", "provider": 'Example Cloud & Co "Ltd" <hk-2>',
-        "control": False, "interval_s": 10,
-        **figures(t1_down, t1_points, 45 * 60, 95 * 60),
-        "incidents": t1_incidents,
-        # The shape of reports.analysis.sla.SlaResult.to_json() (a subset of its keys).
-        "sla": {
-            "target": EVIL_NAME, "preset": "generic-99.9", "sla_id": "generic-99.9", "provider": "Example Cloud",
-            "product": "VPS", "terms_date": "2026-01-15", "timezone": "Asia/Shanghai",
-            "period_start": "2026-11-01T00:00:00+08:00", "period_end": "2026-11-08T00:00:00+08:00",
-            "period_complete": True, "uptime_target_pct": 99.9, "uptime_provider_pct": 99.3078,
-            "uptime_measured_pct": 99.3078, "coverage_pct": 85.7142, "counted_downtime_s": 3580.0,
-            "excluded_downtime_s": 0.0, "excluded": {}, "no_data_rule": "exclude",
-            "verdict": "breached", "verdict_basis": "uptime 99.3078 % < 99.9 % over the known time",
-            "credit_pct": 10.0, "credit_amount": "4.20", "currency": "USD",
-            "claim_deadline": "2026-12-31", "claim_deadline_passed": False,
-            "outages": [
-                {"start": "2026-11-01T00:00:00+08:00", "end": "2026-11-01T00:12:30+08:00",
-                 "start_utc": "2026-10-31T16:00:00+00:00", "end_utc": "2026-10-31T16:12:30+00:00",
-                 "duration_s": 750.0, "in_period_s": 750.0, "counted_s": 750.0, "maintenance_s": 0.0, "below_minimum": False},
-                {"start": "2026-11-03T10:00:00+08:00", "end": "2026-11-03T10:47:10+08:00",
-                 "start_utc": "2026-11-03T02:00:00+00:00", "end_utc": "2026-11-03T02:47:10+00:00",
-                 "duration_s": 2830.0, "in_period_s": 2830.0, "counted_s": 2830.0, "maintenance_s": 0.0, "below_minimum": False},
-            ],
-            "terms": [
-                {"metric": "packet_loss_pct", "statistic": "mean", "comparator": "<=", "threshold": 1.0,
-                 "measured": 0.8121, "met": True, "samples": 1715, "confidence": "secondary", "breaching_windows": []},
-                {"metric": "latency_p95_ms", "statistic": "p95", "comparator": "<=", "threshold": 150.0,
-                 "measured": None, "met": None, "samples": 0, "confidence": "unconfirmed", "breaching_windows": []},
-            ],
-            "fields": [
-                {"path": "uptime_target_pct", "value": "99.9", "confidence": "verbatim", "source": "preset"},
-                {"path": "credit.tiers", "value": "< 99.9 %: 10 %", "confidence": "unconfirmed", "source": "preset"},
-                {"path": "claim.deadline_days", "value": "30", "confidence": "secondary", "source": "preset"},
-            ],
-            "unconfirmed_fields": list(SLA_UNCONFIRMED),
-        },
-    }
-    t2 = {
-        "name": HTTP_NAME, "address": "https://api.example.net/health", "provider": "Example Cloud",
-        "control": False, "interval_s": 60,
-        **figures(t2_down, t2_points, 0.0, 0.0),
-        "incidents": t2_incidents,
-    }
-    t3 = {
-        "name": CONTROL_NAME, "address": "198.51.100.1", "provider": "", "control": True, "interval_s": 10,
-        "availability_pct": None, "downtime_s": 0.0, "coverage_pct": 85.71428571428571, "local_s": local_s,
-        "no_data_s": no_data_s, "partial_s": 0.0, "degraded_s": 0.0,
-        "latency_ms": {"p50": None, "p95": None, "p99": None, "mean": None, "min": None, "max": None, "count": 0},
-        "loss_pct": None, "rows": 0, "incidents": [],
-    }
-    summary = {
-        "schema": SUMMARY_SCHEMA,
-        "generated_at": iso(GENERATED_AT),
-        "lang": lang,
-        "period": {"from": iso(PERIOD_FROM), "to": iso(PERIOD_TO), "timezone": "Asia/Shanghai"},
-        "agent": {
-            "id": "7f3c2a9e-4b1d-4e8f-9a6b-2c5d8e1f0a37", "host": "probe-sh-01",
-            "vantage": "Shanghai office, wired", "network": "AS4812 China Telecom (Shanghai)", "version": "0.1.0",
-        },
-        "methods": {
-            "probes": [
-                {"target": EVIL_NAME, "kind": "icmp", "interval_s": 10, "settings": {"count": 3, "timeout_s": 2.0}},
-                {"target": HTTP_NAME, "kind": "http", "interval_s": 60, "settings": {"timeout_s": 10.0, "expect_status": 200, "keyword": "<ok>"}},
-                {"target": CONTROL_NAME, "kind": "icmp", "interval_s": 10, "settings": {"count": 3, "timeout_s": 2.0}},
-            ],
-            "thresholds": {"latency_ms": 150.0, "loss_pct": 20.0},
-            "control_targets": [CONTROL_NAME],
-            "clock": "system clock synchronised by chrony (NTP), offset < 5 ms throughout the period",
-            "open_after": 2,
-            "merge_gap_s": 60,
-            "gap_rule": "gaps longer than 2 intervals are no data; rounds where control targets also failed are local",
-            "text_en": METHODS_TEXT_EN,
-            "text_zh": METHODS_TEXT_ZH,
-        },
-        "targets": [t1, t2, t3],
-        "notes": [
+    def counts(incidents: list[IncidentEntry]) -> dict[str, Any]:
+        return {"incidents": tuple(incidents), "blips": 0, "rounds": 60480, "rounds_failed": sum(i.rounds_failed for i in incidents)}
+
+    t1 = TargetReport(
+        name=EVIL_NAME, address="203.0.113.10", provider='Example Cloud & Co "Ltd" <hk-2>', control=False, interval_s=10,
+        latency_source="icmp", **figures(t1_down, t1_points, 45 * 60, 95 * 60), **counts(t1_incidents), sla=sla_section(),
+    )
+    t2 = TargetReport(
+        name=HTTP_NAME, address="https://api.example.net/health", provider="Example Cloud", control=False, interval_s=60,
+        latency_source="http", **figures(t2_down, t2_points, 0.0, 0.0), **counts(t2_incidents), bandwidth=_bandwidth(),
+    )
+    t3 = TargetReport(
+        name=CONTROL_NAME, address="198.51.100.1", provider="", control=True, interval_s=10,
+        availability_pct=None, downtime_s=0.0, coverage_pct=85.71428571428571, local_s=local_s,
+        no_data_s=no_data_s, partial_s=0.0, degraded_s=0.0,
+        latency_ms=LatencyFigures(p50=None, p95=None, p99=None, mean=None, min=None, max=None, count=0), latency_source=None,
+        loss_pct=None, rows=0, **counts([]),
+    )
+    report = Report(
+        generated_at=GENERATED_AT,
+        lang=report_lang(lang),
+        period=Period(start=PERIOD_FROM, end=PERIOD_TO, timezone="Asia/Shanghai"),
+        agent=AgentInfo(id="7f3c2a9e-4b1d-4e8f-9a6b-2c5d8e1f0a37", host="probe-sh-01", vantage="Shanghai office, wired",
+                        network="AS4812 China Telecom (Shanghai)", version="0.1.0"),
+        methods=Methods(
+            probes=(
+                ProbeMethod(target=EVIL_NAME, kind="icmp", interval_s=10, settings={"count": 3, "timeout_s": 2.0}),
+                ProbeMethod(target=HTTP_NAME, kind="http", interval_s=60, settings={"timeout_s": 10.0, "expect_status": 200, "keyword": "<ok>"}),
+                ProbeMethod(target=CONTROL_NAME, kind="icmp", interval_s=10, settings={"count": 3, "timeout_s": 2.0}),
+            ),
+            thresholds={EVIL_NAME: Thresholds(rtt_ms_max=150.0, loss_pct_max=20.0, sustain_s=300.0)},
+            control_targets=(CONTROL_NAME,),
+            clock="system clock synchronised by chrony (NTP), offset < 5 ms throughout the period",
+            open_after=2,
+            merge_gap_s=60,
+            gap_rule="gaps longer than 2 intervals are no data; rounds where control targets also failed are local",
+            text_en=METHODS_TEXT_EN,
+            text_zh=METHODS_TEXT_ZH,
+        ),
+        targets=(t1, t2, t3),
+        notes=(
             "Agent restarted once (clean stop) on 2026-11-05; see the no-data day.",
             "Evidence texts are quoted as received & may contain <markup>.",
-        ],
-    }
+        ),
+    )
     series = {
         EVIL_NAME: TargetSeries(t1_points, _histogram(t1_points, 2.0), _daily(t1_down, [(nd0, nd1)], local), t1_bands),
         HTTP_NAME: TargetSeries(t2_points, _histogram(t2_points, 5.0), _daily(t2_down, [(nd0, nd1)], local), t2_bands),
     }
-    return summary, series
+    return report, series
+
+
+# -- summary.json checks ----------------------------------------------------------------
+SCHEMA = Path(__file__).parents[2] / "docs" / "summary.schema.json"
+
+
+def same_json(a: Any, b: Any) -> bool:
+    """Equal as JSON text: 47 and 47.0 differ (== would call them equal)."""
+    import json
+
+    return json.dumps(a, sort_keys=True) == json.dumps(b, sort_keys=True)
+
+
+def validate_summary(data: dict[str, Any]) -> None:
+    """Check a summary.json object against docs/summary.schema.json (every error, not the first)."""
+    import json
+
+    from jsonschema import Draft202012Validator
+
+    schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
+    Draft202012Validator.check_schema(schema)
+    errors = [f"{'/'.join(map(str, e.absolute_path))}: {e.message}" for e in Draft202012Validator(schema).iter_errors(data)]
+    assert not errors, "\n".join(errors[:20])

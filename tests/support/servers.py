@@ -19,6 +19,7 @@ is stopped in ``finally`` (stalled handlers are released by a stop event).
 from __future__ import annotations
 
 import http.server
+import select
 import shutil
 import socket
 import ssl
@@ -33,6 +34,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 STALL_MAX_S = 30.0  # a stalled handler never outlives this, even if nobody stops it
+FILL_TIMEOUT_S = 5.0  # loopback handshakes take µs; this only bounds a broken host
 _CHUNK = 64 * 1024
 
 
@@ -327,9 +329,17 @@ def https_server(
 
 @dataclass
 class TcpListener:
+    """A running listener; ``accepted`` counts connections, :meth:`wait_accepted` awaits them."""
+
     host: str
     port: int
     accepted: int = 0
+    changed: threading.Condition = field(default_factory=threading.Condition, repr=False)
+
+    def wait_accepted(self, n: int, timeout_s: float = 5.0) -> bool:
+        """Block until ``n`` connections were accepted (True) or ``timeout_s`` passed (False)."""
+        with self.changed:
+            return self.changed.wait_for(lambda: self.accepted >= n, timeout_s)
 
 
 @contextmanager
@@ -339,12 +349,12 @@ def tcp_listener(host: str = "127.0.0.1") -> Iterator[TcpListener]:
     sock = socket.socket(family, socket.SOCK_STREAM)
     sock.bind((host, 0))
     sock.listen(16)
-    sock.settimeout(0.05)
+    sock.settimeout(0.05)  # how often the accept loop looks at the stop flag
     state = TcpListener(host=host, port=sock.getsockname()[1])
     stop = threading.Event()
 
     def loop() -> None:
-        deadline = time.monotonic() + 300
+        deadline = time.monotonic() + 300  # a forgotten listener thread still ends
         while not stop.is_set() and time.monotonic() < deadline:
             try:
                 conn, _ = sock.accept()
@@ -352,8 +362,10 @@ def tcp_listener(host: str = "127.0.0.1") -> Iterator[TcpListener]:
                 continue
             except OSError:
                 return
-            state.accepted += 1
             conn.close()
+            with state.changed:
+                state.accepted += 1
+                state.changed.notify_all()
 
     thread = threading.Thread(target=loop, daemon=True)
     thread.start()
@@ -384,7 +396,10 @@ def blackhole_port(host: str = "127.0.0.1") -> Iterator[int]:
             c.setblocking(False)
             c.connect_ex((host, port))
             fillers.append(c)
-        time.sleep(0.05)  # let the fillers' handshakes land in the queue (loopback: µs)
+        # The first filler's handshake done = it sits in the accept queue, which is now full.
+        _, writable, _ = select.select([], fillers[:1], [], FILL_TIMEOUT_S)
+        if not writable or fillers[0].getsockopt(socket.SOL_SOCKET, socket.SO_ERROR):
+            raise RuntimeError(f"blackhole_port: the filler connection did not complete in {FILL_TIMEOUT_S} s")
         yield port
     finally:
         for c in fillers:
