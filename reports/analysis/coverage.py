@@ -53,7 +53,7 @@ class Coverage:
     ``down_start`` is the start of the next stretch in which the runs table says
     the agent was not running (MAX_TIME when there is none); the pass need only
     call ``gap_before`` for a round when that is reached, or when the round does
-    not follow the previous one within the gap rule.
+    not follow the previous one within ``tol`` (the gap rule).
     """
 
     __slots__ = ("_down_end", "_downs", "_i", "down_start", "interval", "nodata", "tol")
@@ -69,10 +69,6 @@ class Coverage:
     def _next_down(self) -> None:
         self._i += 1
         self.down_start, self._down_end = self._downs[self._i] if self._i < len(self._downs) else _NEVER
-
-    def follows(self, ts: datetime, prev: datetime | None) -> bool:
-        """True when the round at ``ts`` needs no look: it follows ``prev`` within the gap rule, before any down stretch."""
-        return prev is not None and self.down_start > ts and ZERO <= ts - prev <= self.tol
 
     def gap_before(self, ts: datetime, prev: datetime | None) -> datetime | None:
         """The start of a no-data stretch ending at the round at ``ts`` (recorded), or None.

@@ -46,7 +46,7 @@ class RoundClassifier:
     Without thresholds no round is SLOW.
     """
 
-    __slots__ = ("kinds", "loss_limit", "loss_pct_max", "rtt_limit", "rtt_ms_max", "severity", "thresholds")
+    __slots__ = ("kinds", "loss_limit", "rtt_limit", "severity", "thresholds")
 
     def __init__(
         self,
@@ -54,8 +54,6 @@ class RoundClassifier:
         loss_pct_max: float | None = None,
         kinds: frozenset[str] | None = None,
     ) -> None:
-        self.rtt_ms_max = rtt_ms_max
-        self.loss_pct_max = loss_pct_max
         self.kinds = kinds
         self.thresholds = rtt_ms_max is not None or loss_pct_max is not None
         # No threshold is an infinite one: nothing is past it.
