@@ -30,6 +30,27 @@ class IncidentPass:
     in a local variable only, storing it when it leaves the hot path.
     """
 
+    __slots__ = (
+        "classifier",
+        "coverage",
+        "degraded",
+        "down",
+        "local",
+        "local_prev",
+        "locals",
+        "p0",
+        "p1",
+        "partial",
+        "rounds",
+        "rounds_failed",
+        "rounds_local",
+        "rounds_skipped",
+        "seg_prev",
+        "seg_reason",
+        "trackers",
+        "windows",
+    )
+
     def __init__(
         self,
         policy: IncidentPolicy,
