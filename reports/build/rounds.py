@@ -94,6 +94,8 @@ def _plain_test(policy: IncidentPolicy, kind_of: dict[int, str], compress: bool 
     A plain round is UP to the analysis; the test is stricter (a skipped check is not plain), which is safe.
     Without ``compress`` no round is plain.
     """
+    if not compress:
+        return _never_plain
     classifier = RoundClassifier.of(policy)
     exceeds = classifier.exceeds
 
@@ -110,8 +112,6 @@ def _plain_test(policy: IncidentPolicy, kind_of: dict[int, str], compress: bool 
                 return False
         return True
 
-    if not compress:
-        return _never_plain
     return within if classifier.thresholds else answered
 
 
@@ -211,11 +211,13 @@ def iter_rounds_compressed(store: Store, name: str, tc: TargetChecks, start_us: 
             else:
                 if run is not None:
                     yield build(run, run_s, run_last, run_n)
-                run, run_s, run_last, run_n = buf, cur, cur, 1
-                if not quiet:
                     run = None
+                if quiet:
+                    run, run_s, run_last, run_n = buf, cur, cur, 1
+                else:
                     yield build(buf, cur, cur, 1)
-                    last_bad = last_bad if is_plain else cur
+                    if not is_plain:
+                        last_bad = cur
             prev_s = cur
         cur, buf = sched, [row]
     if run is not None:
