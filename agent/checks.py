@@ -12,10 +12,10 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Protocol
 
-from agent.config import BandwidthCheck, HttpCheck, IcmpCheck, Target, TcpCheck
+from agent.config import BandwidthCheck, HostCheck, HttpCheck, IcmpCheck, Target, TcpCheck
 from agent.core import result as R
 from agent.core.result import ProbeResult
-from agent.core.secrets import mask_settings
+from agent.core.secrets import mask_settings, mask_text, mask_value
 
 log = logging.getLogger(__name__)
 
@@ -25,18 +25,34 @@ class PingerLike(Protocol):
 
 
 async def run_checks(target: Target, check: Any, *, pinger: PingerLike | None, budget: Any = None,
-                     clock: Callable[[], datetime] = R.utcnow) -> list[ProbeResult]:
+                     clock: Callable[[], datetime] = R.utcnow, host_cursors: Any = None) -> list[ProbeResult]:
     """Like :func:`run_check`, but a bandwidth check may give two results (iperf3 both ways)
-    or one ``skipped`` result when the traffic ``budget`` (``agent.budget.TrafficBudget``) refuses it."""
+    or one ``skipped`` result when the traffic ``budget`` (``agent.budget.TrafficBudget``) refuses it,
+    and a host check one result per new reading (``host_cursors``: ``agent.host_glue.HostCursors``)."""
+    if isinstance(check, HostCheck):
+        try:
+            from agent.host_glue import run_host
+
+            return [masked(r) for r in await run_host(target, check, cursors=host_cursors, clock=clock)]
+        except Exception as e:  # a probe bug must not stop the agent: record it as the agent's fault
+            log.exception("host check of %s failed inside the agent", target.name)
+            return [ProbeResult(check.kind, R.utcnow(), False, error_class=R.INTERNAL, error=mask_text(f"{type(e).__name__}: {e}"))]
     if not isinstance(check, BandwidthCheck):
         return [await run_check(target, check, pinger=pinger)]
     try:
         from agent.bandwidth_glue import run_bandwidth
 
-        return await run_bandwidth(target, check, budget=budget, clock=clock)
+        return [masked(r) for r in await run_bandwidth(target, check, budget=budget, clock=clock)]
     except Exception as e:  # a probe bug must not stop the agent: record it as the agent's fault
         log.exception("bandwidth check of %s failed inside the agent", target.name)
-        return [ProbeResult(check.kind, R.utcnow(), False, error_class=R.INTERNAL, error=f"{type(e).__name__}: {e}")]
+        return [ProbeResult(check.kind, R.utcnow(), False, error_class=R.INTERNAL, error=mask_text(f"{type(e).__name__}: {e}"))]
+
+
+def masked(res: ProbeResult) -> ProbeResult:
+    """The result as it may be stored: a URL's credentials and secret query values, and any
+    configured secret quoted in an error or a response excerpt, masked (agent/core/secrets.py)."""
+    return ProbeResult(res.kind, res.started_at, res.ok, res.rtt_ms, mask_value(dict(res.figures)), res.error_class,
+                       mask_text(res.error) if res.error else res.error)
 
 
 def check_settings(check: Any) -> dict[str, Any]:
@@ -58,12 +74,12 @@ async def run_check(target: Target, check: Any, *, pinger: PingerLike | None) ->
         if isinstance(check, HttpCheck):
             from probes.http import http_check
 
-            return await http_check(check.url, method=check.method, expect_status=check.expect_status or None,
-                                    keyword=check.keyword, timeout_s=check.timeout_s, verify_tls=check.verify_tls)
-        if isinstance(check, BandwidthCheck):
-            raise TypeError("bandwidth checks may give several results: call run_checks")
+            return masked(await http_check(check.url, method=check.method, expect_status=check.expect_status or None,
+                                           keyword=check.keyword, timeout_s=check.timeout_s, verify_tls=check.verify_tls))
+        if isinstance(check, (BandwidthCheck, HostCheck)):
+            raise TypeError(f"{check.kind} checks may give several results: call run_checks")
         raise RuntimeError(f"unknown check {check!r}")
     except Exception as e:  # a probe bug must not stop the agent: record it as the agent's fault
         log.exception("check %s/%s failed inside the agent", target.name, getattr(check, "kind", "?"))
         return ProbeResult(getattr(check, "kind", "unknown"), R.utcnow(), False, error_class=R.INTERNAL,
-                           error=f"{type(e).__name__}: {e}")
+                           error=mask_text(f"{type(e).__name__}: {e}"))

@@ -27,6 +27,7 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from agent.core import secrets
 from agent.core.errors import ConfigError
 
 ENV_CONFIG = "SLAPROOF_CONFIG"
@@ -105,7 +106,44 @@ class BandwidthCheck(_Strict):
         return self
 
 
-Check = Annotated[IcmpCheck | TcpCheck | HttpCheck | BandwidthCheck, Field(discriminator="kind")]
+class HostCheck(_Strict):
+    """The rented machine's own readings, fetched from `slaproof serve --host` (docs/host.md)."""
+
+    kind: Literal["host"] = "host"
+    url: str = Field(description="the responder's base URL, http(s)://HOST:PORT")
+    token: str | None = None
+    interval_s: float = Field(600.0, ge=60.0, le=86400.0, description="polls on its own interval; each brings every reading since the last")
+    timeout_s: float = Field(10.0, gt=0.0, le=120.0, description="for the whole answer")
+    verify_tls: bool = True
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, v: str) -> str:
+        parts = urlsplit(v)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"{v!r} is not an http:// or https:// URL with a host")
+        if parts.query or parts.username or parts.password:
+            raise ValueError("give the responder's base URL without a query or credentials; put the token in token")
+        return v
+
+
+# Checks that run on an interval of their own, apart from the target's rounds (never an outage by themselves).
+OWN_SCHEDULE = (BandwidthCheck, HostCheck)
+
+Check = Annotated[IcmpCheck | TcpCheck | HttpCheck | BandwidthCheck | HostCheck, Field(discriminator="kind")]
+
+
+class Plan(_Strict):
+    """The machine as advertised: what host readings are compared with (docs/host.md)."""
+
+    vcpus: int | None = Field(None, ge=1, le=4096)
+    cpu: Literal["dedicated", "shared"] | None = None
+    memory_mb: float | None = Field(None, gt=0)
+    disk_type: Literal["hdd", "ssd", "nvme", "network"] | None = None
+    disk_gb: float | None = Field(None, gt=0)
+    disk_iops: int | None = Field(None, gt=0, description="promised IOPS, if the plan names them")
+    disk_mb_s: float | None = Field(None, gt=0, description="promised disk throughput in MB/s, if the plan names it")
+    source: str | None = Field(None, description="where the plan is advertised: the order page or the product page")
 
 
 class Thresholds(_Strict):
@@ -133,6 +171,7 @@ class Target(_Strict):
     thresholds: Thresholds = Thresholds()
     budget: Budget = Budget()
     sla: dict[str, Any] | None = None
+    plan: Plan | None = None
     monthly_fee: float | None = Field(None, ge=0)
     currency: str | None = None
     service_name: str | None = Field(None, description="the provider's name for the service (letters)")
@@ -212,6 +251,14 @@ class AgentSettings(_Strict):
     budget: Budget = Field(Budget(day_mb=3000, month_mb=50000),
                            description="agent-wide cap on bandwidth-check traffic; set a key to a larger value to raise it")
     customer: Customer = Customer()
+    spool_dirs: list[str] = Field(default_factory=list,
+                                  description="where the journal goes when state_dir cannot be written (a full disk): "
+                                              "folders on other file systems, tried in order")
+    max_queued_rows: int = Field(50_000, ge=100, le=10_000_000,
+                                 description="rows kept in memory when no journal folder can be written; beyond, they are lost and counted")
+    secret_names: list[str] = Field(default_factory=list,
+                                    description="more URL query and settings names whose values are secret (token, key, password, "
+                                                "secret, sig, auth are always)")
     checkpoints: CheckpointSettings = CheckpointSettings()
     timestamp: TimestampSettings = TimestampSettings()
 
@@ -283,6 +330,20 @@ class Settings(BaseSettings):
             return Path("/var/lib/slaproof")
         return Path.home() / ".local" / "state" / "slaproof"
 
+    def journal_dirs(self) -> list[Path]:
+        """Where rounds are journaled, in order of preference (agent/journal.py): the state
+        directory, the configured spool folders, then systemd's RuntimeDirectory (a tmpfs:
+        survives a restart, not a reboot) when the unit gives one."""
+        dirs = [self.state_dir() / "journal", *(Path(d).expanduser() for d in self.agent.spool_dirs)]
+        runtime = os.environ.get("RUNTIME_DIRECTORY", "").split(":")[0]
+        if runtime:
+            dirs.append(Path(runtime) / "journal")
+        out: list[Path] = []
+        for d in dirs:
+            if d not in out:
+                out.append(d)
+        return out
+
     def database_url(self) -> str:
         if self.agent.database_url:
             return self.agent.database_url
@@ -350,7 +411,7 @@ def _loc(loc: tuple[Any, ...], data: dict[str, Any]) -> str:
                 node = None
             out += label
         else:
-            if part in ("icmp", "tcp", "http", "bandwidth") and out.endswith("]"):
+            if part in ("icmp", "tcp", "http", "bandwidth", "host") and out.endswith("]"):
                 continue  # discriminator tag: the kind is already in the data
             out += ("." if out else "") + str(part)
             node = node.get(part) if isinstance(node, dict) else None
@@ -367,13 +428,14 @@ def format_validation_error(path: Path, err: ValidationError, data: dict[str, An
         elif e["type"] == "missing":
             msg = "required key is missing"
         elif e["type"] == "union_tag_invalid":
-            msg = f"unknown check kind {e.get('input', {}).get('kind')!r}; use icmp, tcp, http or bandwidth"
+            msg = f"unknown check kind {e.get('input', {}).get('kind')!r}; use icmp, tcp, http, bandwidth or host"
         elif e["type"] == "union_tag_not_found":
-            msg = "each check needs kind = \"icmp\" | \"tcp\" | \"http\" | \"bandwidth\""
+            msg = "each check needs kind = \"icmp\" | \"tcp\" | \"http\" | \"bandwidth\" | \"host\""
         got = e.get("input")
         if e["type"] not in ("missing", "union_tag_not_found") and not isinstance(got, (dict, list)):
-            msg += f" (got {got!r})"
-        msg = msg.removeprefix("Value error, ")
+            last = str(e["loc"][-1]) if e["loc"] else ""
+            msg += f" (got {secrets.SET})" if secrets.secret_name(last) and got else f" (got {secrets.mask_text(repr(got))})"
+        msg = secrets.mask_text(msg.removeprefix("Value error, "))
         lines.append(f"  {msg}" if key == "(top level)" and msg.startswith("targets[") else f"  {key}: {msg}")
     return "\n".join(lines)
 
@@ -383,10 +445,21 @@ def parse_config(text: str, path: Path) -> Settings:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
         raise ConfigError(f"{path}: not valid TOML: {e}") from None
+    names = data.get("agent", {}).get("secret_names", []) if isinstance(data.get("agent"), dict) else []
+    secrets.configure(names=[n for n in names if isinstance(n, str)] if isinstance(names, list) else [])
     try:
-        return Settings(**data)
+        settings = Settings(**data)
     except ValidationError as e:
         raise ConfigError(format_validation_error(path, e, data)) from None
+    register_secrets(settings)
+    return settings
+
+
+def register_secrets(settings: Settings) -> None:
+    """Tell agent/core/secrets.py every secret this configuration holds, so no output shows one."""
+    names = settings.agent.secret_names
+    secrets.configure(names=names)
+    secrets.configure(names=names, values=secrets.secrets_in(settings.model_dump(mode="json")))
 
 
 def load_config(explicit: str | os.PathLike[str] | None = None) -> tuple[Settings, Path]:

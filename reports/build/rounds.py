@@ -25,6 +25,8 @@ from reports.analysis.severity import RoundClassifier
 # Agent-side failures: recorded, never counted for or against the provider.
 AGENT_SIDE = {R.INTERNAL, R.PERMISSION, R.SKIPPED}
 LATENCY_PREFERENCE = ("icmp", "tcp", "http")
+# Kinds on an interval of their own: never part of a round, never an outage by themselves.
+OWN_SCHEDULE_KINDS = frozenset({"bandwidth", "host"})
 _NEVER_US = 2**63  # later than any stored time
 _END: tuple[Any, ...] = ("after the last row",)  # completes the last round (compared by identity)
 
@@ -43,7 +45,7 @@ class TargetChecks:
 
     @property
     def round_ids(self) -> list[int]:
-        return [i for i in self.ids if self.kind_of[i] != "bandwidth"]
+        return [i for i in self.ids if self.kind_of[i] not in OWN_SCHEDULE_KINDS]
 
 
 def target_checks(store: Store, names: Sequence[str]) -> dict[str, TargetChecks]:

@@ -9,6 +9,7 @@ the renderers read and summary.json is serialised from); reports/build/bundle.py
 from __future__ import annotations
 
 import socket
+from itertools import chain
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
@@ -18,7 +19,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from agent import identity
-from agent.config import BandwidthCheck, Settings, Target
+from agent.config import OWN_SCHEDULE, HostCheck, Settings, Target
 from agent.core.errors import UsageError
 from agent.core.secrets import mask_settings
 from agent.core.times import from_us, to_us
@@ -34,10 +35,14 @@ from reports.analysis.incidents import (
 )
 from reports.analysis.model import AgentRun, State
 from reports.analysis.stats import LatencyStats
+from reports.analysis.timeline import coverage_pct, observed_time
+from reports.build.checks import KindSet, analysis_for, check_figures, kind_sets, restrict, sla_check_kinds
 from reports.build.evidence import evidence_refs
+from reports.build.host import host_perf_samples, host_section, host_series
+from reports.build.provenance import ImportedCounter, imported_rows, with_imported
 from reports.build.rounds import TargetChecks, latency_kind, rounds_for, target_checks
 from reports.build.samples import bandwidth_summary, local_intervals, perf_samples
-from reports.render.methods_text import GAP_RULE, METHODS_EN, METHODS_ZH, clock_text
+from reports.render.methods_text import GAP_RULE, HOST_METHOD_EN, HOST_METHOD_ZH, METHODS_EN, METHODS_ZH, clock_text
 from reports.render.model import (
     AgentInfo,
     BandKind,
@@ -58,6 +63,7 @@ from reports.render.model import (
     report_lang,
 )
 from reports.render.model_json import decode, sla_section
+from reports.render.numbers import cut_short
 
 MARGIN = timedelta(hours=1)  # rounds read beyond the period so edges are judged with context
 TIMESYNC_FLAG = Path("/run/systemd/timesync/synchronized")  # present while systemd-timesyncd is synchronised
@@ -113,6 +119,7 @@ class Analysis:
     control_down: list[tuple[datetime, datetime]]
     rows_used: int
     figures: dict[str, Figures] = field(default_factory=dict)
+    apart: dict[str, dict[KindSet, TargetAnalysis]] = field(default_factory=dict)  # check kinds analysed on their own
 
 
 class Accumulator:
@@ -127,6 +134,8 @@ class Accumulator:
         self.hist: dict[int, int] = {}
         self.series: dict[int, list[int]] = {}  # bucket → [rtt sum ns, rtt n, sent, received]
         self._add = self._make(frozenset(tc.of_kind(kind)) if kind else frozenset(), frozenset(tc.of_kind("icmp")))
+        self.imported = ImportedCounter(tc, p0_us, p1_us)
+        self._add = self.imported.wrap(self._add)
 
     def __call__(self, row: tuple[Any, ...]) -> None:
         self._add(row)
@@ -177,7 +186,8 @@ class Accumulator:
         rows, sent, received = self.counts
         return Figures(rows, sorted(self.hist.items()), sent, received,
                        [(self.p0 + k * self.bucket_us, v[0] / v[1] / 1e6 if v[1] else None,
-                         100.0 * (v[2] - v[3]) / v[2] if v[2] else None) for k, v in sorted(self.series.items())])
+                         100.0 * (v[2] - v[3]) / v[2] if v[2] else None) for k, v in sorted(self.series.items())],
+                       self.imported.seen)
 
 
 @dataclass
@@ -187,6 +197,7 @@ class Figures:
     sent: int
     received: int
     series: list[tuple[int, float | None, float | None]]  # (bucket start µs, mean RTT ms, loss %)
+    imported: dict[int, list[int]] = field(default_factory=dict)  # imported check id → [rows, first µs, last µs]
 
 
 def _clamp_us(dt: datetime) -> int:
@@ -232,7 +243,10 @@ class _Worker:
     store: Store | None = None
 
 
-def _analyse_one(name: str) -> tuple[str, TargetAnalysis, Figures]:
+Pass = tuple[TargetAnalysis, Figures, dict[KindSet, TargetAnalysis]]
+
+
+def _analyse_one(name: str) -> tuple[str, TargetAnalysis, Figures, dict[KindSet, TargetAnalysis]]:
     """One target's pass, in a worker process (state handed over by fork in _Worker)."""
     job = _Worker.job
     assert job is not None, "the job is set before the pool forks"
@@ -241,17 +255,25 @@ def _analyse_one(name: str) -> tuple[str, TargetAnalysis, Figures]:
     return (name, *_target_pass(_Worker.store, job.settings, job.settings.target(name), job.checks[name], job))
 
 
-def _target_pass(store: Store, settings: Settings, t: Target, tc: TargetChecks, job: PassJob) -> tuple[TargetAnalysis, Figures]:
+def _target_pass(store: Store, settings: Settings, t: Target, tc: TargetChecks, job: PassJob) -> Pass:
+    """The target's pass (incidents, spans, figures from every row once), then one pass per check
+    kind set analysed on its own (reports/build/checks.py), over those kinds' rows only."""
     start, end = job.start, job.end
     policy = policy_for(settings, t)
     bucket_us = max(int(settings.interval_of(t) * 1e6), (to_us(end) - to_us(start)) // 1500)
     acc = Accumulator(tc, to_us(start), to_us(end), bucket_us)
+    res = _analysis(store, t, tc, job, policy, acc.add)
+    apart = {kinds: _analysis(store, t, restrict(tc, kinds), job, policy) for kinds in kind_sets(tc, sla_check_kinds(t))}
+    return res, acc.figures(), apart
+
+
+def _analysis(store: Store, t: Target, tc: TargetChecks, job: PassJob, policy: IncidentPolicy,
+              on_row: Callable[[tuple[Any, ...]], None] | None = None) -> TargetAnalysis:
     rounds = rounds_for(store, t, tc, job.a_us, job.b_us, policy, job.cuts, compress=job.compress,
-                        down_us=job.down_us, on_row=acc.add)
-    res = analyse_target(rounds, period_start=start, period_end=end, policy=policy, runs=job.runs,
-                         control_down=() if t.control else job.control_down, tz=job.tz, target=t.name,
-                         spans_window=(start - MARGIN, end + MARGIN))
-    return res, acc.figures()
+                        down_us=job.down_us, on_row=on_row)
+    return analyse_target(rounds, period_start=job.start, period_end=job.end, policy=policy, runs=job.runs,
+                          control_down=() if t.control else job.control_down, tz=job.tz, target=t.name,
+                          spans_window=(job.start - MARGIN, job.end + MARGIN))
 
 
 def _plan(settings: Settings, store: Store, start: datetime, end: datetime, checks: dict[str, TargetChecks],
@@ -279,24 +301,24 @@ def _read_controls(store: Store, job: PassJob, controls: Sequence[Target], chose
 
 
 def _passes_forked(store: Store, job: PassJob, chosen: Sequence[Target], n_workers: int,
-                   progress: ProgressFn | None) -> dict[str, tuple[TargetAnalysis, Figures]]:
+                   progress: ProgressFn | None) -> dict[str, Pass]:
     import multiprocessing as mp
 
-    out: dict[str, tuple[TargetAnalysis, Figures]] = {}
+    out: dict[str, Pass] = {}
     _Worker.job, _Worker.url, _Worker.store = job, store.raw_url, None
     try:
         with mp.get_context("fork").Pool(n_workers) as pool:
-            for name, res, fig in pool.imap_unordered(_analyse_one, [t.name for t in chosen]):
+            for name, res, fig, apart in pool.imap_unordered(_analyse_one, [t.name for t in chosen]):
                 if progress:
                     progress(name)
-                out[name] = (res, fig)
+                out[name] = (res, fig, apart)
     finally:
         _Worker.job, _Worker.url, _Worker.store = None, "", None
     return out
 
 
 def _passes(store: Store, job: PassJob, chosen: Sequence[Target], workers: int | None,
-            progress: ProgressFn | None) -> dict[str, tuple[TargetAnalysis, Figures]]:
+            progress: ProgressFn | None) -> dict[str, Pass]:
     """Each chosen target's pass: in worker processes (one per core) for 4 or more targets."""
     import multiprocessing as mp
     import os
@@ -304,7 +326,7 @@ def _passes(store: Store, job: PassJob, chosen: Sequence[Target], workers: int |
     n_workers = workers if workers is not None else min(os.cpu_count() or 1, 8)
     if len(chosen) >= 4 and n_workers > 1 and "fork" in mp.get_all_start_methods() and not store.raw_url.endswith(":memory:"):
         return _passes_forked(store, job, chosen, n_workers, progress)
-    out: dict[str, tuple[TargetAnalysis, Figures]] = {}
+    out: dict[str, Pass] = {}
     for t in chosen:
         if progress:
             progress(t.name)
@@ -325,10 +347,11 @@ def analyse(settings: Settings, store: Store, start: datetime, end: datetime, na
     agent_uuid = resolve_agent(settings, store)
     job, control_rows = _read_controls(store, _plan(settings, store, start, end, checks, agent_uuid, compress), controls, chosen)
     passes = _passes(store, job, chosen, workers, progress)
-    results = {name: res for name, (res, _) in passes.items()}
-    figures = {name: fig for name, (_, fig) in passes.items()}
+    results = {name: res for name, (res, _, _) in passes.items()}
+    figures = {name: fig for name, (_, fig, _) in passes.items()}
     rows = control_rows + sum(f.rows for f in figures.values())
-    return Analysis(start, end, job.tz, agent_uuid, chosen, checks, results, job.control_down, rows, figures)
+    return Analysis(start, end, job.tz, agent_uuid, chosen, checks, results, job.control_down, rows, figures,
+                    {name: apart for name, (_, _, apart) in passes.items()})
 
 
 # -- latency and loss ----------------------------------------------------------------
@@ -362,11 +385,13 @@ def rebin(hist: list[tuple[float, int]], bins: int = 60) -> list[tuple[float, in
 
 # -- SLA --------------------------------------------------------------------------------
 def sla_result(settings: Settings, store: Store, t: Target, start: datetime, end: datetime, now: datetime,
-               analysis: TargetAnalysis | None = None, checks: TargetChecks | None = None) -> Any:
+               analysis: TargetAnalysis | None = None, checks: TargetChecks | None = None,
+               apart: dict[KindSet, TargetAnalysis] | None = None) -> Any:
     """The provider's SLA evaluated over [start, end), or None when the target has no sla section.
 
     Spans reach an hour past both edges (``spans_wide``), so an outage that
-    crosses the period's edge is judged whole by minimum-duration rules.
+    crosses the period's edge is judged whole by minimum-duration rules. They are the spans of
+    the checks the definition counts (``counting.checks``: every check, or the kinds it names).
     """
     if not t.sla:
         return None
@@ -374,12 +399,16 @@ def sla_result(settings: Settings, store: Store, t: Target, start: datetime, end
     from reports.presets import resolve
 
     definition = resolve(dict(t.sla))
-    res = analysis if analysis is not None else analyse(settings, store, start, end, [t.name]).results[t.name]
+    if analysis is None:
+        an = analyse(settings, store, start, end, [t.name])
+        analysis, apart = an.results[t.name], an.apart[t.name]
+    res = analysis_for(sla_check_kinds(t), analysis, apart or {})
     samples: Iterable[Any] = ()
     if definition.performance:
         tc = checks if checks is not None else target_checks(store, [t.name])[t.name]
-        samples = perf_samples(store, tc, to_us(start), to_us(end), res.spans_wide,
-                               {p.metric for p in definition.performance})
+        metrics: set[str] = {p.metric for p in definition.performance}
+        samples = chain(perf_samples(store, tc, to_us(start), to_us(end), res.spans_wide, metrics),
+                        host_perf_samples(store, tc, to_us(start), to_us(end), metrics))
     return evaluate(definition, res.spans_wide, period_start=start, period_end=end, samples=samples,
                     monthly_fee=Decimal(str(t.monthly_fee)) if t.monthly_fee is not None else None,
                     currency=t.currency, now=now, target=t.name)
@@ -398,11 +427,14 @@ def build_report(settings: Settings, store: Store, an: Analysis, *, lang: str, n
     and the chart series of each target when ``with_series``."""
     targets = tuple(target_report(settings, store, an, t, idx, now) for idx, t in enumerate(an.targets, 1))
     series = {t.name: target_series(an.results[t.name], an.figures[t.name]) for t in an.targets} if with_series else {}
+    for t in an.targets if with_series else ():
+        if any(isinstance(c, HostCheck) for c in t.checks):
+            series[t.name] = replace(series[t.name], host=host_series(store, an.checks[t.name], to_us(an.start), to_us(an.end)))
     report = Report(
         generated_at=_exact_us(now), lang=report_lang(lang),
-        period=Period(start=_exact_us(an.start), end=_exact_us(an.end), timezone=an.tz.key),
+        period=Period(start=_exact_us(an.start), end=_exact_us(an.end), timezone=an.tz.key, interim=now < an.end),
         agent=agent_info(settings, store, an.agent_uuid),
-        methods=methods(settings, an.targets),
+        methods=with_imported(methods(settings, an.targets), targets),
         targets=targets,
         notes=tuple(notes(store, an)),
     )
@@ -420,18 +452,22 @@ def target_report(settings: Settings, store: Store, an: Analysis, t: Target, idx
     refs = evidence_refs(store, store_target_id(store, t.name), res, settings.interval_of(t), settings.agent.open_after,
                          tc.of_kind("http"))
     bw = bandwidth_summary(store, tc, to_us(an.start), to_us(an.end), local_intervals(res.spans_wide))
-    sla = sla_result(settings, store, t, an.start, an.end, now, res, tc)
+    sla_json = sla_result(settings, store, t, an.start, an.end, now, res, tc, an.apart.get(t.name, {}))
+    sla = None if sla_json is None else sla_section(sla_json.to_json(), f"{t.name}: sla")
     return TargetReport(
         name=t.name, address=t.address, provider=t.provider or "", control=t.control, interval_s=settings.interval_of(t),
-        availability_pct=res.availability_pct, downtime_s=res.downtime_s, coverage_pct=res.coverage_pct,
+        availability_pct=res.availability_pct, downtime_s=res.downtime_s, coverage_pct=coverage_pct(*observed_time(res.spans)),
         local_s=res.local_s, no_data_s=res.no_data_s, partial_s=res.partial_s, degraded_s=res.degraded_s,
         latency_ms=latency_from_histogram(fig.hist_us), latency_source=latency_kind(tc),
         loss_pct=None if not fig.sent else 100.0 * (fig.sent - fig.received) / fig.sent,
         rows=fig.rows,
         incidents=tuple(incident_entry(inc, f"T{idx}-{i + 1}", refs.get(i, [])) for i, inc in enumerate(res.incidents)),
         blips=res.blips, rounds=res.rounds, rounds_failed=res.rounds_failed,
+        checks=check_figures(tc, res, an.apart.get(t.name, {}), sla_check_kinds(t), bool(t.sla)),
+        imported=imported_rows(tc, fig.imported, fig.rows),
         bandwidth=None if bw is None else decode(BandwidthSection, bw, f"{t.name}: bandwidth"),
-        sla=None if sla is None else sla_section(sla.to_json(), f"{t.name}: sla"),
+        sla=sla,
+        host=host_section(store, tc, t.plan, an.start, an.end, an.tz, sla.terms if sla is not None else ()),
     )
 
 
@@ -468,9 +504,10 @@ def agent_info(settings: Settings, store: Store, agent_uuid: str | None) -> Agen
 
 def methods(settings: Settings, targets: Sequence[Target]) -> Methods:
     """How the figures were obtained: each check's settings, thresholds, controls, the incident rules."""
+    hosts = any(isinstance(c, HostCheck) for t in targets for c in t.checks)
     return Methods(
         probes=tuple(ProbeMethod(target=t.name, kind=c.kind,
-                                 interval_s=c.interval_s if isinstance(c, BandwidthCheck) else settings.interval_of(t),
+                                 interval_s=c.interval_s if isinstance(c, OWN_SCHEDULE) else settings.interval_of(t),
                                  settings=_public_settings(c)) for t in targets for c in t.checks),
         thresholds={t.name: Thresholds(rtt_ms_max=t.thresholds.rtt_ms_max, loss_pct_max=t.thresholds.loss_pct_max,
                                        sustain_s=t.thresholds.sustain_s)
@@ -480,14 +517,14 @@ def methods(settings: Settings, targets: Sequence[Target]) -> Methods:
         open_after=settings.agent.open_after,
         merge_gap_s=policy_for(settings, targets[0]).merge_gap if targets else None,
         gap_rule=GAP_RULE,
-        text_en=METHODS_EN,
-        text_zh=METHODS_ZH,
+        text_en=METHODS_EN + (HOST_METHOD_EN if hosts else ""),
+        text_zh=METHODS_ZH + (HOST_METHOD_ZH if hosts else ""),
     )
 
 
 def notes(store: Store, an: Analysis) -> list[str]:
     """Caveats a reader must see: time without data, agent runs that ended without a clean stop."""
-    out = [f"{t.name}: {an.results[t.name].no_data_s:.0f} s of the period has no data (agent not running or rounds missing); "
+    out = [f"{t.name}: {cut_short(an.results[t.name].no_data_s, 3)} s of the period has no data (agent not running or rounds missing); "
            "that time is neither up nor down." for t in an.targets if an.results[t.name].no_data_s > 0]
     runs = store.runs_between(to_us(an.start), to_us(an.end), an.agent_uuid)
     unclean = [r for r in runs if r["stop"] == "unclean"]

@@ -28,7 +28,7 @@ from reports.render.model import BAND_KINDS, BandKind, Report, TargetReport, Tar
 
 DPI = 150
 WIDTH_IN = 7.2
-CHART_NAMES = ("latency", "daily", "histogram")
+CHART_NAMES = ("latency", "daily", "histogram", "host")
 
 # kind: (hatch, face colour, edge/hatch colour). Colour helps on screen; the
 # hatch carries the meaning on paper.
@@ -358,6 +358,54 @@ def histogram_chart(
             fig.clear()
 
 
+def _host_line(points: list[tuple[datetime, float | None]]) -> tuple[list[float], list[float]]:
+    times, values, _ = _with_gaps([(t, v, None) for t, v in points])
+    return times, values
+
+
+def host_chart(target: TargetReport, series: TargetSeries, report: Report, lang: str, fonts: FontChoice) -> bytes:
+    """Three panels over the period: steal %, CPU speed % of the baseline, fsync p99 ms with write MB/s."""
+    zone = display_zone(report)
+    span = (report.period.start, report.period.end)
+    pts = series.host
+    with rc_context(_rc(fonts)):
+        fig = Figure(figsize=(WIDTH_IN, 4.4), layout="constrained")
+        try:
+            ax_steal, ax_speed, ax_disk = fig.subplots(3, 1, sharex=True, height_ratios=[1.2, 1.2, 1.4])
+            t, steal = _host_line([(p[0], p[1]) for p in pts])
+            ax_steal.plot(t, steal, color="black", linewidth=0.8, label=label("leg.steal", lang))
+            finite = [v for v in steal if not math.isnan(v)]
+            ax_steal.set_ylim(0, max(5.0, max(finite, default=0.0) * 1.15))
+            t, speed = _host_line([(p[0], p[2]) for p in pts])
+            ax_speed.plot(t, speed, color="black", linewidth=0.8, linestyle="--", label=label("leg.speed", lang))
+            ax_speed.axhline(100.0, color="#777777", linewidth=0.6, linestyle=":")
+            ax_speed.set_ylim(0, max(120.0, max((v for v in speed if not math.isnan(v)), default=0.0) * 1.1))
+            t, fsync = _host_line([(p[0], p[3]) for p in pts])
+            ax_disk.plot(t, fsync, color="black", linewidth=0.8, label=label("leg.fsync", lang))
+            ax_disk.set_ylim(0, max(1.0, max((v for v in fsync if not math.isnan(v)), default=0.0) * 1.3))
+            writes = [(p[0], p[4]) for p in pts if p[4] is not None]
+            if writes:
+                ax_write = ax_disk.twinx()
+                ax_write.plot([mdates.date2num(w[0]) for w in writes], [w[1] for w in writes], linestyle="none", marker="o",
+                              markersize=2.5, markerfacecolor="white", markeredgecolor="black", label=label("leg.write", lang))
+                ax_write.set_ylim(0, max(w[1] for w in writes if w[1] is not None) * 1.3)
+                ax_write.set_ylabel(label("ax.write", lang))
+                ax_write.grid(False)
+                ax_write.legend(loc="upper right", frameon=False)
+            ax_steal.set_ylabel(label("ax.steal", lang))
+            ax_speed.set_ylabel(label("ax.speed", lang))
+            ax_disk.set_ylabel(label("ax.fsync", lang))
+            for ax in (ax_steal, ax_speed, ax_disk):
+                ax.legend(loc="upper left", frameon=False)
+            ax_disk.set_xlim(mdates.date2num(span[0]), mdates.date2num(span[1]))
+            ax_disk.set_xlabel(label("ax.time", lang, zone=str(zone)))
+            _time_axis(ax_disk, zone)
+            ax_steal.set_title(target.name, loc="left", parse_math=False)
+            return _png(fig)
+        finally:
+            fig.clear()
+
+
 def make_charts(
     report: Report,
     series: Mapping[str, TargetSeries],
@@ -382,4 +430,6 @@ def make_charts(
             "daily": daily_chart(target, s, report, clang, fonts),
             "histogram": histogram_chart(target, s, report, clang, fonts),
         }
+        if s.host:
+            out[target.name]["host"] = host_chart(target, s, report, clang, fonts)
     return out

@@ -13,6 +13,7 @@ from datetime import datetime, tzinfo
 from typing import Any
 
 from reports.render.blocks import Block, Bullets, Document, Heading, Image, KeyValues, PageBreak, Para, Table
+from reports.render.content_host import host_blocks
 from reports.render.content_sla import sla_blocks
 from reports.render.i18n import (
     fmt_duration,
@@ -249,7 +250,7 @@ def _charts(name: str, charts: Mapping[str, Mapping[str, bytes]], lang: str) -> 
     if not mine:
         blocks.append(Para(label("charts.none", lang), "small"))
         return blocks
-    for chart_name in ("latency", "daily", "histogram"):
+    for chart_name in ("latency", "daily", "histogram", "host"):
         png = mine.get(chart_name)
         if png:
             caption = label(f"chart.{chart_name}", lang)
@@ -303,6 +304,7 @@ def _target_page(i: int, t: TargetReport, charts: Mapping[str, Mapping[str, byte
     ]
     if t.sla is not None:
         blocks += sla_blocks(t.sla, lang, zone)
+    blocks += host_blocks(t.host, lang, zone)
     return blocks + _charts(t.name, charts, lang)
 
 

@@ -65,6 +65,7 @@ class Period:
     start: datetime = field(metadata={"key": "from"})  # "from" is a Python keyword
     end: datetime = field(metadata={"key": "to"})
     timezone: str
+    interim: bool = False  # the period is not over (its end is after the report was made): every figure may change
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -212,6 +213,50 @@ class BandwidthSection:
     listed_all: bool
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CheckFigures:
+    """One check kind of a target judged on its own, as if it were the target's only check, by the
+    target's own rules (reports/build/checks.py; docs/methods.md, "Each check on its own").
+
+    A target is down only when every check failed: a web service refused while ping answered is
+    "partial" for the target; here it is the HTTP check's downtime.
+    """
+
+    kind: str  # icmp, tcp or http
+    availability_pct: float | None  # (observed − downtime) / observed × 100; None when nothing was observed
+    downtime_s: float  # time this check failed (its outages, by the incident rules)
+    coverage_pct: float  # observed time of this check / period × 100 (truncated)
+    outages: int  # outages of this check alone
+    rounds: int  # rounds in which this check ran
+    rounds_failed: int  # rounds in which it failed
+    counts_toward_sla: bool | None  # its failure is part of the SLA's downtime (counting.checks); None: no SLA
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ImportedSource:
+    """One imported file's rows of a target in the period (``slaproof import``; docs/import-format.md)."""
+
+    file: str  # the file's name as imported ("unknown" for rows imported before sources were kept)
+    sha256: str | None  # SHA-256 of the file as imported; None when not kept
+    tool: str  # what measured the rows, as given with --tool ("unknown" when not given)
+    kinds: tuple[str, ...]  # check kinds of its rows
+    rows: int
+    first: datetime  # its first and last row's time in the period
+    last: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ImportedRows:
+    """Rows of a target brought in with ``slaproof import``, not measured by this agent: how they were
+    measured is unknown (the methods text says so); they are counted like measured rows."""
+
+    rows: int  # imported rows in the period (round checks: icmp, tcp, http)
+    share_pct: float  # of the target's rows in the period
+    first: datetime
+    last: datetime
+    sources: tuple[ImportedSource, ...]
+
+
 # -- the SLA section (reports.analysis.sla.SlaResult.to_json(); docs/sla.md) ---------------------
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CreditTier:
@@ -306,7 +351,9 @@ class SlaSection:
     uptime_measured_pct: float | None
     coverage_pct: float
     period_s: float
-    known_s: float
+    known_s: float  # observed time: the target's state seen (neither no data nor local); coverage's numerator
+    no_data_s: float  # time without data, apart from local_s (not downtime; excluded_downtime_s never holds it)
+    local_s: float  # time the agent's own network was down (never the provider's downtime)
     measured_downtime_s: float
     qualifying_downtime_s: float
     counted_downtime_s: float
@@ -316,7 +363,8 @@ class SlaSection:
     min_outage_s: float
     min_outage_strict: bool
     down_states: tuple[str, ...]
-    excluded_downtime_s: float
+    checks: str | tuple[str, ...]  # whose failure is downtime: "all" (every check failed), or these check kinds
+    excluded_downtime_s: float  # maintenance + below the minimum + local: failure time not charged
     excluded: Mapping[str, float]
     no_data_rule: str
     min_coverage_pct: float | None
@@ -348,6 +396,112 @@ class SlaSection:
     warnings: tuple[str, ...]
 
 
+# -- the host section (readings from inside the rented machine; docs/host.md) --------------------
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HostPlan:
+    """The machine as advertised (the target's ``plan`` in the config); None where not stated."""
+
+    vcpus: int | None
+    cpu: str | None  # dedicated or shared
+    memory_mb: float | None  # MiB, as plans mean it (4 GB = 4096)
+    disk_type: str | None
+    disk_gb: float | None
+    disk_iops: int | None
+    disk_mb_s: float | None
+    source: str | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HostStats:
+    """One figure over the period's readings that have it: mean and nearest-rank percentiles."""
+
+    count: int
+    mean: float | None
+    min: float | None
+    p5: float | None
+    p50: float | None
+    p95: float | None
+    max: float | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HostCpuSpeed:
+    """The fixed workload's speed against the machine's own first week (reports/analysis/host.py)."""
+
+    workload: str | None
+    baseline_units_per_s: float | None  # None: not enough uncontended readings in the first week
+    baseline_from: datetime | None
+    baseline_to: datetime | None
+    baseline_readings: int
+    pct_of_baseline: HostStats  # uncontended readings of the baseline's workload
+    units_per_s: HostStats
+    contended: int  # readings left out: the machine's own processes kept its vCPUs busy
+    quota_cores: float | None  # the cgroup quota in the last reading, if any
+    throttled_readings: int  # readings during whose workload the cgroup was throttled
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HostDisk:
+    fs_type: str | None  # of the scratch path, in the last reading
+    direct: bool | None  # the last throughput test bypassed the page cache (O_DIRECT)
+    fsync_p50_ms: HostStats  # over the readings' own p50
+    fsync_p99_ms: HostStats  # over the readings' own p99
+    write_mb_s: HostStats
+    read_mb_s: HostStats
+    write_below_plan: int | None  # throughput tests writing slower than the plan's disk_mb_s
+    errors: Mapping[str, int]  # what failed ("fsync: No space left on device (ENOSPC)") → readings
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HostMemory:
+    total_bytes_min: int | None
+    total_bytes_max: int | None
+    plan_bytes: int | None
+    total_pct_of_plan_min: float | None
+    available_bytes: HostStats
+    limit_bytes: int | None  # the cgroup limit in the last reading, if any
+    swap_used_bytes_max: int | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HostDay:
+    """One display-zone day's readings."""
+
+    day: date
+    readings: int
+    steal_mean_pct: float | None
+    steal_max_pct: float | None
+    speed_pct_median: float | None
+    speed_pct_min: float | None
+    fsync_p99_ms_max: float | None
+    write_mb_s_min: float | None
+    mem_available_min_bytes: int | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HostSection:
+    """Readings the machine took of itself (`slaproof serve --host`) in the period, against its plan."""
+
+    readings: int
+    polls_failed: int  # polls that brought no reading: not outages of the target
+    poll_errors: Mapping[str, int]  # error class → failed polls
+    first_reading: datetime | None
+    last_reading: datetime | None
+    plan: HostPlan | None
+    vcpus_online_min: int | None
+    vcpus_online_max: int | None
+    steal_pct: HostStats
+    iowait_pct: HostStats
+    busy_pct: HostStats
+    cpu_speed: HostCpuSpeed
+    disk: HostDisk
+    memory: HostMemory
+    host_clock_unsynced: int  # readings taken while the host's clock was not synchronised
+    host_offset_ms_max: float | None  # the largest host − agent clock offset seen, either sign
+    days: tuple[HostDay, ...]
+    terms: tuple[SlaTerm, ...]  # the SLA's host terms, as in the SLA section
+
+
 # -- a target, the report -------------------------------------------------------------------------
 @dataclass(frozen=True, slots=True, kw_only=True)
 class TargetReport:
@@ -373,8 +527,11 @@ class TargetReport:
     blips: int
     rounds: int
     rounds_failed: int
+    checks: tuple[CheckFigures, ...] = ()  # each check kind on its own (one entry per kind; a single kind's are the target's)
+    imported: ImportedRows | None = field(default=None, metadata=OMIT_IF_NONE)  # absent: every row measured by this agent
     bandwidth: BandwidthSection | None = field(default=None, metadata=OMIT_IF_NONE)
     sla: SlaSection | None = field(default=None, metadata=OMIT_IF_NONE)
+    host: HostSection | None = field(default=None, metadata=OMIT_IF_NONE)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -400,9 +557,11 @@ class TargetSeries:
     ``latency_hist``: (bucket lower bound ms, count), ascending.
     ``daily``: (day, availability % or None for no data, coverage %).
     ``bands``: (start, end, kind).
+    ``host``: per host reading (time, steal %, CPU speed % of baseline, fsync p99 ms, write MB/s, read MB/s).
     """
 
     latency: list[tuple[datetime, float | None, float | None]] = field(default_factory=list)
     latency_hist: list[tuple[float, int]] = field(default_factory=list)
     daily: list[tuple[date, float | None, float]] = field(default_factory=list)
     bands: list[tuple[datetime, datetime, BandKind]] = field(default_factory=list)
+    host: list[tuple[datetime, float | None, float | None, float | None, float | None, float | None]] = field(default_factory=list)
