@@ -56,9 +56,9 @@ def forward(config_path: str | None, once: bool) -> None:
 
 def print_fleet(settings: Settings, path: object, database: str | None, tz: tzinfo) -> None:
     """Each agent forwarding into the central database: last contact, backlog, clock; recent refusals."""
+    from agent.core import secrets
     from agent.live.loglines import duration_text
     from agent.store import Store
-    from agent.core import secrets
     from agent.store import upstream as up
 
     if database:
@@ -76,8 +76,8 @@ def print_fleet(settings: Settings, path: object, database: str | None, tz: tzin
         if a.clock_offset_us is not None:
             clock += f", {a.clock_offset_us / 1e6:+.1f} s vs central"
         flag = f"  {a.refusals} refused" if a.refusals else ""
-        click.echo(f"{a.name:<24.24} {a.uuid:<36} {from_us(a.last_contact_us).astimezone(tz):%Y-%m-%d %H:%M:%S} ({ago} ago)"
-                   f"{'':<3} {a.rows_received:>10} {a.backlog:>8}  {clock}{flag}")
+        contact = f"{from_us(a.last_contact_us).astimezone(tz):%Y-%m-%d %H:%M:%S} ({ago} ago)"
+        click.echo(f"{a.name:<24.24} {a.uuid:<36} {contact:<34} {a.rows_received:>10} {a.backlog:>8}  {clock}{flag}")
     if not agents:
         click.echo("no agent has forwarded rows to this database yet")
     for r in refused:
