@@ -101,3 +101,28 @@ def test_the_report_shows_each_vantage_and_the_rule_in_both_languages(tmp_path: 
         cells = [c for b in doc.blocks if isinstance(b, Table) for row in b.rows for c in row]
         assert single in cells and "T1-V2" in cells
         assert any(isinstance(b, Image) and b.png == charts["vps"]["vantages"] for b in doc.blocks)
+
+
+def test_vantage_analyses_in_worker_processes_read_the_same(tmp_path: Path) -> None:
+    """Six agent views (two targets × three agents) run in forked workers: the same reading as in one process."""
+    from agent.config import load_config
+    from tests.conftest import make_config
+
+    icmp = [{"kind": "icmp"}]
+    settings, _ = load_config(make_config(tmp_path / "c.toml", [
+        {"name": "vps", "address": "127.0.0.1", "interval_s": 60, "checks": icmp},
+        {"name": "web", "address": "127.0.0.3", "interval_s": 60, "checks": icmp},
+        {"name": "ctl", "address": "127.0.0.2", "control": True, "interval_s": 60, "checks": icmp}]))
+    store = Store.open(settings.database_url())
+    try:
+        for agent, (down_a, down_b) in {"a": ((30, 45), (120, 150)), "b": ((120, 150), (0, 0)), "c": ((121, 150), (10, 12))}.items():
+            write_history(store, tmp_path / agent, {"vps": (_pattern(down_a, down_b), 60), "web": (_pattern(down_b), 60),
+                                                    "ctl": (_pattern(down_b), 60)}, START, kinds=("icmp",))
+        one = analyse(settings, store, START, START + timedelta(minutes=N), workers=1).fleet
+        two = analyse(settings, store, START, START + timedelta(minutes=N), workers=2).fleet
+    finally:
+        store.close()
+    assert set(one) == {"vps", "web"}  # control targets are each agent's own: never read across vantages
+    assert {k: v.period for k, v in one.items()} == {k: v.period for k, v in two.items()}
+    assert {k: v.per_vantage for k, v in one.items()} == {k: v.per_vantage for k, v in two.items()}
+    assert one["vps"].period.confirmed_s > 0

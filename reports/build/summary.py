@@ -43,7 +43,7 @@ from reports.build.host import host_perf_samples, host_section, host_series
 from reports.build.provenance import ImportedCounter, imported_rows, with_imported
 from reports.build.rounds import TargetChecks, latency_kind, rounds_for, target_checks
 from reports.build.samples import bandwidth_summary, local_intervals, perf_samples
-from reports.build.vantages import FleetView, Vantage, fleet_view, section, strip_series, vantages_of
+from reports.build.vantages import FleetView, Vantage, fleet_views, section, strip_series, vantages_of
 from reports.render.methods_text import GAP_RULE, HOST_METHOD_EN, HOST_METHOD_ZH, METHODS_EN, METHODS_ZH, clock_text
 from reports.render.model import (
     AgentInfo,
@@ -354,19 +354,23 @@ def analyse(settings: Settings, store: Store, start: datetime, end: datetime, na
     figures = {name: fig for name, (_, fig, _) in passes.items()}
     rows = control_rows + sum(f.rows for f in figures.values())
     return Analysis(start, end, job.tz, agent_uuid, chosen, checks, results, job.control_down, rows, figures,
-                    {name: apart for name, (_, _, apart) in passes.items()}, _fleet(settings, store, job, chosen, controls))
+                    {name: apart for name, (_, _, apart) in passes.items()}, _fleet(settings, store, job, chosen, controls, workers))
 
 
-def _fleet(settings: Settings, store: Store, job: PassJob, chosen: Sequence[Target], controls: Sequence[Target]) -> dict[str, FleetView]:
-    """Targets with rows from several agents: each agent's view analysed as the report's own is."""
-    def one(t: Target, v: Vantage) -> TargetAnalysis:
-        mine = _plan(settings, store, job.start, job.end, v.checks, v.agent_uuid, job.compress)
-        mine, _ = _read_controls(store, mine, [c for c in controls if c.name in v.checks], [t])
-        return _analysis(store, t, v.checks[t.name], mine, policy_for(settings, t))
+def _vantage_pass(settings: Settings, job: PassJob, controls: Sequence[Target], store: Store, name: str, v: Vantage) -> TargetAnalysis:
+    """One agent's view of one target, analysed as the report's own is (its runs, its control targets)."""
+    t = settings.target(name)
+    mine = _plan(settings, store, job.start, job.end, v.checks, v.agent_uuid, job.compress)
+    mine, _ = _read_controls(store, mine, [c for c in controls if c.name in v.checks], [t])
+    return _analysis(store, t, v.checks[name], mine, policy_for(settings, t))
 
+
+def _fleet(settings: Settings, store: Store, job: PassJob, chosen: Sequence[Target], controls: Sequence[Target],
+           workers: int | None) -> dict[str, FleetView]:
+    """Targets with rows from several agents (reports/build/vantages.py), their views in worker processes."""
     names = [c.name for c in controls]
-    found = {t.name: (t, vantages_of(store, t.name, names, job.a_us, job.b_us)) for t in chosen if not t.control}
-    return {name: fleet_view(vs, partial(one, t)) for name, (t, vs) in found.items() if vs}
+    found = {t.name: vantages_of(store, t.name, names, job.a_us, job.b_us) for t in chosen if not t.control}
+    return fleet_views(store, {n: vs for n, vs in found.items() if vs}, partial(_vantage_pass, settings, job, controls), workers)
 
 
 # -- latency and loss ----------------------------------------------------------------

@@ -39,7 +39,24 @@ class Vantage:
     checks: dict[str, TargetChecks] = field(default_factory=dict)
 
 
-AnalyseOne = Callable[[Vantage], TargetAnalysis]
+AnalyseOne = Callable[[Store, str, Vantage], TargetAnalysis]  # (store, target name, vantage) → its analysis
+MIN_FORKED = 4  # analyses below this run in this process
+
+
+class _Fork:
+    """A worker process's state: the analysis (set before the pool forks) and its own store connection."""
+
+    fn: AnalyseOne | None = None
+    url: str = ""
+    store: Store | None = None
+
+
+def _forked(task: tuple[str, Vantage]) -> tuple[str, str, TargetAnalysis]:
+    name, v = task
+    assert _Fork.fn is not None, "set before the pool forks"
+    if _Fork.store is None:
+        _Fork.store = Store.open(_Fork.url, migrate=False)
+    return name, v.name, _Fork.fn(_Fork.store, name, v)
 
 
 @dataclass(frozen=True)
@@ -73,8 +90,29 @@ def vantages_of(store: Store, target: str, controls: Sequence[str], a_us: int, b
     return sorted(named, key=lambda v: v.name)
 
 
-def fleet_view(vantages: Sequence[Vantage], analyse_one: AnalyseOne, quorum: int | None = None) -> FleetView:
-    per = {v.name: analyse_one(v) for v in vantages}
+def fleet_views(store: Store, found: dict[str, list[Vantage]], analyse_one: AnalyseOne, workers: int | None) -> dict[str, FleetView]:
+    """Each target's vantages analysed (in worker processes, one per core, when there are several) and read together."""
+    import multiprocessing as mp
+    import os
+
+    tasks = [(name, v) for name, vs in found.items() for v in vs]
+    n = workers if workers is not None else min(os.cpu_count() or 1, 8)
+    per: dict[str, dict[str, TargetAnalysis]] = {name: {} for name in found}
+    if len(tasks) >= MIN_FORKED and n > 1 and "fork" in mp.get_all_start_methods() and not store.raw_url.endswith(":memory:"):
+        _Fork.fn, _Fork.url, _Fork.store = analyse_one, store.raw_url, None
+        try:
+            with mp.get_context("fork").Pool(n) as pool:
+                for name, vname, res in pool.imap_unordered(_forked, tasks):
+                    per[name][vname] = res
+        finally:
+            _Fork.fn, _Fork.url, _Fork.store = None, "", None
+    else:
+        for name, v in tasks:
+            per[name][v.name] = analyse_one(store, name, v)
+    return {name: fleet_view(vs, {v.name: per[name][v.name] for v in vs}) for name, vs in found.items()}
+
+
+def fleet_view(vantages: Sequence[Vantage], per: dict[str, TargetAnalysis], quorum: int | None = None) -> FleetView:
     any_res = next(iter(per.values()))
     period = analyse_vantages([VantageTimeline(n, r.spans) for n, r in per.items()], any_res.period_start,
                               any_res.period_end, quorum)
