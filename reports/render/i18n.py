@@ -13,6 +13,8 @@ from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 from reports.render.inputs import parse_time
+from reports.render.labels_report import LABELS as REPORT_LABELS
+from reports.render.labels_sla import LABELS as SLA_LABELS
 from reports.render.model import Verdict
 
 LANGS = ("en", "zh")
@@ -119,30 +121,36 @@ LABELS: dict[str, tuple[str, str]] = {
     "charts.heading": ("Charts", "图表"),
     "charts.none": ("No chart data for this target.", "该目标没有图表数据。"),
     "chart.latency": (
-        "Median latency and loss over time; shaded bands mark incidents, local-network outages and "
-        "gaps without data.",
-        "延迟中位数与丢包率随时间的变化；阴影带标出事件、本地网络故障与无数据时段。",
+        "Latency as SmokePing draws it: per time bucket, the grey bands hold the middle of the RTT samples "
+        "(darker: closer to the median), the short bar is the median, coloured by the bucket's packet loss, "
+        "which the bars under it show by height. Incidents are tinted and hatched under the chart with their "
+        "IDs above it; grey is time without data.",
+        "按 SmokePing 方式绘制的延迟：每个时间段内，灰色带为 RTT 样本的中间部分（越深越接近中位数），短横线为中位数，"
+        "其颜色表示该时段的丢包率，下方柱形以高度表示丢包率。事件在图下以底色和斜线标出，编号写在图上方；灰色为无数据时段。",
     ),
     "chart.daily": (
         "Availability per day (display time zone) and the share of the day with measurements; "
-        "days without data are hatched and labelled, not drawn as 100 %.",
-        "每日可用率（显示时区）与当日有测量数据的比例；无数据的日期以斜线标出，不画作 100%。",
+        "days without data are grey and labelled, not drawn as 100 %.",
+        "每日可用率（显示时区）与当日有测量数据的比例；无数据的日期以灰色标出，不画作 100%。",
     ),
-    "chart.histogram": (
-        "Distribution of latency samples with p50, p95 and p99 marked.",
-        "延迟样本分布，标出 p50、p95 与 p99。",
+    "chart.card": (
+        "The incident with 30 minutes on each side: one bucket per round where they fit.",
+        "事件前后各 30 分钟：能容纳时每轮一个时段。",
     ),
+    "chart.smoke_sub": ("RTT of {kind} checks: spread, median and loss per bucket", "{kind} 检测的 RTT：每个时段的分布、中位数与丢包"),
+    "chart.fitted": ("(drawn over the time with data only)", "（仅绘制有数据的时段）"),
     "ax.time": ("Time ({zone})", "时间（{zone}）"),
-    "ax.latency": ("Latency (ms)", "延迟（毫秒）"),
+    "ax.latency": ("RTT (ms)", "RTT（毫秒）"),
     "ax.loss": ("Loss (%)", "丢包（%）"),
-    "ax.day": ("Day ({zone})", "日期（{zone}）"),
     "ax.availability": ("Availability (%)", "可用率（%）"),
     "ax.coverage": ("Coverage (%)", "覆盖率（%）"),
-    "ax.count": ("Samples", "样本数"),
     "ax.axis_from": ("axis starts at {v} %", "纵轴起点 {v}%"),
-    "leg.median": ("median RTT", "RTT 中位数"),
-    "leg.loss": ("loss", "丢包"),
+    "leg.smoke": ("spread of the RTTs", "RTT 分布"),
+    "leg.loss_none": ("median, no loss", "中位数，无丢包"),
+    "leg.loss_upto": ("median, loss {lo}–{hi} %", "中位数，丢包 {lo}–{hi}%"),
+    "leg.no_reply": ("no reply at all", "完全无应答"),
     "leg.availability": ("availability", "可用率"),
+    "leg.coverage": ("share of the day with data", "当日有数据的比例"),
     "no_latency": ("no latency data", "无延迟数据"),
     "sla.heading": ("Service level agreement", "服务等级协议（SLA）"),
     "sla.target": ("Target", "目标"),
@@ -229,6 +237,9 @@ LABELS: dict[str, tuple[str, str]] = {
     ),
     "note.no_series": ("no chart data for target {name}", "目标 {name} 没有图表数据"),
 }
+
+LABELS.update(REPORT_LABELS)
+LABELS.update(SLA_LABELS)
 
 DURATION_UNITS = {
     "en": ("d", "h", "min", "s"),

@@ -63,9 +63,27 @@ METHODS_ZH = (
 
 GAP_RULE = ("rounds missing for more than 2 intervals, and time outside the agent's runs, are 'no data'; "
             "time when every control target failed is 'local' and not the provider's downtime")
+GAP_RULE_ZH = "缺失超过 2 个间隔的轮次以及代理运行之外的时间记为“无数据”；所有对照目标都失败的时间记为“本地故障”，不算服务商的中断。"
+CLOCK_SYNCED = "systemd-timesyncd reports it synchronised"
+CLOCK_UNKNOWN = "NTP synchronisation state not recorded by the agent; check chrony/timesyncd on the host"
+CLOCK_HEAD = "system clock (CLOCK_REALTIME), stored as UTC; "
+CLOCK_ZH = {CLOCK_HEAD + CLOCK_SYNCED: "系统时钟（CLOCK_REALTIME），以 UTC 保存；systemd-timesyncd 报告其已同步",
+            CLOCK_HEAD + CLOCK_UNKNOWN: "系统时钟（CLOCK_REALTIME），以 UTC 保存；代理未记录 NTP 同步状态，请在主机上检查 chrony 或 timesyncd"}
 
 
 def clock_text(synced: bool) -> str:
     """The clock line of the methods: ``synced`` when systemd-timesyncd reported synchronisation."""
-    return ("system clock (CLOCK_REALTIME), stored as UTC; "
-            + ("systemd-timesyncd reports it synchronised" if synced else "NTP synchronisation state not recorded by the agent; check chrony/timesyncd on the host"))
+    return CLOCK_HEAD + (CLOCK_SYNCED if synced else CLOCK_UNKNOWN)
+
+
+def clock_words(text: str, lang: str) -> str:
+    """The clock line (summary.json keeps it in English) in the report's language."""
+    if lang != "zh":
+        return text
+    return CLOCK_ZH.get(text, f"（英文原文）\u201c{text}\u201d")
+
+
+def gap_rule_words(text: str, lang: str) -> str:
+    if lang != "zh":
+        return text
+    return GAP_RULE_ZH if text == GAP_RULE else f"（英文原文）\u201c{text}\u201d"

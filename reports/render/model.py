@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Final, Literal, cast, get_args
 
+from reports.render.smokeping import SmokeBucket
+
 SUMMARY_SCHEMA: Final = "slaproof.report/1"
 MANIFEST_SCHEMA: Final = "slaproof.manifest/1"
 
@@ -144,6 +146,73 @@ class EndBounds:
     first_good_after: datetime | None
 
 
+# -- an incident's card: what a reader checks one provider incident against --------------------
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RoundCheck:
+    """One check of a round, as its stored row says (the last good round before an incident, its first failing one)."""
+
+    row_id: int
+    at: datetime
+    kind: str  # icmp, tcp, http
+    ok: bool
+    rtt_ms: float | None
+    loss_pct: float | None  # ICMP: share of the round's echo requests unanswered
+    status: int | None  # HTTP status
+    error_class: str | None
+    error: str | None  # as stored; untrusted text
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TraceHop:
+    """One TTL of a stored traceroute: who answered (None: nobody), the median of its answers."""
+
+    ttl: int
+    address: str | None
+    rtt_ms: float | None
+    answered: int
+    sent: int
+    note: str | None  # "!H", "!N" … as the traceroute reported it
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Traceroute:
+    """A traceroute the agent stored when the incident opened (evidence table; ``sha256`` of its stored text)."""
+
+    ref: str  # "ev-0042"
+    at: datetime
+    to: str  # the target it was taken to: the incident's own, or a control target
+    address: str
+    control: bool
+    reached: bool | None  # None: the traceroute itself failed
+    hops: tuple[TraceHop, ...]
+    error: str | None
+    sha256: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HttpResponse:
+    """The first failing HTTP answer inside an incident, quoted from its row (untrusted text)."""
+
+    row_id: int
+    at: datetime
+    status: int | None
+    error_class: str | None
+    error: str | None
+    headers: Mapping[str, str]  # server, via, retry-after, content-type, as stored
+    body_head: str  # the start of the body, whitespace collapsed, at most 200 characters
+    row_sha256: str  # the row's chain hash, hex
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class IncidentCard:
+    """The evidence of one provider incident as its card prints it (reports/build/cards.py)."""
+
+    last_good: tuple[RoundCheck, ...]  # the checks of the last good round before it (empty: none in reach)
+    first_failed: tuple[RoundCheck, ...]  # the checks of its first failing round
+    traceroutes: tuple[Traceroute, ...]  # to the target and to a control target, taken when it opened
+    http_response: HttpResponse | None
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class IncidentEntry:
     """One incident, clipped to the period (reports.analysis.incidents.Incident, with its id and evidence).
@@ -173,6 +242,7 @@ class IncidentEntry:
     clipped_start: bool
     clipped_end: bool
     evidence: tuple[EvidenceRef, ...]
+    card: IncidentCard | None = field(default=None, metadata=OMIT_IF_NONE)  # provider incidents only
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -358,6 +428,8 @@ class TargetReport:
     provider: str
     control: bool
     interval_s: float
+    service_name: str | None = field(default=None, metadata=OMIT_IF_NONE)  # the provider's name of the service
+    service_id: str | None = field(default=None, metadata=OMIT_IF_NONE)  # the provider's id of it (instance id …)
     availability_pct: float | None
     downtime_s: float
     coverage_pct: float
@@ -396,13 +468,19 @@ class Report:
 class TargetSeries:
     """Plot data for one target (UTC times; days are display-zone days).
 
-    ``latency``: (bucket start, median RTT ms or None, loss % or None).
-    ``latency_hist``: (bucket lower bound ms, count), ascending.
+    ``smoke``: the SmokePing chart's time buckets (reports/render/smokeping.SmokeBucket: the
+    spread of RTT samples as quantiles, the median, ICMP loss), only buckets with samples or ICMP
+    requests, by time; from the report's one pass over the rows (reports/build/accumulate.py).
+    ``latency_kind``: the check kind the RTTs come from (icmp, else tcp, else http; None: none).
+    ``icmp``: the target has ICMP checks, so loss is known (no loss panel without).
     ``daily``: (day, availability % or None for no data, coverage %).
-    ``bands``: (start, end, kind).
+    ``bands``: (start, end, kind, incident id or "" for a no-data gap).
+    ``windows``: incident id → the buckets of its card chart (the incident and 30 min each side).
     """
 
-    latency: list[tuple[datetime, float | None, float | None]] = field(default_factory=list)
-    latency_hist: list[tuple[float, int]] = field(default_factory=list)
+    smoke: list[SmokeBucket] = field(default_factory=list)
+    latency_kind: str | None = None
+    icmp: bool = False
     daily: list[tuple[date, float | None, float]] = field(default_factory=list)
-    bands: list[tuple[datetime, datetime, BandKind]] = field(default_factory=list)
+    bands: list[tuple[datetime, datetime, BandKind, str]] = field(default_factory=list)
+    windows: dict[str, list[SmokeBucket]] = field(default_factory=dict)
