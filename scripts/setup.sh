@@ -14,6 +14,9 @@ pkgs=(python3 python3-venv python3-pip iputils-ping traceroute fonts-wqy-microhe
 if [ "${SLAPROOF_WITH_TESTS:-0}" = 1 ]; then
   pkgs+=(iperf3 fping postgresql poppler-utils iproute2 systemd)
 fi
+if [ "${SLAPROOF_WITH_TESTS:-0}" = 1 ]; then
+  pkgs+=(chromium chromium-driver)  # report.html in a real headless browser (tests/test_report_pages.py)
+fi
 missing=()
 for p in "${pkgs[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -gt 0 ] && command -v apt-get >/dev/null; then

@@ -489,8 +489,15 @@ def test_every_preset_evaluation_fits_the_sla_section(preset: str) -> None:
 
 
 def test_methods_prose_states_how_performance_samples_are_taken() -> None:
-    """The methods text (render) says what reports/build/samples.py does: the two texts stay equal."""
+    """The methods text (render, in words) and reports/build/samples.py's statement (with the metrics' keys)
+    describe the same samples: each metric the samples take is named in words, in the same order."""
     from reports.build.samples import PERF_METHOD as TAKEN
+    from reports.render.i18n import label
     from reports.render.methods_text import METHODS_EN, PERF_METHOD
 
-    assert PERF_METHOD == TAKEN and METHODS_EN.endswith(PERF_METHOD)
+    assert METHODS_EN.endswith(PERF_METHOD)
+    keys = re.findall(r"\((rtt_ms|loss_pct|jitter_ms|bandwidth_mbps)\)", TAKEN)
+    assert keys == ["rtt_ms", "loss_pct", "jitter_ms", "bandwidth_mbps"]
+    at = [PERF_METHOD.lower().index(label(f"metric.{k}", "en").lower()) for k in keys]
+    assert at == sorted(at)
+    assert not re.search(r"\w_\w", PERF_METHOD)  # no key in the reader's text

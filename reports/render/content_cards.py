@@ -61,7 +61,7 @@ def _edge(moment: datetime | None, zone: tzinfo, lang: str) -> str:
 def _http(resp: HttpResponse, zone: tzinfo, lang: str) -> str:
     head = label("http.status", lang, status=resp.status) if resp.status else error_words(resp.error_class or "unclassified", lang)
     lines = [f"{head} · {fmt_time(resp.at, zone)} · {label('round.row', lang, row=resp.row_id)}"]
-    lines += [f"{k}: {v}" for k, v in resp.headers.items()]
+    lines += [f"\u201c{k}: {v}\u201d" for k, v in resp.headers.items()]
     if resp.body_head:
         lines.append(label("http.body", lang) + f" \u201c{resp.body_head}\u201d")
     return "\n".join(lines)

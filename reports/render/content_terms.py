@@ -134,17 +134,23 @@ VALUES: dict[str, Callable[[str, str], str]] = {
     "claim.anchor": _choice("claimanchor"),
     "claim.evidence": _quoted,
 }
-_PERF = re.compile(r"^performance\[\d+\]\.(\w+)$")
+_PERF = re.compile(r"^performance\[(\d+)\]\.(\w+)$")
 
 
-def term_row(f: SlaFieldUse, lang: str) -> list[str]:
+def term_row(f: SlaFieldUse, lang: str, sla: SlaSection | None = None) -> list[str]:
     """One row of the appendix: the term, its value, its source, its confidence, all in words."""
     perf = _PERF.match(f.path)
     if perf:
-        parts = f.value.split()
+        i, parts = int(perf.group(1)), f.value.split()
         name = label("term.performance", lang)
-        value = (term_sentence(perf.group(1), parts[0], parts[1], parts[2], None, 300, lang)[0] if len(parts) == 3
-                 else f"\u201c{f.value}\u201d")
+        term = sla.terms[i] if sla is not None and i < len(sla.terms) else None
+        if term is not None:
+            value = term_sentence(term.metric, term.statistic, term.comparator, term.threshold, term.share_min_pct,
+                                  term.window_s, lang)[0]
+        elif len(parts) == 3 and parts[0] != "share":
+            value = term_sentence(perf.group(2), parts[0], parts[1], parts[2], None, 300, lang)[0]
+        else:
+            value = f"\u201c{f.value}\u201d"
     elif f.path in VALUES:
         name = label(f"term.{f.path}", lang)
         value = VALUES[f.path](f.value, lang)
@@ -177,7 +183,7 @@ def terms_appendix(report: Report, lang: str) -> list[Block]:
         assert sla is not None
         blocks.append(Heading(label("terms.target", lang, name=t.name), 2, f"terms-{n}"))
         blocks += _about(sla, lang)
-        rows = [term_row(f, lang) for f in sla.fields]
+        rows = [term_row(f, lang, sla) for f in sla.fields]
         blocks.append(Table([label(k, lang) for k in ("terms.col_term", "terms.col_value", "terms.col_source", "terms.col_conf")],
                             rows, [0.3, 0.34, 0.18, 0.18]))
         notes = [note_text(n, lang) for n in sla.notes] + [evaluation_text(n, lang) for n in sla.credit_notes]

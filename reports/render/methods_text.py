@@ -7,13 +7,14 @@ its figures were made with, and a report rendered from it prints that same text.
 
 from __future__ import annotations
 
-# How SLA performance samples are taken (reports/build/samples.py takes them; a test keeps this
-# text equal to samples.PERF_METHOD).
+# How SLA performance samples are taken, in words (reports/build/samples.py takes them and states the
+# same with the metrics' keys in samples.PERF_METHOD, which summary.json's readers see; a test keeps the
+# two naming the same metrics).
 PERF_METHOD = (
-    "Performance samples: latency (rtt_ms) is each successful round's RTT of the target's latency check (ICMP, "
-    "else TCP connect, else HTTP); packet loss (loss_pct) is each ICMP round's lost share of its echo requests, "
-    "outages included; jitter (jitter_ms) is the round's RTT standard deviation when it sent several requests, "
-    "else the absolute difference between consecutive rounds' RTTs (IPDV, RFC 3393); bandwidth (bandwidth_mbps) "
+    "Performance samples: round-trip time is each successful round's RTT of the target's latency check (ICMP, "
+    "else TCP connect, else HTTP); packet loss is each ICMP round's lost share of its echo requests, "
+    "outages included; jitter is the round's RTT standard deviation when it sent several requests, "
+    "else the absolute difference between consecutive rounds' RTTs (IPDV, RFC 3393); bandwidth "
     "is each successful bandwidth test's mean after warm-up. Samples taken while the control targets were also "
     "failing (local) are left out; agent-side failures and budget-skipped tests are never samples."
 )
