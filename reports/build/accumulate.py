@@ -6,7 +6,7 @@ small logarithmic RTT histogram and the bucket's ICMP sent/answered. The chart s
 size whatever the period: buckets start one interval wide and double (neighbours merged) whenever
 there are more than ``MAX_BUCKETS``, so a few minutes of data get fine buckets and a month gets
 about 360–720; each bucket's histogram has at most a few hundred bins (32 per octave of µs, so a
-percentile read from it is within ±1.1 % of the true value: plot data only, never a printed figure).
+percentile read from it is within 1.6 % of the true value: plot data only, never a printed figure).
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ _EXACT = 1 << (SUB_BITS + 1)  # below this many µs every µs is its own bin
 
 
 def rtt_bin(us: int) -> int:
-    """The log-histogram bin of an RTT in whole µs (bins widen by 2**(1/32) per step above 64 µs)."""
+    """The log-histogram bin of an RTT in whole µs (32 bins per octave above 64 µs, each at most 1/32 of its lower bound wide)."""
     if us < _EXACT:
         return us
     e = us.bit_length()

@@ -9,6 +9,7 @@ generation.
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import ROUND_DOWN, Decimal
 from zoneinfo import ZoneInfo
 
 from reports.render.i18n import label
@@ -16,16 +17,16 @@ from reports.render.model import SlaSection
 
 
 def fmt_uptime(value: float | None, lang: str, places: int = 4) -> str:
-    """A percentage truncated to ``places`` decimals (more when that would print 0 for a value above 0)."""
+    """A percentage truncated (never rounded) to ``places`` decimals, more when that would print 0 for a
+    value above 0: 99.89999 prints 99.8999, never the 99.9 target it does not reach."""
     if value is None:
         return label("no_data", lang)
-    for p in range(places, 10):
-        text = f"{value:.{p + 3}f}"
-        head, _, tail = text.partition(".")
-        shown = f"{head}.{tail[:p]}"
-        if float(shown) != 0.0 or value == 0.0:
+    exact = Decimal(repr(float(value)))
+    for p in range(places, 12):
+        shown = exact.quantize(Decimal(1).scaleb(-p), rounding=ROUND_DOWN)
+        if shown != 0 or exact == 0:
             return f"{shown} %"
-    return f"{value!r} %"
+    return f"{exact} %"
 
 
 def fmt_target(value: float | None, lang: str) -> str:
