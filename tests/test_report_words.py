@@ -51,7 +51,7 @@ def _with_preset(preset: str, lang: str) -> Any:
 
     result = run(load_preset(preset), "2025-01", [down(2025, 1, 10, 10, 0, dur_s=10 * 3600), down(2025, 1, 20, 3, 0, dur_s=90)],
                  monthly_fee=Decimal("20"), currency="USD")
-    report, series = build_sample(lang)
+    report, _ = build_sample(lang)
     target = replace(report.targets[0], sla=sla_section(result.to_json()))
     return replace(report, targets=(target, *report.targets[1:]))
 
