@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from datetime import tzinfo
 from typing import Any
 
-from reports.render.blocks import Block, Bullets, Chart, Contents, Document, Heading, KeyValues, PageBreak, Para, Table
+from reports.render.blocks import Block, Bullets, Chart, Contents, Document, Group, Heading, KeyValues, PageBreak, Para, Table
 from reports.render.content_cards import errors_text, incident_cards
 from reports.render.content_claim import claim_page
 from reports.render.content_methods import methods_blocks, note_words
@@ -197,11 +197,33 @@ def _target_page(i: int, t: TargetReport, report: Report, charts: Mapping[str, M
     ]
     if t.sla is not None:
         blocks += sla_blocks(t, t.sla, lang, zone, report.generated_at, files, f"sla-{i + 1}")
-    return blocks
+    return _anchored(blocks, f"target-{i + 1}")
+
+
+def _anchored(blocks: list[Block], prefix: str) -> list[Block]:
+    """Every subsection heading of a target gets an anchor, so the contents can link to it."""
+    out: list[Block] = []
+    for n, b in enumerate(blocks):
+        if isinstance(b, Heading) and b.level == 2 and not b.anchor:
+            b = Heading(b.text, b.level, f"{prefix}-{n}")
+        elif isinstance(b, Group):
+            b = Group(_anchored(b.blocks, f"{prefix}-{n}"))
+        out.append(b)
+    return out
+
+
+def _headings(blocks: Sequence[Block]) -> list[Heading]:
+    out: list[Heading] = []
+    for b in blocks:
+        if isinstance(b, Heading):
+            out.append(b)
+        elif isinstance(b, Group):
+            out += _headings(b.blocks)
+    return out
 
 
 def _contents(blocks: Sequence[Block], lang: str) -> Contents:
-    entries = [(b.anchor, b.text, b.level) for b in blocks if isinstance(b, Heading) and b.anchor and b.level <= 2]
+    entries = [(b.anchor, b.text, b.level) for b in _headings(blocks) if b.anchor and b.level <= 2]
     return Contents(label("contents", lang), entries)
 
 

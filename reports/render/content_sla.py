@@ -41,7 +41,7 @@ def _figures(sla: SlaSection, lang: str) -> list[tuple[str, str]]:
     if sla.window_s > 1 and sla.counted_windows:
         counted += "\n" + label("sla.windows_v", lang, n=sla.counted_windows, w=secs_words(sla.window_s, lang))
     rows = [
-        (label("sla.verdict", lang), f"{verdict_label(sla.verdict, lang)}: {verdict_reason(sla, lang)}"),
+        (label("sla.verdict", lang), label("sla.verdict_v", lang, verdict=verdict_label(sla.verdict, lang), reason=verdict_reason(sla, lang))),
         (label("claim.uptime", lang), label("claim.uptime_v", lang, uptime=fmt_uptime(sla.uptime_provider_pct, lang),
                                              target=fmt_target(sla.uptime_target_pct, lang))),
         (label("sla.uptime_measured", lang), fmt_uptime(sla.uptime_measured_pct, lang)),

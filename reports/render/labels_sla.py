@@ -31,6 +31,7 @@ LABELS: dict[str, tuple[str, str]] = {
     # -- figures, outages ---------------------------------------------------------------------------------
     "sla.heading": ("Service level agreement", "服务等级协议（SLA）"),
     "sla.verdict": ("Verdict", "结论"),
+    "sla.verdict_v": ("{verdict}\n{reason}", "{verdict}\n{reason}"),
     "sla.uptime_measured": ("Uptime measured (no exclusions)", "实测可用率（不作排除）"),
     "sla.coverage": ("Share of the period with data", "有数据时间占统计时段的比例"),
     "sla.windows_v": ("{n} windows of {w}", "{n} 个 {w} 的窗口"),

@@ -251,7 +251,19 @@ def _drawing(fig: Figure, fonts: PdfFonts) -> Any:
 
 
 def _chart(block: Chart, fonts: PdfFonts, st: _Styles) -> _Flowables:
-    return [KeepTogether([_drawing(block.figure, fonts), Paragraph(fonts.markup(block.caption), st["caption"])])]
+    return [KeepTogether(_chart_parts(block, fonts, st))]
+
+
+def _chart_parts(block: Chart, fonts: PdfFonts, st: _Styles) -> _Flowables:
+    return [_drawing(block.figure, fonts), Paragraph(fonts.markup(block.caption), st["caption"])]
+
+
+def _flat(flowables: _Flowables) -> _Flowables:
+    """KeepTogether's content in place: reportlab measures a KeepTogether inside another one too tall."""
+    out: _Flowables = []
+    for f in flowables:
+        out += _flat(f._content) if isinstance(f, KeepTogether) else [f]
+    return out
 
 
 def _callout(block: Callout, fonts: PdfFonts, st: _Styles) -> _Flowables:
@@ -290,11 +302,11 @@ def _flowables(blocks: list[Block], fonts: PdfFonts, st: _Styles) -> _Flowables:
     out: _Flowables = []
     for n, block in enumerate(blocks):
         if isinstance(block, Group):
-            out.append(KeepTogether(_flowables(block.blocks, fonts, st)))
+            out.append(KeepTogether(_flat(_flowables(block.blocks, fonts, st))))
         elif isinstance(block, Heading) and n + 1 < len(blocks) and isinstance(blocks[n + 1], Chart):
             chart = blocks[n + 1]
             assert isinstance(chart, Chart)
-            out.append(KeepTogether(_heading(block, fonts, st) + _chart(chart, fonts, st)))
+            out.append(KeepTogether(_heading(block, fonts, st) + _chart_parts(chart, fonts, st)))
         elif isinstance(block, Chart) and n and isinstance(blocks[n - 1], Heading):
             continue  # drawn with its heading
         else:
