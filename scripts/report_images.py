@@ -23,6 +23,7 @@ from tests.support.browser import chromium  # noqa: E402
 from tests.support.month import END, NOW, START, build_month  # noqa: E402
 
 SHOTS = ((390, 2600, "report-html-390.png"), (1280, 1700, "report-html-1280.png"))
+PAGES = (1, 3, 5)  # the claim; a target's figures and SmokePing chart; the first incident card
 
 
 def bundle(work: Path, lang: str) -> Path:
@@ -48,10 +49,15 @@ def html_shots(html: Path, out: Path, suffix: str = "") -> list[Path]:
     return made
 
 
-def pdf_pages(pdf: Path, out: Path, suffix: str = "", pages: int = 3) -> list[Path]:
-    prefix = out / f"report-pdf{suffix}"
-    subprocess.run(["pdftoppm", "-r", "72", "-png", "-f", "1", "-l", str(pages), str(pdf), str(prefix)], check=True, timeout=300)
-    return sorted(out.glob(f"report-pdf{suffix}-*.png"))
+def pdf_pages(pdf: Path, out: Path, suffix: str, pages: tuple[int, ...]) -> list[Path]:
+    """report-pdf[-zh]-page<N>.png for each page N."""
+    made = []
+    for n in pages:
+        path = out / f"report-pdf{suffix}-page{n}"
+        subprocess.run(["pdftoppm", "-r", "72", "-png", "-singlefile", "-f", str(n), "-l", str(n), str(pdf), str(path)],
+                       check=True, timeout=300)
+        made.append(path.with_suffix(".png"))
+    return made
 
 
 def main() -> int:
@@ -62,7 +68,7 @@ def main() -> int:
         made = []
         for lang, suffix in (("en", ""), ("zh", "-zh")):
             folder = bundle(work, lang)
-            made += pdf_pages(folder / "report.pdf", out, suffix, 3 if lang == "en" else 1)
+            made += pdf_pages(folder / "report.pdf", out, suffix, PAGES if lang == "en" else (1,))
             if lang == "en":
                 made += html_shots(folder / "report.html", out)
     for path in made:
