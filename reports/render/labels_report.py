@@ -131,7 +131,6 @@ LABELS: dict[str, tuple[str, str]] = {
     "trace.failed": ("the traceroute itself failed", "路由追踪本身失败"),
     "trace.silent": ("no answer", "无应答"),
     "trace.ttl": ("Hop", "跳"),
-    "trace.address": ("Address", "地址"),
     "trace.rtt": ("RTT (answers)", "RTT（应答数）"),
     "trace.address_to": ("Towards {name}", "至 {name}"),
     "trace.none": ("No traceroute was stored for this incident.", "该事件没有存档的路由追踪。"),
