@@ -12,7 +12,7 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Protocol
 
-from agent.config import BandwidthCheck, HttpCheck, IcmpCheck, Target, TcpCheck
+from agent.config import BandwidthCheck, HostCheck, HttpCheck, IcmpCheck, Target, TcpCheck
 from agent.core import result as R
 from agent.core.result import ProbeResult
 from agent.core.secrets import mask_settings
@@ -25,9 +25,18 @@ class PingerLike(Protocol):
 
 
 async def run_checks(target: Target, check: Any, *, pinger: PingerLike | None, budget: Any = None,
-                     clock: Callable[[], datetime] = R.utcnow) -> list[ProbeResult]:
+                     clock: Callable[[], datetime] = R.utcnow, host_cursors: Any = None) -> list[ProbeResult]:
     """Like :func:`run_check`, but a bandwidth check may give two results (iperf3 both ways)
-    or one ``skipped`` result when the traffic ``budget`` (``agent.budget.TrafficBudget``) refuses it."""
+    or one ``skipped`` result when the traffic ``budget`` (``agent.budget.TrafficBudget``) refuses it,
+    and a host check one result per new reading (``host_cursors``: ``agent.host_glue.HostCursors``)."""
+    if isinstance(check, HostCheck):
+        try:
+            from agent.host_glue import run_host
+
+            return await run_host(target, check, cursors=host_cursors, clock=clock)
+        except Exception as e:  # a probe bug must not stop the agent: record it as the agent's fault
+            log.exception("host check of %s failed inside the agent", target.name)
+            return [ProbeResult(check.kind, R.utcnow(), False, error_class=R.INTERNAL, error=f"{type(e).__name__}: {e}")]
     if not isinstance(check, BandwidthCheck):
         return [await run_check(target, check, pinger=pinger)]
     try:
@@ -60,8 +69,8 @@ async def run_check(target: Target, check: Any, *, pinger: PingerLike | None) ->
 
             return await http_check(check.url, method=check.method, expect_status=check.expect_status or None,
                                     keyword=check.keyword, timeout_s=check.timeout_s, verify_tls=check.verify_tls)
-        if isinstance(check, BandwidthCheck):
-            raise TypeError("bandwidth checks may give several results: call run_checks")
+        if isinstance(check, (BandwidthCheck, HostCheck)):
+            raise TypeError(f"{check.kind} checks may give several results: call run_checks")
         raise RuntimeError(f"unknown check {check!r}")
     except Exception as e:  # a probe bug must not stop the agent: record it as the agent's fault
         log.exception("check %s/%s failed inside the agent", target.name, getattr(check, "kind", "?"))

@@ -105,7 +105,44 @@ class BandwidthCheck(_Strict):
         return self
 
 
-Check = Annotated[IcmpCheck | TcpCheck | HttpCheck | BandwidthCheck, Field(discriminator="kind")]
+class HostCheck(_Strict):
+    """The rented machine's own readings, fetched from `slaproof serve --host` (docs/host.md)."""
+
+    kind: Literal["host"] = "host"
+    url: str = Field(description="the responder's base URL, http(s)://HOST:PORT")
+    token: str | None = None
+    interval_s: float = Field(600.0, ge=60.0, le=86400.0, description="polls on its own interval; each brings every reading since the last")
+    timeout_s: float = Field(10.0, gt=0.0, le=120.0, description="for the whole answer")
+    verify_tls: bool = True
+
+    @field_validator("url")
+    @classmethod
+    def _url(cls, v: str) -> str:
+        parts = urlsplit(v)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"{v!r} is not an http:// or https:// URL with a host")
+        if parts.query or parts.username or parts.password:
+            raise ValueError("give the responder's base URL without a query or credentials; put the token in token")
+        return v
+
+
+# Checks that run on an interval of their own, apart from the target's rounds (never an outage by themselves).
+OWN_SCHEDULE = (BandwidthCheck, HostCheck)
+
+Check = Annotated[IcmpCheck | TcpCheck | HttpCheck | BandwidthCheck | HostCheck, Field(discriminator="kind")]
+
+
+class Plan(_Strict):
+    """The machine as advertised: what host readings are compared with (docs/host.md)."""
+
+    vcpus: int | None = Field(None, ge=1, le=4096)
+    cpu: Literal["dedicated", "shared"] | None = None
+    memory_mb: float | None = Field(None, gt=0)
+    disk_type: Literal["hdd", "ssd", "nvme", "network"] | None = None
+    disk_gb: float | None = Field(None, gt=0)
+    disk_iops: int | None = Field(None, gt=0, description="promised IOPS, if the plan names them")
+    disk_mb_s: float | None = Field(None, gt=0, description="promised disk throughput in MB/s, if the plan names it")
+    source: str | None = Field(None, description="where the plan is advertised: the order page or the product page")
 
 
 class Thresholds(_Strict):
@@ -133,6 +170,7 @@ class Target(_Strict):
     thresholds: Thresholds = Thresholds()
     budget: Budget = Budget()
     sla: dict[str, Any] | None = None
+    plan: Plan | None = None
     monthly_fee: float | None = Field(None, ge=0)
     currency: str | None = None
     service_name: str | None = Field(None, description="the provider's name for the service (letters)")
@@ -350,7 +388,7 @@ def _loc(loc: tuple[Any, ...], data: dict[str, Any]) -> str:
                 node = None
             out += label
         else:
-            if part in ("icmp", "tcp", "http", "bandwidth") and out.endswith("]"):
+            if part in ("icmp", "tcp", "http", "bandwidth", "host") and out.endswith("]"):
                 continue  # discriminator tag: the kind is already in the data
             out += ("." if out else "") + str(part)
             node = node.get(part) if isinstance(node, dict) else None
@@ -367,9 +405,9 @@ def format_validation_error(path: Path, err: ValidationError, data: dict[str, An
         elif e["type"] == "missing":
             msg = "required key is missing"
         elif e["type"] == "union_tag_invalid":
-            msg = f"unknown check kind {e.get('input', {}).get('kind')!r}; use icmp, tcp, http or bandwidth"
+            msg = f"unknown check kind {e.get('input', {}).get('kind')!r}; use icmp, tcp, http, bandwidth or host"
         elif e["type"] == "union_tag_not_found":
-            msg = "each check needs kind = \"icmp\" | \"tcp\" | \"http\" | \"bandwidth\""
+            msg = "each check needs kind = \"icmp\" | \"tcp\" | \"http\" | \"bandwidth\" | \"host\""
         got = e.get("input")
         if e["type"] not in ("missing", "union_tag_not_found") and not isinstance(got, (dict, list)):
             msg += f" (got {got!r})"

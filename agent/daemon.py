@@ -26,7 +26,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from agent import identity, sdnotify
 from agent.checks import check_settings, run_checks
-from agent.config import BandwidthCheck, Settings, Target
+from agent.config import OWN_SCHEDULE, BandwidthCheck, HostCheck, Settings, Target
 from agent.core import result as R
 from agent.core.result import ProbeResult, utcnow
 from agent.core.times import EPOCH, to_us
@@ -115,33 +115,47 @@ class Daemon:
             self.budget = bw.make_budget(settings)
             since = bw.seed_since(clock(), settings.display_tz())
             self.budget.seed(bw.seed_rows(store.bandwidth_usage(to_us(since))))
+        self.host_cursors: Any = None
+        if any(isinstance(c, HostCheck) for t in settings.targets for c in t.checks):
+            from agent import host_glue
+            # Where each target's host readings left off, so a restart stores none twice.
+            self.host_cursors = host_glue.HostCursors()
+            host_glue.seed_cursors(self.host_cursors, store, settings.targets, clock())
 
     # -- one step --------------------------------------------------------------
-    async def run_round(self, name: str, scheduled: datetime | None = None, *, bandwidth: bool = False) -> list[ProbeResult]:
-        """Run every regular check of one target once, queue the rows, take evidence if an incident opens."""
+    async def run_round(self, name: str, scheduled: datetime | None = None, *, bandwidth: bool = False,
+                        own: str | None = None) -> list[ProbeResult]:
+        """Run every regular check of one target once, queue the rows, take evidence if an incident opens.
+
+        ``own`` (``bandwidth=True`` is ``own="bandwidth"``): run instead the checks of that kind, which
+        have an interval of their own and never decide an outage."""
+        own = "bandwidth" if bandwidth else own
         target = self.targets[name]
         interval = self.settings.interval_of(target)
         now = self.clock()
         sched = scheduled or grid_time(now, interval, phase_of(name, interval))
         lag_us = to_us(now) - to_us(sched)
         ref = self.refs[name]
-        pairs = [(c, r) for c, r in zip(target.checks, ref.checks) if isinstance(c, BandwidthCheck) == bandwidth]
+        pairs = [(c, r) for c, r in zip(target.checks, ref.checks)
+                 if (c.kind == own if own is not None else not isinstance(c, OWN_SCHEDULE))]
         if len(pairs) == 1:  # the common case: no gather (a task per check) needed
-            nested = [await run_checks(target, pairs[0][0], pinger=self.pinger, budget=self.budget, clock=self.clock)]
+            nested = [await run_checks(target, pairs[0][0], pinger=self.pinger, budget=self.budget, clock=self.clock,
+                                       host_cursors=self.host_cursors)]
         else:
-            nested = await asyncio.gather(*(run_checks(target, c, pinger=self.pinger, budget=self.budget, clock=self.clock)
-                                            for c, _ in pairs))
+            nested = await asyncio.gather(*(run_checks(target, c, pinger=self.pinger, budget=self.budget, clock=self.clock,
+                                                       host_cursors=self.host_cursors) for c, _ in pairs))
         results = [r for rs in nested for r in rs]
         for (_, cref), res in ((p, r) for p, rs in zip(pairs, nested) for r in rs):
             if res.figures.get("address") == target.address:
                 # The configured address is in the targets table; keep only a resolved one that differs.
                 res = ProbeResult(res.kind, res.started_at, res.ok, res.rtt_ms,
                                   {k: v for k, v in res.figures.items() if k != "address"}, res.error_class, res.error)
-            self.writer.submit(cref, res, lag_us)
+            # A host reading is timed when the host took it, not on this round's grid: no lag.
+            self.writer.submit(cref, res, None if res.kind == "host" else lag_us)
         self.stats.rounds += 1
         if self.keep_lags:
             self.stats.lags_us.append(lag_us)
-        if not bandwidth:
+        if own is None:
             for observer in self.observers:
                 observer.observe(target, sched, results)
         return list(results)
@@ -208,18 +222,20 @@ class Daemon:
         for t in self.settings.targets:
             interval = self.settings.interval_of(t)
             phase = phase_of(t.name, interval)
-            if any(not isinstance(c, BandwidthCheck) for c in t.checks):
+            if any(not isinstance(c, OWN_SCHEDULE) for c in t.checks):
                 sched.add_job(self._job, IntervalTrigger(seconds=interval, start_date=first_run_after(now, interval, phase), timezone=UTC),
-                              args=(t.name, interval, phase, False), id=f"round:{t.name}", name=t.name,
+                              args=(t.name, interval, phase, None), id=f"round:{t.name}", name=t.name,
                               misfire_grace_time=max(1, int(interval / 2)), coalesce=True, max_instances=1)
+            seen: set[str] = set()
             for c in t.checks:
-                if isinstance(c, BandwidthCheck):
-                    bphase = phase_of(t.name + "/bw", c.interval_s)
-                    sched.add_job(self._job, IntervalTrigger(seconds=c.interval_s, start_date=first_run_after(now, c.interval_s, bphase),
-                                                             timezone=UTC, jitter=c.jitter_s or None),
-                                  args=(t.name, c.interval_s, bphase, True), id=f"bandwidth:{t.name}", name=f"{t.name} bandwidth",
+                if isinstance(c, OWN_SCHEDULE) and c.kind not in seen:  # one job per kind, on the first such check's interval
+                    seen.add(c.kind)
+                    ophase = phase_of(t.name + ("/bw" if c.kind == "bandwidth" else f"/{c.kind}"), c.interval_s)
+                    jitter = c.jitter_s if isinstance(c, BandwidthCheck) else 0.0
+                    sched.add_job(self._job, IntervalTrigger(seconds=c.interval_s, start_date=first_run_after(now, c.interval_s, ophase),
+                                                             timezone=UTC, jitter=jitter or None),
+                                  args=(t.name, c.interval_s, ophase, c.kind), id=f"{c.kind}:{t.name}", name=f"{t.name} {c.kind}",
                                   misfire_grace_time=int(c.interval_s / 2), coalesce=True, max_instances=1)
-                    break
         hb = sdnotify.watchdog_interval_s() or self.settings.agent.heartbeat_s
         sched.add_job(self._heartbeat, IntervalTrigger(seconds=min(hb, self.settings.agent.heartbeat_s), timezone=UTC),
                       id="heartbeat", misfire_grace_time=30, coalesce=True)
@@ -227,9 +243,9 @@ class Daemon:
         sched.start()
         self.scheduler = sched
 
-    async def _job(self, name: str, interval: float, phase: float, bandwidth: bool) -> None:
+    async def _job(self, name: str, interval: float, phase: float, own: str | None) -> None:
         now = self.clock()
-        await self.run_round(name, grid_time(now, interval, phase), bandwidth=bandwidth)
+        await self.run_round(name, grid_time(now, interval, phase), own=own)
 
     async def _heartbeat(self) -> None:
         if self.run_id is not None:

@@ -12,7 +12,7 @@ fi
 
 pkgs=(python3 python3-venv python3-pip iputils-ping traceroute fonts-wqy-microhei)
 if [ "${SLAPROOF_WITH_TESTS:-0}" = 1 ]; then
-  pkgs+=(iperf3 fping postgresql poppler-utils iproute2 systemd)
+  pkgs+=(iperf3 fping postgresql poppler-utils iproute2 systemd e2fsprogs mount)
 fi
 if [ "${SLAPROOF_WITH_TESTS:-0}" = 1 ]; then
   pkgs+=(chromium chromium-driver)  # report.html in a real headless browser (tests/test_report_pages.py)

@@ -28,7 +28,7 @@ class PerfSample:
     """One measured value; the caller feeds them in time order from the store."""
 
     ts: datetime
-    metric: str  # rtt_ms | loss_pct | jitter_ms | bandwidth_mbps
+    metric: str  # rtt_ms | loss_pct | jitter_ms | bandwidth_mbps, or a host metric (reports/analysis/host.py)
     value: float
 
 

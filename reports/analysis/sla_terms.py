@@ -223,7 +223,9 @@ class Claim(_Strict):
 
 
 class PerformanceTerm(_Strict):
-    metric: Literal["rtt_ms", "loss_pct", "jitter_ms", "bandwidth_mbps"]
+    metric: Literal["rtt_ms", "loss_pct", "jitter_ms", "bandwidth_mbps",
+                    # host readings (reports/analysis/host.py, docs/host.md)
+                    "steal_pct", "cpu_speed_pct", "disk_fsync_p99_ms", "disk_write_mb_s", "disk_read_mb_s"]
     statistic: Literal["mean", "p95", "share", "window_mean"] = "mean"
     comparator: Literal["le", "lt", "ge", "gt"] = "le"
     threshold: Decimal

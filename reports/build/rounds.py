@@ -24,6 +24,8 @@ from reports.analysis.model import CheckOutcome, Round
 # Agent-side failures: recorded, never counted for or against the provider.
 AGENT_SIDE = {R.INTERNAL, R.PERMISSION, R.SKIPPED}
 LATENCY_PREFERENCE = ("icmp", "tcp", "http")
+# Kinds on an interval of their own: never part of a round, never an outage by themselves.
+OWN_SCHEDULE_KINDS = frozenset({"bandwidth", "host"})
 
 
 @dataclass
@@ -40,7 +42,7 @@ class TargetChecks:
 
     @property
     def round_ids(self) -> list[int]:
-        return [i for i in self.ids if self.kind_of[i] != "bandwidth"]
+        return [i for i in self.ids if self.kind_of[i] not in OWN_SCHEDULE_KINDS]
 
 
 def target_checks(store: Store, names: Sequence[str]) -> dict[str, TargetChecks]:

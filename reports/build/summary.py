@@ -9,6 +9,7 @@ the renderers read and summary.json is serialised from); reports/build/bundle.py
 from __future__ import annotations
 
 import socket
+from itertools import chain
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
@@ -18,7 +19,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from agent import identity
-from agent.config import BandwidthCheck, Settings, Target
+from agent.config import OWN_SCHEDULE, HostCheck, Settings, Target
 from agent.core.errors import UsageError
 from agent.core.secrets import mask_settings
 from agent.core.times import from_us, to_us
@@ -37,9 +38,10 @@ from reports.analysis.stats import LatencyStats
 from reports.build.accumulate import Accumulator, Figures
 from reports.build.cards import CardContext, card_incidents, incident_card, window_buckets, window_of
 from reports.build.evidence import evidence_refs, stored_evidence
+from reports.build.host import host_perf_samples, host_section, host_series
 from reports.build.rounds import TargetChecks, latency_kind, rounds_for, target_checks
 from reports.build.samples import bandwidth_summary, local_intervals, perf_samples
-from reports.render.methods_text import GAP_RULE, METHODS_EN, METHODS_ZH, clock_text
+from reports.render.methods_text import GAP_RULE, HOST_METHOD_EN, HOST_METHOD_ZH, METHODS_EN, METHODS_ZH, clock_text
 from reports.render.model import (
     AgentInfo,
     BandKind,
@@ -313,8 +315,9 @@ def sla_result(settings: Settings, store: Store, t: Target, start: datetime, end
     samples: Iterable[Any] = ()
     if definition.performance:
         tc = checks if checks is not None else target_checks(store, [t.name])[t.name]
-        samples = perf_samples(store, tc, to_us(start), to_us(end), res.spans_wide,
-                               {p.metric for p in definition.performance})
+        metrics: set[str] = {p.metric for p in definition.performance}
+        samples = chain(perf_samples(store, tc, to_us(start), to_us(end), res.spans_wide, metrics),
+                        host_perf_samples(store, tc, to_us(start), to_us(end), metrics))
     return evaluate(definition, res.spans_wide, period_start=start, period_end=end, samples=samples,
                     monthly_fee=Decimal(str(t.monthly_fee)) if t.monthly_fee is not None else None,
                     currency=t.currency, now=now, target=t.name)
@@ -334,6 +337,9 @@ def build_report(settings: Settings, store: Store, an: Analysis, *, lang: str, n
     built = [_target(settings, store, an, t, idx, now, with_series) for idx, t in enumerate(an.targets, 1)]
     targets = tuple(report for report, _ in built)
     series = {t.name: s for t, (_, s) in zip(an.targets, built) if s is not None}
+    for t in an.targets if with_series else ():
+        if any(isinstance(c, HostCheck) for c in t.checks):
+            series[t.name] = replace(series[t.name], host=host_series(store, an.checks[t.name], to_us(an.start), to_us(an.end)))
     report = Report(
         generated_at=_exact_us(now), lang=report_lang(lang),
         period=Period(start=_exact_us(an.start), end=_exact_us(an.end), timezone=an.tz.key),
@@ -368,7 +374,8 @@ def _target(settings: Settings, store: Store, an: Analysis, t: Target, idx: int,
     carded = set(card_incidents(res)) if not t.control else set()
     ids = [f"T{idx}-{i + 1}" for i in range(len(res.incidents))]
     bw = bandwidth_summary(store, tc, to_us(an.start), to_us(an.end), local_intervals(res.spans_wide))
-    sla = sla_result(settings, store, t, an.start, an.end, now, res, tc)
+    sla_json = sla_result(settings, store, t, an.start, an.end, now, res, tc)
+    sla = None if sla_json is None else sla_section(sla_json.to_json(), f"{t.name}: sla")
     report = TargetReport(
         name=t.name, address=t.address, provider=t.provider or "", control=t.control, interval_s=interval,
         service_name=t.service_name, service_id=t.service_id,
@@ -381,7 +388,8 @@ def _target(settings: Settings, store: Store, an: Analysis, t: Target, idx: int,
                         for i, inc in enumerate(res.incidents)),
         blips=res.blips, rounds=res.rounds, rounds_failed=res.rounds_failed,
         bandwidth=None if bw is None else decode(BandwidthSection, bw, f"{t.name}: bandwidth"),
-        sla=None if sla is None else sla_section(sla.to_json(), f"{t.name}: sla"),
+        sla=sla,
+        host=host_section(store, tc, t.plan, an.start, an.end, an.tz, sla.terms if sla is not None else ()),
     )
     if not with_series:
         return report, None
@@ -423,9 +431,10 @@ def agent_info(settings: Settings, store: Store, agent_uuid: str | None) -> Agen
 
 def methods(settings: Settings, targets: Sequence[Target]) -> Methods:
     """How the figures were obtained: each check's settings, thresholds, controls, the incident rules."""
+    hosts = any(isinstance(c, HostCheck) for t in targets for c in t.checks)
     return Methods(
         probes=tuple(ProbeMethod(target=t.name, kind=c.kind,
-                                 interval_s=c.interval_s if isinstance(c, BandwidthCheck) else settings.interval_of(t),
+                                 interval_s=c.interval_s if isinstance(c, OWN_SCHEDULE) else settings.interval_of(t),
                                  settings=_public_settings(c)) for t in targets for c in t.checks),
         thresholds={t.name: Thresholds(rtt_ms_max=t.thresholds.rtt_ms_max, loss_pct_max=t.thresholds.loss_pct_max,
                                        sustain_s=t.thresholds.sustain_s)
@@ -435,8 +444,8 @@ def methods(settings: Settings, targets: Sequence[Target]) -> Methods:
         open_after=settings.agent.open_after,
         merge_gap_s=policy_for(settings, targets[0]).merge_gap if targets else None,
         gap_rule=GAP_RULE,
-        text_en=METHODS_EN,
-        text_zh=METHODS_ZH,
+        text_en=METHODS_EN + (HOST_METHOD_EN if hosts else ""),
+        text_zh=METHODS_ZH + (HOST_METHOD_ZH if hosts else ""),
     )
 
 

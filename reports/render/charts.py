@@ -17,16 +17,26 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
 
+from reports.render.chart_parts import (
+    AXIS,
+    GRID,
+    INK,
+    LEFT,
+    NO_DATA_GREY,
+    RIGHT,
+    WIDTH,
+    Axis,
+    Span,
+    legend,
+    x_axis,
+    y_axis,
+)
+from reports.render.charts_host import host_figure
 from reports.render.i18n import kind_label, label
 from reports.render.inputs import display_zone
 from reports.render.model import BandKind, Report, TargetReport, TargetSeries
 from reports.render.smokeping import LOSS_COLOURS, NO_REPLY, SmokeBucket, loss_colour, nice_max
 from reports.render.vector import Figure, Line, Poly, Rect, Shape, Text, hatch, text_width
-
-WIDTH = 490.0  # points: the A4 text width
-LEFT, RIGHT = 40.0, 6.0
-GRID, AXIS, INK = "#c8c8c8", "#000000", "#222222"
-NO_DATA_GREY = "#c4c4c4"
 
 
 @dataclass(frozen=True)
@@ -46,84 +56,6 @@ BAND_STYLE: dict[BandKind, BandStyle] = {
 }
 # Quantile pairs of a bucket's 20 (0 … 100 %) drawn as smoke, outermost first, and their greys.
 SMOKE_LEVELS: tuple[tuple[int, int, str], ...] = ((1, 18, "#dedede"), (3, 16, "#c2c2c2"), (5, 14, "#a3a3a3"), (7, 12, "#808080"))
-
-
-@dataclass(frozen=True)
-class Span:
-    start: datetime
-    end: datetime
-
-    @property
-    def seconds(self) -> float:
-        return max((self.end - self.start).total_seconds(), 1e-6)
-
-
-class Axis:
-    """Time → x over a span, inside [x0, x0 + w]."""
-
-    def __init__(self, span: Span, x0: float, w: float) -> None:
-        self.span, self.x0, self.w = span, x0, w
-
-    def x(self, t: datetime) -> float:
-        f = (t - self.span.start).total_seconds() / self.span.seconds
-        return self.x0 + self.w * min(max(f, 0.0), 1.0)
-
-    def xu(self, us: int) -> float:
-        return self.x(datetime.fromtimestamp(us / 1e6, UTC))
-
-
-# -- time ticks --------------------------------------------------------------------------------
-_STEPS = (60, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400, 2 * 86400, 5 * 86400, 7 * 86400, 14 * 86400)
-
-
-def time_ticks(span: Span, zone: tzinfo, most: int = 8) -> list[tuple[datetime, str, str]]:
-    """Ticks in the display zone at round local times: (moment, label, date line or "")."""
-    step = next((s for s in _STEPS if span.seconds / s <= most), _STEPS[-1])
-    local = span.start.astimezone(zone)
-    if step < 86400:
-        day0 = local.replace(hour=0, minute=0, second=0, microsecond=0)
-        n = math.ceil((local - day0).total_seconds() / step)
-        cur = day0 + timedelta(seconds=n * step)
-    else:
-        cur = local.replace(hour=0, minute=0, second=0, microsecond=0)
-        if cur < local:
-            cur += timedelta(days=1)
-    out: list[tuple[datetime, str, str]] = []
-    last_day: date | None = None
-    while cur.astimezone(UTC) <= span.end and len(out) < 40:
-        moment = cur.astimezone(UTC)
-        at = moment.astimezone(zone)
-        if step >= 86400:
-            out.append((moment, at.strftime("%m-%d"), ""))
-        else:
-            out.append((moment, at.strftime("%H:%M"), at.strftime("%m-%d") if at.date() != last_day else ""))
-        last_day = at.date()
-        cur = (cur + timedelta(seconds=step)) if step < 86400 else (cur + timedelta(days=step // 86400))
-        cur = cur.astimezone(zone)
-    return out
-
-
-def _x_axis(fig: Figure, ax: Axis, y: float, zone: tzinfo, lang: str) -> float:
-    """Ticks and labels under y; returns the y below them."""
-    fig.add(Line(ax.x0, y, ax.x0 + ax.w, y, AXIS, 0.6))
-    for moment, text, day in time_ticks(ax.span, zone):
-        x = ax.x(moment)
-        fig.add(Line(x, y, x, y + 2.5, AXIS, 0.5), Text(x, y + 9, text, 6, "middle"))
-        if day:
-            fig.add(Text(x, y + 16, day, 5.5, "middle", INK))
-    fig.add(Text(ax.x0 + ax.w, y + 16, label("ax.time", lang, zone=str(zone)), 5.5, "end", INK))
-    return y + 20
-
-
-def _y_axis(fig: Figure, top: float, height: float, vmin: float, vmax: float, unit: str) -> None:
-    x0, x1 = LEFT, WIDTH - RIGHT
-    for k in range(5):
-        v = vmin + (vmax - vmin) * k / 4
-        y = top + height * (1 - k / 4)
-        fig.add(Line(x0, y, x1, y, GRID if k else AXIS, 0.4 if k else 0.6))
-        fig.add(Text(x0 - 3, y + 2, f"{round(v, 4):g}", 6, "end"))
-    fig.add(Line(x0, top, x0, top + height, AXIS, 0.6))
-    fig.add(Text(4, top - 3, unit, 6, "start", INK))
 
 
 # -- the latency chart --------------------------------------------------------------------------
@@ -236,26 +168,6 @@ def _loss_panel(fig: Figure, ax: Axis, buckets: Sequence[SmokeBucket], top: floa
     return classes
 
 
-def _legend(fig: Figure, y: float, items: list[tuple[list[Shape], str]]) -> float:
-    """Swatches and words in rows across the width; returns the y below."""
-    x = LEFT
-    for swatch, words in items:
-        w = 14 + text_width(words, 6) + 10
-        if x + w > WIDTH - RIGHT and x > LEFT:
-            x, y = LEFT, y + 9
-        fig.add(*[_moved(s, x, y - 5) for s in swatch], Text(x + 13, y, words, 6, "start", INK))
-        x += w
-    return y + 6
-
-
-def _moved(s: Shape, dx: float, dy: float) -> Shape:
-    if isinstance(s, Rect):
-        return Rect(s.x + dx, s.y + dy, s.w, s.h, s.fill, s.stroke, s.width, s.dash)
-    if isinstance(s, Line):
-        return Line(s.x1 + dx, s.y1 + dy, s.x2 + dx, s.y2 + dy, s.stroke, s.width, s.dash)
-    return s
-
-
 def _band_swatch(kind: BandKind) -> list[Shape]:
     st = BAND_STYLE[kind]
     return [Rect(0, 0, 10, 6, st.lane, st.ink if kind != "no_data" else None, 0.4),
@@ -285,7 +197,7 @@ def smoke_figure(title: str, buckets: Sequence[SmokeBucket], bands: Sequence[tup
     lane_y = top + plot_h + 2
     vmax = _top_ms(buckets)
     drawn = _bands(fig, ax, bands, top, plot_h, lane_y, 7.0)
-    _y_axis(fig, top, plot_h, 0.0, vmax, label("ax.latency", lang))
+    y_axis(fig, top, plot_h, 0.0, vmax, label("ax.latency", lang))
     smoked = _smoke(fig, ax, buckets, top, plot_h, vmax)
     if not smoked:
         fig.add(Text(ax.x0 + ax.w / 2, top + plot_h / 2, label("no_latency", lang), 7, "middle", INK))
@@ -295,12 +207,12 @@ def smoke_figure(title: str, buckets: Sequence[SmokeBucket], bands: Sequence[tup
     if icmp:
         classes = _loss_panel(fig, ax, buckets, y + 8, 30.0, lang)
         y += 8 + 30.0 + 2
-    y = _x_axis(fig, ax, y, zone, lang)
-    fig.height = _legend(fig, y + 7, _smoke_legend(buckets, smoked, classes, drawn, lang)) + 3
+    y = x_axis(fig, ax, y, zone, lang)
+    fig.height = legend(fig, y + 7, _smokelegend(buckets, smoked, classes, drawn, lang)) + 3
     return fig
 
 
-def _smoke_legend(buckets: Sequence[SmokeBucket], smoked: bool, classes: set[float], drawn: set[BandKind],
+def _smokelegend(buckets: Sequence[SmokeBucket], smoked: bool, classes: set[float], drawn: set[BandKind],
                   lang: str) -> list[tuple[list[Shape], str]]:
     items: list[tuple[list[Shape], str]] = []
     if smoked:
@@ -338,7 +250,7 @@ def daily_figure(title: str, days: Sequence[tuple[date, float | None, float]], l
     known = [a for _, a, _ in days if a is not None]
     floor = _floor(known)
     fig.add(Text(WIDTH - RIGHT, 9, label("ax.axis_from", lang, v=f"{floor:g}") if floor else "", 6, "end", INK))
-    _y_axis(fig, top, plot_h, floor, 100.0, label("ax.availability", lang))
+    y_axis(fig, top, plot_h, floor, 100.0, label("ax.availability", lang))
     n = max(len(days), 1)
     slot = (WIDTH - LEFT - RIGHT) / n
     cov_top = top + plot_h + 8
@@ -369,7 +281,7 @@ def daily_figure(title: str, days: Sequence[tuple[date, float | None, float]], l
     if nodata:
         grey: list[Shape] = [Rect(0, 0, 10, 6, NO_DATA_GREY)]
         items.append((grey, kind_label("no_data", lang)))
-    fig.height = _legend(fig, y + 6, items) + 3
+    fig.height = legend(fig, y + 6, items) + 3
     return fig
 
 
@@ -386,7 +298,8 @@ CHART_NAMES = ("latency", "daily")
 
 
 def make_charts(report: Report, series: Mapping[str, TargetSeries], lang: str) -> dict[str, dict[str, Figure]]:
-    """Per target name: "latency", "daily" and "card:<incident id>" → figure. Targets without series get none."""
+    """Per target name: "latency", "daily", "host" (with host readings) and "card:<incident id>" → figure.
+    Targets without series get none."""
     zone = display_zone(report)
     period = Span(report.period.start, report.period.end)
     out: dict[str, dict[str, Figure]] = {}
@@ -399,6 +312,8 @@ def make_charts(report: Report, series: Mapping[str, TargetSeries], lang: str) -
             "daily": daily_figure(target.name, s.daily, lang),
             **{f"card:{ident}": card_figure(target, ident, s, zone, lang) for ident in s.windows},
         }
+        if s.host:
+            out[target.name]["host"] = host_figure(target.name, s.host, period, zone, lang)
     return out
 
 

@@ -17,6 +17,7 @@ from typing import Any
 from reports.render.blocks import Block, Bullets, Chart, Contents, Document, Group, Heading, KeyValues, PageBreak, Para, Table
 from reports.render.content_cards import errors_text, incident_cards
 from reports.render.content_claim import claim_page
+from reports.render.content_host import host_blocks
 from reports.render.content_methods import methods_blocks, note_words
 from reports.render.content_parts import DASH, duration_cell, incident_kind_text, time_cell
 from reports.render.content_sla import sla_blocks
@@ -177,7 +178,7 @@ def _charts(t: TargetReport, mine: Mapping[str, Figure], lang: str) -> list[Bloc
     blocks: list[Block] = [Heading(label("charts.heading", lang), 2)]
     if not mine:
         return [*blocks, Para(label("charts.none", lang), "small")]
-    for name in ("latency", "daily"):
+    for name in ("latency", "daily", "host"):
         if name in mine:
             blocks.append(Chart(mine[name], label(f"chart.{name}", lang)))
     return blocks
@@ -197,6 +198,7 @@ def _target_page(i: int, t: TargetReport, report: Report, charts: Mapping[str, M
     ]
     if t.sla is not None:
         blocks += sla_blocks(t, t.sla, lang, zone, report.generated_at, files, f"sla-{i + 1}")
+    blocks += host_blocks(t.host, lang, zone)
     return _anchored(blocks, f"target-{i + 1}")
 
 

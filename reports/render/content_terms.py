@@ -18,7 +18,8 @@ from reports.render.model import Report, SlaFieldUse, SlaSection
 from reports.render.preset_notes import note_text
 from reports.render.sla_words import evaluation_text
 
-METRIC_UNITS = {"rtt_ms": " ms", "loss_pct": " %", "jitter_ms": " ms", "bandwidth_mbps": " Mbit/s"}
+METRIC_UNITS = {"rtt_ms": " ms", "loss_pct": " %", "jitter_ms": " ms", "bandwidth_mbps": " Mbit/s", "steal_pct": " %",
+                "cpu_speed_pct": " %", "disk_fsync_p99_ms": " ms", "disk_write_mb_s": " MB/s", "disk_read_mb_s": " MB/s"}
 
 
 def secs_words(seconds: float, lang: str) -> str:

@@ -12,6 +12,7 @@ import math
 from datetime import UTC, datetime, tzinfo
 from typing import Any
 
+from reports.render.i18n_host import HOST_LABELS
 from reports.render.inputs import parse_time
 from reports.render.labels_report import LABELS as REPORT_LABELS
 from reports.render.labels_sla import LABELS as SLA_LABELS
@@ -186,6 +187,8 @@ DURATION_UNITS = {
     "en": ("d", "h", "min", "s"),
     "zh": ("天", "小时", "分", "秒"),
 }
+
+LABELS.update(HOST_LABELS)
 
 
 def label(key: str, lang: str, **values: Any) -> str:

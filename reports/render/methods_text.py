@@ -88,3 +88,33 @@ def gap_rule_words(text: str, lang: str) -> str:
     if lang != "zh":
         return text
     return GAP_RULE_ZH if text == GAP_RULE else f"（英文原文）\u201c{text}\u201d"
+
+
+# Added to the methods when a target has a host check (docs/host.md).
+HOST_METHOD_EN = (
+    "\n\nHost readings come from inside the rented machine: `slaproof serve --host` takes one on its own schedule and "
+    "the agent fetches every reading since the last it stored, timed on the agent's clock (the moment it received "
+    "them less their age by the host's clock; the host's own time, its clock's sync state and the offset between "
+    "the two clocks are kept with each row). CPU steal, iowait and busy are shares of all CPU time since the "
+    "previous reading (/proc/stat). CPU speed is a fixed single-threaded workload (zlib level 6 of the same 256 KiB) "
+    "run back to back for half a second after a 0.1 s warm-up, as units per second of wall time; it is compared "
+    "with the median of the machine's own first week of readings, and a reading during which the machine's own "
+    "processes left the workload less than 0.9 of a core is counted apart (contended), never against the provider. "
+    "Disk: write + fsync of 4 KiB, 20 times (p50 and p99 nearest rank), and a sequential write then read of a "
+    "scratch file within a byte budget, with O_DIRECT where the file system allows. Memory total and available are "
+    "the kernel's, cut to a cgroup limit where one applies. A poll that brings no reading (no answer, a wrong "
+    "token, a malformed answer) is recorded as such and is never an outage of the target. SLA host terms are "
+    "measured on one sample per reading: CPU steal, CPU speed (% of the baseline) and the fsync time's p99, and "
+    "one sample of write or read throughput per throughput test."
+)
+HOST_METHOD_ZH = (
+    "\n\n主机读数来自所租机器内部：`slaproof serve --host` 按自己的时间表采集读数，代理取回自上次保存以来的全部读数，并按代理时钟"
+    "计时（收到的时刻减去按主机时钟计的读数年龄；主机自身的时间、其时钟同步状态以及两个时钟之间的偏差随每条记录保存）。CPU 窃取"
+    "（steal）、I/O 等待和繁忙时间是自上一次读数以来全部 CPU 时间中的占比（/proc/stat）。CPU 速度为一个固定的单线程工作负载（对同样的"
+    " 256 KiB 数据做 zlib 6 级压缩），在 0.1 秒预热后连续运行半秒，以每秒墙钟时间完成的单元数表示；它与机器自己第一周读数的中位数比较。"
+    "机器自身的进程使该负载可用的 CPU 少于 0.9 个核心时，该读数单独计为“争用”，不计入服务商的责任。磁盘：写入 4 KiB 并 fsync，"
+    "重复 20 次（按最近秩法取 p50 和 p99），并在字节预算内对临时文件顺序写入再读出，文件系统允许时使用 O_DIRECT。内存总量和可用量"
+    "取自内核，如有 cgroup 限制则以其为上限。未取得读数的轮询（无应答、令牌错误、应答格式错误）会如实记录，但绝不算作目标的中断。"
+    "SLA 主机条款按每个读数一个样本计算：CPU 窃取、CPU 速度（相对基线的百分比）和 fsync 时间的 p99，每次吞吐测试"
+    "另计一个写入或读取吞吐量样本。"
+)

@@ -418,6 +418,112 @@ class SlaSection:
     warnings: tuple[str, ...]
 
 
+# -- the host section (readings from inside the rented machine; docs/host.md) --------------------
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HostPlan:
+    """The machine as advertised (the target's ``plan`` in the config); None where not stated."""
+
+    vcpus: int | None
+    cpu: str | None  # dedicated or shared
+    memory_mb: float | None  # MiB, as plans mean it (4 GB = 4096)
+    disk_type: str | None
+    disk_gb: float | None
+    disk_iops: int | None
+    disk_mb_s: float | None
+    source: str | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HostStats:
+    """One figure over the period's readings that have it: mean and nearest-rank percentiles."""
+
+    count: int
+    mean: float | None
+    min: float | None
+    p5: float | None
+    p50: float | None
+    p95: float | None
+    max: float | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HostCpuSpeed:
+    """The fixed workload's speed against the machine's own first week (reports/analysis/host.py)."""
+
+    workload: str | None
+    baseline_units_per_s: float | None  # None: not enough uncontended readings in the first week
+    baseline_from: datetime | None
+    baseline_to: datetime | None
+    baseline_readings: int
+    pct_of_baseline: HostStats  # uncontended readings of the baseline's workload
+    units_per_s: HostStats
+    contended: int  # readings left out: the machine's own processes kept its vCPUs busy
+    quota_cores: float | None  # the cgroup quota in the last reading, if any
+    throttled_readings: int  # readings during whose workload the cgroup was throttled
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HostDisk:
+    fs_type: str | None  # of the scratch path, in the last reading
+    direct: bool | None  # the last throughput test bypassed the page cache (O_DIRECT)
+    fsync_p50_ms: HostStats  # over the readings' own p50
+    fsync_p99_ms: HostStats  # over the readings' own p99
+    write_mb_s: HostStats
+    read_mb_s: HostStats
+    write_below_plan: int | None  # throughput tests writing slower than the plan's disk_mb_s
+    errors: Mapping[str, int]  # what failed ("fsync: No space left on device (ENOSPC)") → readings
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HostMemory:
+    total_bytes_min: int | None
+    total_bytes_max: int | None
+    plan_bytes: int | None
+    total_pct_of_plan_min: float | None
+    available_bytes: HostStats
+    limit_bytes: int | None  # the cgroup limit in the last reading, if any
+    swap_used_bytes_max: int | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HostDay:
+    """One display-zone day's readings."""
+
+    day: date
+    readings: int
+    steal_mean_pct: float | None
+    steal_max_pct: float | None
+    speed_pct_median: float | None
+    speed_pct_min: float | None
+    fsync_p99_ms_max: float | None
+    write_mb_s_min: float | None
+    mem_available_min_bytes: int | None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class HostSection:
+    """Readings the machine took of itself (`slaproof serve --host`) in the period, against its plan."""
+
+    readings: int
+    polls_failed: int  # polls that brought no reading: not outages of the target
+    poll_errors: Mapping[str, int]  # error class → failed polls
+    first_reading: datetime | None
+    last_reading: datetime | None
+    plan: HostPlan | None
+    vcpus_online_min: int | None
+    vcpus_online_max: int | None
+    steal_pct: HostStats
+    iowait_pct: HostStats
+    busy_pct: HostStats
+    cpu_speed: HostCpuSpeed
+    disk: HostDisk
+    memory: HostMemory
+    host_clock_unsynced: int  # readings taken while the host's clock was not synchronised
+    host_offset_ms_max: float | None  # the largest host − agent clock offset seen, either sign
+    days: tuple[HostDay, ...]
+    terms: tuple[SlaTerm, ...]  # the SLA's host terms, as in the SLA section
+
+
 # -- a target, the report -------------------------------------------------------------------------
 @dataclass(frozen=True, slots=True, kw_only=True)
 class TargetReport:
@@ -447,6 +553,7 @@ class TargetReport:
     rounds_failed: int
     bandwidth: BandwidthSection | None = field(default=None, metadata=OMIT_IF_NONE)
     sla: SlaSection | None = field(default=None, metadata=OMIT_IF_NONE)
+    host: HostSection | None = field(default=None, metadata=OMIT_IF_NONE)
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -476,6 +583,7 @@ class TargetSeries:
     ``daily``: (day, availability % or None for no data, coverage %).
     ``bands``: (start, end, kind, incident id or "" for a no-data gap).
     ``windows``: incident id → the buckets of its card chart (the incident and 30 min each side).
+    ``host``: per host reading (time, steal %, CPU speed % of baseline, fsync p99 ms, write MB/s, read MB/s).
     """
 
     smoke: list[SmokeBucket] = field(default_factory=list)
@@ -484,3 +592,4 @@ class TargetSeries:
     daily: list[tuple[date, float | None, float]] = field(default_factory=list)
     bands: list[tuple[datetime, datetime, BandKind, str]] = field(default_factory=list)
     windows: dict[str, list[SmokeBucket]] = field(default_factory=dict)
+    host: list[tuple[datetime, float | None, float | None, float | None, float | None, float | None]] = field(default_factory=list)
