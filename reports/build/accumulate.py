@@ -99,18 +99,23 @@ class Accumulator:
     def _make(self, lat: frozenset[int], loss: frozenset[int]) -> Callable[[tuple[Any, ...]], None]:
         p0, p1, size = self.p0, self.p1, self.size
         counts, hist, buckets = self.counts, self.hist, self.buckets
-        hist_get, buckets_get = hist.get, buckets.get
+        hist_get = hist.get
         exact, sub, top = _EXACT, SUB_BITS, 1 << SUB_BITS
         widen, most = self._widen, self.max_buckets
+        cur: list[Any] = [None, None]  # the last bucket's key and state: rows come by time, so mostly the same
 
         def bucket(ts: int) -> list[Any]:
             key = (ts - p0) // size[0]
-            b = buckets_get(key)
+            if key == cur[0]:
+                return cur[1]  # type: ignore[no-any-return]  # the cached bucket's state list
+            b = buckets.get(key)
             if b is None:
                 if len(buckets) >= most:
                     widen()
+                    cur[0] = None
                     return bucket(ts)
                 b = buckets[key] = [{}, 0, 0, 0]
+            cur[0], cur[1] = key, b
             return b
 
         def add(row: tuple[Any, ...]) -> None:
@@ -118,7 +123,12 @@ class Accumulator:
             if ts < p0 or ts >= p1:
                 return
             counts[0] += 1
-            if cid in lat and ok and rtt is not None:
+            timed = ok and rtt is not None and cid in lat
+            lossy = sent and cid in loss
+            if not (timed or lossy):
+                return
+            b = bucket(ts)
+            if timed:
                 us = rtt // 1000
                 hist[us] = hist_get(us, 0) + 1
                 if us < exact:
@@ -126,15 +136,13 @@ class Accumulator:
                 else:
                     e = us.bit_length()
                     k = exact + (e - sub - 2) * top + ((us >> (e - sub - 1)) - top)
-                b = bucket(ts)
                 h = b[0]
                 h[k] = h.get(k, 0) + 1
                 b[1] += 1
-            if sent and cid in loss:
+            if lossy:
                 received = received or 0
                 counts[1] += sent
                 counts[2] += received
-                b = bucket(ts)
                 b[2] += sent
                 b[3] += received
 

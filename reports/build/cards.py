@@ -8,7 +8,7 @@ each side. Each card reads only its own stretch of rows (bounded queries), never
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -45,35 +45,40 @@ def card_incidents(res: TargetAnalysis) -> list[int]:
     return [i for i, inc in enumerate(res.incidents) if inc.kind is not State.LOCAL][:MAX_CARDS]
 
 
-def incident_card(ctx: CardContext, inc: Incident) -> IncidentCard:
-    """The card of one incident: rounds on its edges, traceroutes taken when it opened, the failing answer."""
+def incident_card(ctx: CardContext, inc: Incident, rows: Sequence[tuple[Any, ...]] | None = None) -> IncidentCard:
+    """The card of one incident: rounds on its edges, traceroutes taken when it opened, the failing answer.
+
+    ``rows``: the target's rows around the incident when already read (the card's chart window);
+    else the two edge rounds are read here, in one bounded query."""
     http_ids = ctx.checks.of_kind("http")
     resp = (ctx.store.first_failed_with_detail(http_ids, to_us(inc.first_failed), to_us(inc.last_failed) + 1)
             if http_ids else None)
+    half = int(ctx.interval_s * 500_000)
+    if rows is None:
+        rows = list(ctx.store.iter_round_rows(ctx.checks.round_ids, to_us(inc.last_good_before or inc.first_failed),
+                                              to_us(inc.first_failed) + half))
     return IncidentCard(
-        last_good=_round(ctx, inc.last_good_before),
-        first_failed=_round(ctx, inc.first_failed),
+        last_good=_round(ctx, rows, inc.last_good_before, half),
+        first_failed=_round(ctx, rows, inc.first_failed, half),
         traceroutes=tuple(traceroute(e, ctx.controls) for e in taken_for(inc, ctx.evidence, ctx.interval_s, ctx.open_after)
                           if e["kind"] == "traceroute"),
         http_response=None if resp is None else http_response(resp),
     )
 
 
-def _round(ctx: CardContext, sched: datetime | None) -> tuple[RoundCheck, ...]:
-    """The rows of the round scheduled at ``sched`` (rows start within half an interval of it)."""
+def _round(ctx: CardContext, rows: Sequence[tuple[Any, ...]], sched: datetime | None, half_us: int) -> tuple[RoundCheck, ...]:
+    """The checks of the round scheduled at ``sched``: rows whose scheduled time (start − lag) is within half an interval."""
     if sched is None:
         return ()
     a = to_us(sched)
-    rows = ctx.store.iter_rows(ctx.checks.round_ids, a, a + int(ctx.interval_s * 500_000))
-    return tuple(round_check(r) for r in rows)
+    return tuple(round_check(r, ctx.checks.kind_of[r[3]]) for r in rows if a <= r[1] - (r[2] or 0) < a + half_us)
 
 
-def round_check(r: Mapping[str, Any]) -> RoundCheck:
-    sent, received = r.get("sent"), r.get("received")
-    return RoundCheck(row_id=int(r["id"]), at=from_us(r["ts_us"]), kind=str(r["kind"]), ok=bool(r["ok"]),
-                      rtt_ms=None if r.get("rtt_ns") is None else r["rtt_ns"] / 1e6,
-                      loss_pct=100.0 * (sent - (received or 0)) / sent if sent else None,
-                      status=r.get("status"), error_class=r.get("error_class"), error=r.get("error"))
+def round_check(r: tuple[Any, ...], kind: str) -> RoundCheck:
+    """A lean row (Store.iter_round_rows: id, ts, lag, check, ok, rtt_ns, sent, received, status, error class)."""
+    row_id, ts, _, _, ok, rtt_ns, sent, received, status, error_class = r[:10]
+    return RoundCheck(row_id=int(row_id), at=from_us(ts), kind=kind, ok=bool(ok), rtt_ms=None if rtt_ns is None else rtt_ns / 1e6,
+                      loss_pct=100.0 * (sent - (received or 0)) / sent if sent else None, status=status, error_class=error_class)
 
 
 def window_of(inc: Incident, res: TargetAnalysis) -> tuple[datetime, datetime]:
@@ -83,14 +88,18 @@ def window_of(inc: Incident, res: TargetAnalysis) -> tuple[datetime, datetime]:
     return max(start, res.period_start - WINDOW), min(end, res.period_end + WINDOW)
 
 
-def window_buckets(store: Store, tc: TargetChecks, a: datetime, b: datetime, interval_s: float) -> list[SmokeBucket]:
+def window_rows(store: Store, tc: TargetChecks, a: datetime, b: datetime, interval_s: float) -> list[tuple[Any, ...]]:
+    """The target's rows of a card's window (bounded: the incident and WINDOW each side), half a round early."""
+    return list(store.iter_round_rows(tc.round_ids, to_us(a) - int(interval_s * 500_000), to_us(b)))
+
+
+def window_buckets(rows: Sequence[tuple[Any, ...]], tc: TargetChecks, a: datetime, b: datetime, interval_s: float) -> list[SmokeBucket]:
     """The card chart's buckets over [a, b): one per round when they fit, else merged (bounded)."""
     kind = latency_kind(tc)
     step = int(interval_s * 1e6)
-    a_us = to_us(a) - step // 2  # buckets centred on the rounds' scheduled times
     acc = Accumulator(frozenset(tc.of_kind(kind)) if kind else frozenset(), frozenset(tc.of_kind("icmp")),
-                      a_us, to_us(b), step, max_buckets=CARD_BUCKETS)
+                      to_us(a) - step // 2, to_us(b), step, max_buckets=CARD_BUCKETS)  # buckets centred on the rounds
     add = acc.add
-    for row in store.iter_round_rows(tc.round_ids, a_us, to_us(b)):
+    for row in rows:
         add(row)
     return acc.smoke()

@@ -36,7 +36,7 @@ from reports.analysis.incidents import (
 from reports.analysis.model import AgentRun, State
 from reports.analysis.stats import LatencyStats
 from reports.build.accumulate import Accumulator, Figures
-from reports.build.cards import CardContext, card_incidents, incident_card, window_buckets, window_of
+from reports.build.cards import CardContext, card_incidents, incident_card, window_buckets, window_of, window_rows
 from reports.build.evidence import evidence_refs, stored_evidence
 from reports.build.host import host_perf_samples, host_section, host_series
 from reports.build.rounds import TargetChecks, latency_kind, rounds_for, target_checks
@@ -373,6 +373,9 @@ def _target(settings: Settings, store: Store, an: Analysis, t: Target, idx: int,
                       settings.agent.open_after)
     carded = set(card_incidents(res)) if not t.control else set()
     ids = [f"T{idx}-{i + 1}" for i in range(len(res.incidents))]
+    # With charts, each card's window is read once: its chart and its edge rounds come from the same rows.
+    spans = {i: window_of(res.incidents[i], res) for i in carded} if with_series else {}
+    rows = {i: window_rows(store, tc, *spans[i], interval) for i in spans}
     bw = bandwidth_summary(store, tc, to_us(an.start), to_us(an.end), local_intervals(res.spans_wide))
     sla_json = sla_result(settings, store, t, an.start, an.end, now, res, tc)
     sla = None if sla_json is None else sla_section(sla_json.to_json(), f"{t.name}: sla")
@@ -384,7 +387,7 @@ def _target(settings: Settings, store: Store, an: Analysis, t: Target, idx: int,
         latency_ms=latency_from_histogram(fig.hist_us), latency_source=latency_kind(tc),
         loss_pct=None if not fig.sent else 100.0 * (fig.sent - fig.received) / fig.sent,
         rows=fig.rows,
-        incidents=tuple(incident_entry(inc, ids[i], refs.get(i, []), incident_card(ctx, inc) if i in carded else None)
+        incidents=tuple(incident_entry(inc, ids[i], refs.get(i, []), incident_card(ctx, inc, rows.get(i)) if i in carded else None)
                         for i, inc in enumerate(res.incidents)),
         blips=res.blips, rounds=res.rounds, rounds_failed=res.rounds_failed,
         bandwidth=None if bw is None else decode(BandwidthSection, bw, f"{t.name}: bandwidth"),
@@ -393,7 +396,7 @@ def _target(settings: Settings, store: Store, an: Analysis, t: Target, idx: int,
     )
     if not with_series:
         return report, None
-    windows = {ids[i]: window_buckets(store, tc, *window_of(res.incidents[i], res), interval) for i in sorted(carded)}
+    windows = {ids[i]: window_buckets(rows[i], tc, *spans[i], interval) for i in sorted(carded)}
     return report, target_series(res, fig, tc, ids, windows)
 
 

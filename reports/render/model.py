@@ -159,7 +159,6 @@ class RoundCheck:
     loss_pct: float | None  # ICMP: share of the round's echo requests unanswered
     status: int | None  # HTTP status
     error_class: str | None
-    error: str | None  # as stored; untrusted text
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -61,7 +61,8 @@ from reports.render.i18n import fmt_time, label
 from reports.render.inputs import check_report, display_zone
 from reports.render.model import Report, TargetSeries
 from reports.render.model_json import encode, report_to_json
-from reports.render.vector import Figure, to_drawing
+from reports.render.vector import Figure
+from reports.render.vector_pdf import FigureFlowable
 
 PAGE = A4
 MARGIN_X = 18 * mm
@@ -247,7 +248,7 @@ def _table(block: Table, fonts: PdfFonts, st: _Styles) -> _Flowables:
 
 
 def _drawing(fig: Figure, fonts: PdfFonts) -> Any:
-    return to_drawing(fig, fonts.font_for, scale=TEXT_WIDTH / fig.width)
+    return FigureFlowable(fig, fonts.font_for, scale=TEXT_WIDTH / fig.width)
 
 
 def _chart(block: Chart, fonts: PdfFonts, st: _Styles) -> _Flowables:

@@ -1,4 +1,4 @@
-"""Charts as vector geometry: one figure, drawn into the PDF (reportlab) and into the HTML (inline SVG).
+"""Charts as vector geometry: one figure, drawn into the PDF (vector_pdf.py) and into the HTML (inline SVG).
 
 A chart is a list of primitives in PDF points with the origin at the top left (as SVG has it);
 the two backends draw the same list, so the PDF and the HTML show the same picture, crisp on
@@ -8,11 +8,8 @@ so a chart keeps its meaning printed in greyscale.
 
 from __future__ import annotations
 
-import math
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from html import escape
-from typing import Any
 
 Point = tuple[float, float]
 
@@ -158,53 +155,3 @@ def to_svg(fig: Figure) -> str:
             f'role="img" aria-label="{escape(fig.title)}" class="chart" preserveAspectRatio="xMinYMin meet">')
     title = f"<title>{escape(fig.title)}</title>" if fig.title else ""
     return head + title + "".join(_svg_shape(s) for s in fig.shapes) + "</svg>"
-
-
-# -- reportlab ---------------------------------------------------------------------------------
-def to_drawing(fig: Figure, font_for: Callable[[str, bool], str], scale: float = 1.0) -> Any:
-    """The figure as a reportlab Drawing (a flowable), ``scale`` × its size; ``font_for(text, bold)``
-    names the registered font that has the text's glyphs."""
-    from reportlab.graphics import shapes as rl
-
-    height = fig.height
-
-    def flip(pts: Sequence[Point]) -> list[float]:
-        return [v for x, y in pts for v in (x, height - y)]
-
-    g = rl.Group()
-    for s in fig.shapes:
-        if isinstance(s, Rect):
-            g.add(rl.Rect(s.x, height - s.y - s.h, s.w, s.h, fillColor=_colour(s.fill), strokeColor=_colour(s.stroke),
-                          strokeWidth=s.width if s.stroke else 0, strokeDashArray=list(s.dash) or None))
-        elif isinstance(s, Poly) and s.fill:
-            g.add(rl.Polygon(flip(s.points), fillColor=_colour(s.fill), strokeColor=_colour(s.stroke),
-                             strokeWidth=s.width if s.stroke else 0))
-        elif isinstance(s, Poly):
-            g.add(rl.PolyLine(flip(s.points), strokeColor=_colour(s.stroke), strokeWidth=s.width,
-                              strokeDashArray=list(s.dash) or None))
-        elif isinstance(s, Line):
-            g.add(rl.Line(s.x1, height - s.y1, s.x2, height - s.y2, strokeColor=_colour(s.stroke), strokeWidth=s.width,
-                          strokeDashArray=list(s.dash) or None))
-        else:
-            text = rl.String(0, 0, s.text, fontName=font_for(s.text, s.bold), fontSize=s.size, fillColor=_colour(s.fill),
-                             textAnchor=s.anchor)
-            a = math.radians(s.angle)
-            g.add(rl.Group(text, transform=(math.cos(a), math.sin(a), -math.sin(a), math.cos(a), s.x, height - s.y)))
-    g.scale(scale, scale)
-    d = rl.Drawing(fig.width * scale, fig.height * scale)
-    d.add(g)
-    return d
-
-
-_COLOURS: dict[str, Any] = {}
-
-
-def _colour(c: str | None) -> Any:
-    if c is None:
-        return None
-    got = _COLOURS.get(c)
-    if got is None:
-        from reportlab.lib.colors import HexColor
-
-        got = _COLOURS[c] = HexColor(c)
-    return got

@@ -173,7 +173,7 @@ def _card(first_failed: datetime) -> IncidentCard:
 
     def check(at: datetime, ok: bool, row: int) -> RoundCheck:
         return RoundCheck(row_id=row, at=at, kind="icmp", ok=ok, rtt_ms=37.9 if ok else None, loss_pct=0.0 if ok else 100.0,
-                          status=None, error_class=None if ok else "timeout", error=None if ok else "no reply within 2.0 s")
+                          status=None, error_class=None if ok else "timeout")
 
     def hops(reached: bool, last: str) -> tuple[TraceHop, ...]:
         path = [TraceHop(ttl=i + 1, address=a, rtt_ms=1.5 + 5 * i, answered=3, sent=3, note=None)
@@ -196,9 +196,9 @@ def _http_card(first_failed: datetime) -> IncidentCard:
                         headers={"server": "nginx <b>1.24</b>", "retry-after": "120"},
                         body_head='<h1>502 Bad Gateway</h1> & <img src="http://evil.example/x.png">', row_sha256="ef" * 32)
     good = RoundCheck(row_id=51001, at=first_failed - timedelta(seconds=60), kind="http", ok=True, rtt_ms=110.2, loss_pct=None,
-                      status=200, error_class=None, error=None)
+                      status=200, error_class=None)
     bad = RoundCheck(row_id=51002, at=first_failed, kind="http", ok=False, rtt_ms=95.0, loss_pct=None, status=502,
-                     error_class="http_status", error="HTTP 502, expected 200-399")
+                     error_class="http_status")
     return IncidentCard(last_good=(good,), first_failed=(bad,), traceroutes=(), http_response=resp)
 
 
