@@ -15,7 +15,7 @@ from typing import Any, Protocol
 from agent.config import BandwidthCheck, HostCheck, HttpCheck, IcmpCheck, Target, TcpCheck
 from agent.core import result as R
 from agent.core.result import ProbeResult
-from agent.core.secrets import mask_settings
+from agent.core.secrets import mask_settings, mask_text, mask_value
 
 log = logging.getLogger(__name__)
 
@@ -33,19 +33,26 @@ async def run_checks(target: Target, check: Any, *, pinger: PingerLike | None, b
         try:
             from agent.host_glue import run_host
 
-            return await run_host(target, check, cursors=host_cursors, clock=clock)
+            return [masked(r) for r in await run_host(target, check, cursors=host_cursors, clock=clock)]
         except Exception as e:  # a probe bug must not stop the agent: record it as the agent's fault
             log.exception("host check of %s failed inside the agent", target.name)
-            return [ProbeResult(check.kind, R.utcnow(), False, error_class=R.INTERNAL, error=f"{type(e).__name__}: {e}")]
+            return [ProbeResult(check.kind, R.utcnow(), False, error_class=R.INTERNAL, error=mask_text(f"{type(e).__name__}: {e}"))]
     if not isinstance(check, BandwidthCheck):
         return [await run_check(target, check, pinger=pinger)]
     try:
         from agent.bandwidth_glue import run_bandwidth
 
-        return await run_bandwidth(target, check, budget=budget, clock=clock)
+        return [masked(r) for r in await run_bandwidth(target, check, budget=budget, clock=clock)]
     except Exception as e:  # a probe bug must not stop the agent: record it as the agent's fault
         log.exception("bandwidth check of %s failed inside the agent", target.name)
-        return [ProbeResult(check.kind, R.utcnow(), False, error_class=R.INTERNAL, error=f"{type(e).__name__}: {e}")]
+        return [ProbeResult(check.kind, R.utcnow(), False, error_class=R.INTERNAL, error=mask_text(f"{type(e).__name__}: {e}"))]
+
+
+def masked(res: ProbeResult) -> ProbeResult:
+    """The result as it may be stored: a URL's credentials and secret query values, and any
+    configured secret quoted in an error or a response excerpt, masked (agent/core/secrets.py)."""
+    return ProbeResult(res.kind, res.started_at, res.ok, res.rtt_ms, mask_value(dict(res.figures)), res.error_class,
+                       mask_text(res.error) if res.error else res.error)
 
 
 def check_settings(check: Any) -> dict[str, Any]:
@@ -67,12 +74,12 @@ async def run_check(target: Target, check: Any, *, pinger: PingerLike | None) ->
         if isinstance(check, HttpCheck):
             from probes.http import http_check
 
-            return await http_check(check.url, method=check.method, expect_status=check.expect_status or None,
-                                    keyword=check.keyword, timeout_s=check.timeout_s, verify_tls=check.verify_tls)
+            return masked(await http_check(check.url, method=check.method, expect_status=check.expect_status or None,
+                                           keyword=check.keyword, timeout_s=check.timeout_s, verify_tls=check.verify_tls))
         if isinstance(check, (BandwidthCheck, HostCheck)):
             raise TypeError(f"{check.kind} checks may give several results: call run_checks")
         raise RuntimeError(f"unknown check {check!r}")
     except Exception as e:  # a probe bug must not stop the agent: record it as the agent's fault
         log.exception("check %s/%s failed inside the agent", target.name, getattr(check, "kind", "?"))
         return ProbeResult(getattr(check, "kind", "unknown"), R.utcnow(), False, error_class=R.INTERNAL,
-                           error=f"{type(e).__name__}: {e}")
+                           error=mask_text(f"{type(e).__name__}: {e}"))

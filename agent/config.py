@@ -27,6 +27,7 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from agent.core import secrets
 from agent.core.errors import ConfigError
 
 ENV_CONFIG = "SLAPROOF_CONFIG"
@@ -250,6 +251,14 @@ class AgentSettings(_Strict):
     budget: Budget = Field(Budget(day_mb=3000, month_mb=50000),
                            description="agent-wide cap on bandwidth-check traffic; set a key to a larger value to raise it")
     customer: Customer = Customer()
+    spool_dirs: list[str] = Field(default_factory=list,
+                                  description="where the journal goes when state_dir cannot be written (a full disk): "
+                                              "folders on other file systems, tried in order")
+    max_queued_rows: int = Field(50_000, ge=100, le=10_000_000,
+                                 description="rows kept in memory when no journal folder can be written; beyond, they are lost and counted")
+    secret_names: list[str] = Field(default_factory=list,
+                                    description="more URL query and settings names whose values are secret (token, key, password, "
+                                                "secret, sig, auth are always)")
     checkpoints: CheckpointSettings = CheckpointSettings()
     timestamp: TimestampSettings = TimestampSettings()
 
@@ -320,6 +329,20 @@ class Settings(BaseSettings):
         if os.geteuid() == 0:
             return Path("/var/lib/slaproof")
         return Path.home() / ".local" / "state" / "slaproof"
+
+    def journal_dirs(self) -> list[Path]:
+        """Where rounds are journaled, in order of preference (agent/journal.py): the state
+        directory, the configured spool folders, then systemd's RuntimeDirectory (a tmpfs:
+        survives a restart, not a reboot) when the unit gives one."""
+        dirs = [self.state_dir() / "journal", *(Path(d).expanduser() for d in self.agent.spool_dirs)]
+        runtime = os.environ.get("RUNTIME_DIRECTORY", "").split(":")[0]
+        if runtime:
+            dirs.append(Path(runtime) / "journal")
+        out: list[Path] = []
+        for d in dirs:
+            if d not in out:
+                out.append(d)
+        return out
 
     def database_url(self) -> str:
         if self.agent.database_url:
@@ -410,8 +433,9 @@ def format_validation_error(path: Path, err: ValidationError, data: dict[str, An
             msg = "each check needs kind = \"icmp\" | \"tcp\" | \"http\" | \"bandwidth\" | \"host\""
         got = e.get("input")
         if e["type"] not in ("missing", "union_tag_not_found") and not isinstance(got, (dict, list)):
-            msg += f" (got {got!r})"
-        msg = msg.removeprefix("Value error, ")
+            last = str(e["loc"][-1]) if e["loc"] else ""
+            msg += f" (got {secrets.SET})" if secrets.secret_name(last) and got else f" (got {secrets.mask_text(repr(got))})"
+        msg = secrets.mask_text(msg.removeprefix("Value error, "))
         lines.append(f"  {msg}" if key == "(top level)" and msg.startswith("targets[") else f"  {key}: {msg}")
     return "\n".join(lines)
 
@@ -421,10 +445,21 @@ def parse_config(text: str, path: Path) -> Settings:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
         raise ConfigError(f"{path}: not valid TOML: {e}") from None
+    names = data.get("agent", {}).get("secret_names", []) if isinstance(data.get("agent"), dict) else []
+    secrets.configure(names=[n for n in names if isinstance(n, str)] if isinstance(names, list) else [])
     try:
-        return Settings(**data)
+        settings = Settings(**data)
     except ValidationError as e:
         raise ConfigError(format_validation_error(path, e, data)) from None
+    register_secrets(settings)
+    return settings
+
+
+def register_secrets(settings: Settings) -> None:
+    """Tell agent/core/secrets.py every secret this configuration holds, so no output shows one."""
+    names = settings.agent.secret_names
+    secrets.configure(names=names)
+    secrets.configure(names=names, values=secrets.secrets_in(settings.model_dump(mode="json")))
 
 
 def load_config(explicit: str | os.PathLike[str] | None = None) -> tuple[Settings, Path]:

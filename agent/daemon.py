@@ -4,8 +4,11 @@ Each target runs on a fixed grid: scheduled times are ``phase + k × interval``
 from the Unix epoch, with a per-target phase taken from a hash of its name, so a
 thousand targets do not fire in the same millisecond and a restart keeps the
 same grid. A round (:meth:`Daemon.run_round`) is one step that can be called
-directly in tests; APScheduler only decides when. Results go to the Writer
-queue; the probe path never touches the disk.
+directly in tests; APScheduler only decides when. A round's rows go to the
+writer's journal with one write() (agent/journal.py): durable against a kill
+from then on; the probe path never waits for the database. On SIGTERM, running
+rounds finish (bounded by their checks' timeouts), every row is filed, and the
+run is recorded clean only if all of that happened (docs/reliability.md).
 """
 
 from __future__ import annotations
@@ -23,22 +26,30 @@ from typing import Any
 from apscheduler.events import EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED, JobExecutionEvent
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy.exc import SQLAlchemyError
 
 from agent import identity, sdnotify
 from agent.checks import check_settings, run_checks
 from agent.config import OWN_SCHEDULE, BandwidthCheck, HostCheck, Settings, Target
 from agent.core import result as R
+from agent.core.errors import StoreError
 from agent.core.result import ProbeResult, utcnow
 from agent.core.times import EPOCH, to_us
 from agent.services import HeartbeatHook, RoundObserver, Service
 from agent.store import Store, TargetRef
-from agent.store.rows import dumps
+from agent.store.database import db_reason
+from agent.store.rows import dumps, result_to_row
 from agent.version import VERSION
 from agent.watch import FailureStreak
-from agent.writer import Writer, recover_spool
+from agent.writer import Writer, WriterOutcome
 
 log = logging.getLogger(__name__)
 
+REPLAY_WAIT_S = 30.0  # at start, how long earlier journal files may take to be filed before measuring begins
+ROUND_SLACK_S = 2.0  # beyond the checks' own timeouts, before a round is cancelled at stop
+ROUND_WAIT_MAX_S = 30.0  # the unit gives 90 s to stop: rounds, evidence, then filing every row
+EVIDENCE_WAIT_S = 10.0
+WRITER_CLOSE_S = 15.0
 
 
 def phase_of(name: str, interval_s: float) -> float:
@@ -71,6 +82,7 @@ class DaemonStats:
     missed: int = 0
     overlapped: int = 0
     evidence_taken: int = 0
+    cancelled: int = 0  # rounds cut off at stop
     lags_us: list[int] = field(default_factory=list)
 
 
@@ -92,7 +104,10 @@ class Daemon:
         self.refs: dict[str, TargetRef] = store.sync_targets(self.agent_id, [target_spec(t) for t in settings.targets], now_us)
         self.targets = {t.name: t for t in settings.targets}
         self.writer = Writer(store, self.agent_uuid, self.agent_id, batch_s=settings.agent.batch_s,
-                             spool_dir=self.state_dir / "spool")
+                             journal_dirs=settings.journal_dirs(), max_queued_rows=settings.agent.max_queued_rows, now=clock)
+        self.outcome: WriterOutcome | None = None
+        self.clean: bool | None = None  # how stop() recorded the run
+        self._rounds: set[asyncio.Task[Any]] = set()  # rounds running now: stop() lets them finish
         self.run_id: int | None = None
         # Parts that join the loop (agent/services.py): observers see every round, services run beside it.
         self.observers: list[RoundObserver] = [FailureStreak(settings.agent.open_after, self._on_incident_open)]
@@ -145,13 +160,16 @@ class Daemon:
             nested = await asyncio.gather(*(run_checks(target, c, pinger=self.pinger, budget=self.budget, clock=self.clock,
                                                        host_cursors=self.host_cursors) for c, _ in pairs))
         results = [r for rs in nested for r in rs]
+        rows = []
         for (_, cref), res in ((p, r) for p, rs in zip(pairs, nested) for r in rs):
             if res.figures.get("address") == target.address:
                 # The configured address is in the targets table; keep only a resolved one that differs.
                 res = ProbeResult(res.kind, res.started_at, res.ok, res.rtt_ms,
                                   {k: v for k, v in res.figures.items() if k != "address"}, res.error_class, res.error)
             # A host reading is timed when the host took it, not on this round's grid: no lag.
-            self.writer.submit(cref, res, None if res.kind == "host" else lag_us)
+            rows.append({**result_to_row(res, target=cref.target, settings_hash=cref.settings_hash,
+                                         lag_us=None if res.kind == "host" else lag_us), "check_id": cref.id})
+        self.writer.submit_round(rows)  # one journal write: from here a kill -9 cannot lose the round
         self.stats.rounds += 1
         if self.keep_lags:
             self.stats.lags_us.append(lag_us)
@@ -198,15 +216,21 @@ class Daemon:
     # -- lifecycle -------------------------------------------------------------
     async def start(self) -> None:
         now = self.clock()
-        stale = self.store.close_stale_runs(self.agent_id)
-        if stale:
-            log.warning("%d earlier run(s) ended without a clean stop (crash or kill); marked unclean", stale)
-        self.run_id = self.store.start_run(self.agent_id, to_us(now), version=VERSION, pid=os.getpid(),
-                                           config_hash=self.settings.fingerprint())
-        self.writer.start()
-        spooled = recover_spool(self.state_dir / "spool", self.writer) if (self.state_dir / "spool").exists() else 0
-        if spooled:
-            log.info("filed %d rows spooled by an earlier run", spooled)
+        self.writer.start()  # locks the journal; earlier runs' journal files are filed first
+        try:
+            if not await asyncio.to_thread(self.writer.flush, REPLAY_WAIT_S):
+                log.warning("journal files of an earlier run are not all filed yet (%s); they are retried in the background",
+                            self.writer.stats.last_error or "still filing")
+            stale = self.store.close_stale_runs(self.agent_id)
+            if stale:
+                log.warning("%d earlier run(s) ended without a clean stop (crash or kill); marked unclean", stale)
+            self.run_id = self.store.start_run(self.agent_id, to_us(now), version=VERSION, pid=os.getpid(),
+                                               config_hash=self.settings.fingerprint())
+        except SQLAlchemyError as e:
+            await asyncio.to_thread(self.writer.close, 5.0)
+            raise StoreError(f"cannot write the database {self.store.url} at start: {db_reason(e)}; "
+                             "free space, make it writable, or check agent.database_url") from None
+        self.writer.run_id = self.run_id
         if self.pinger is None and any(c.kind == "icmp" for t in self.settings.targets for c in t.checks):
             from probes.icmp import Pinger
 
@@ -244,8 +268,20 @@ class Daemon:
         self.scheduler = sched
 
     async def _job(self, name: str, interval: float, phase: float, own: str | None) -> None:
-        now = self.clock()
-        await self.run_round(name, grid_time(now, interval, phase), own=own)
+        task = asyncio.current_task()
+        if task is not None:
+            self._rounds.add(task)
+        try:
+            now = self.clock()
+            await self.run_round(name, grid_time(now, interval, phase), own=own)
+        except asyncio.CancelledError:
+            # Only stop() cancels a round, after its checks' timeouts have passed: say so, and end
+            # normally (the scheduler would log a cancelled job as an ERROR).
+            self.stats.cancelled += 1
+            log.warning("round of %s still running at stop after its checks' timeouts; cancelled, its results are not recorded", name)
+        finally:
+            if task is not None:
+                self._rounds.discard(task)
 
     async def _heartbeat(self) -> None:
         if self.run_id is not None:
@@ -262,16 +298,28 @@ class Daemon:
             self.stats.overlapped += 1
             log.warning("round %s still running at its next time; skipped one round", event.job_id)
 
-    async def stop(self, *, clean: bool = True, note: str | None = None) -> None:
+    def round_bound_s(self) -> float:
+        """How long a round may run: the longest of its checks' own timeouts, plus slack."""
+        longest = 1.0
+        for t in self.settings.targets:
+            for c in t.checks:
+                if isinstance(c, BandwidthCheck):
+                    longest = max(longest, c.warmup_s + c.max_seconds + 2 * c.timeout_s)
+                elif c.kind == "icmp":
+                    longest = max(longest, c.count * c.spacing_s + c.timeout_s)
+                else:
+                    longest = max(longest, c.timeout_s)
+        return min(longest + ROUND_SLACK_S, ROUND_WAIT_MAX_S)
+
+    async def stop(self, *, note: str | None = None) -> None:
+        """Let running rounds finish, stop the parts, file every row; record the run clean only if all were filed."""
         sdnotify.notify("STOPPING=1")
+        if self.scheduler and self.scheduler.running:
+            self.scheduler.pause()  # no new rounds; running ones go on
+        await _finish(self._rounds, self.round_bound_s())
         if self.scheduler:
-            self.scheduler.shutdown(wait=False)
-        if self._tasks:
-            await asyncio.wait(list(self._tasks), timeout=15)
-        # Let in-flight rounds (started by the scheduler) finish their checks.
-        pending = [t for t in asyncio.all_tasks() if t is not asyncio.current_task() and t.get_coro().__qualname__.startswith("Daemon._job")]  # type: ignore[union-attr]
-        if pending:
-            await asyncio.wait(pending, timeout=15)
+            self.scheduler.shutdown(wait=False)  # nothing left for it to cancel
+        await _finish(self._tasks, EVIDENCE_WAIT_S)
         for service in reversed(self.services):
             try:
                 await service.stop()
@@ -279,17 +327,21 @@ class Daemon:
                 log.error("stopping %s failed: %s", service.name, e)
         if self.pinger is not None and hasattr(self.pinger, "close"):
             await self.pinger.close()
-        spooled = await asyncio.to_thread(self.writer.close, 20.0)
+        self.outcome = await asyncio.to_thread(self.writer.close, WRITER_CLOSE_S)
+        reasons = [note] if note else []
+        if self.stats.cancelled:
+            reasons.append(f"{self.stats.cancelled} round(s) still running at stop were cancelled (not recorded)")
+        if self.outcome.reason():
+            reasons.append(self.outcome.reason() or "")
+        self.clean = not reasons
+        if self.stats.missed or self.stats.overlapped:
+            reasons.append(f"missed rounds: {self.stats.missed}, overlapped: {self.stats.overlapped}")
         if self.run_id is not None:
-            msg = note or ""
-            if self.stats.missed or self.stats.overlapped:
-                msg += f" missed rounds: {self.stats.missed}, overlapped: {self.stats.overlapped}."
-            if spooled:
-                msg += f" {spooled} rows spooled to {self.state_dir / 'spool'} (database unwritable)."
             try:
-                self.store.end_run(self.run_id, to_us(self.clock()), clean=clean, note=msg.strip() or None)
-            except Exception as e:  # the next start marks it unclean; say why now
-                log.error("could not record the end of this run: %s", e)
+                self.store.end_run(self.run_id, to_us(self.clock()), clean=self.clean, note="; ".join(reasons) or None)
+            except SQLAlchemyError as e:  # the next start marks it unclean
+                self.clean = False
+                log.error("could not record the end of this run (%s); the next start marks it unclean", db_reason(e))
 
     async def serve(self, duration_s: float | None = None) -> None:
         loop = asyncio.get_running_loop()
@@ -308,7 +360,18 @@ class Daemon:
                 except TimeoutError:
                     pass
         finally:
-            await self.stop(clean=True)
+            await self.stop()
+
+
+async def _finish(tasks: set[asyncio.Task[Any]], timeout: float) -> None:
+    """Wait for tasks up to ``timeout``, then cancel the rest (they end themselves quietly)."""
+    if not tasks:
+        return
+    _, pending = await asyncio.wait(list(tasks), timeout=timeout)
+    for t in pending:
+        t.cancel()
+    if pending:
+        await asyncio.wait(pending, timeout=2.0)
 
 
 async def _trace(address: str) -> ProbeResult:
@@ -326,7 +389,11 @@ def run_daemon(settings: Settings, *, duration_s: float | None = None, store: St
     holder: dict[str, Daemon] = {}
 
     async def main() -> None:
-        d = Daemon(settings, store)
+        try:
+            d = Daemon(settings, store)
+        except SQLAlchemyError as e:
+            raise StoreError(f"cannot write the database {store.url}: {db_reason(e)}; "
+                             "free space, make it writable, or check agent.database_url") from None
         holder["d"] = d
         await d.serve(duration_s)
 

@@ -29,8 +29,26 @@ def load_or_create(state_dir: Path) -> str:
         state_dir.mkdir(parents=True, exist_ok=True)
         new = str(uuid.uuid4())
         tmp = path.with_suffix(".tmp")
-        tmp.write_text(new + "\n")
+        with tmp.open("w") as f:
+            f.write(new + "\n")
+            f.flush()
+            os.fsync(f.fileno())  # an identity lost to a crash would orphan the chain it names
         os.replace(tmp, path)
+        fsync_dir(state_dir)
         return new
     except OSError as e:
         raise ConfigError(f"cannot write the agent identity {path}: {e.strerror}; set agent.state_dir to a writable folder") from None
+
+
+def fsync_dir(path: Path) -> None:
+    """Make a folder's new entries durable (best effort: not every file system allows it)."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)

@@ -8,7 +8,6 @@ import os
 import subprocess
 import sys
 import threading
-import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -128,22 +127,39 @@ def test_real_link_outage_is_recorded(config_file: Any) -> None:
         store = Store.open(settings.database_url())
         d = Daemon(settings, store)
         marks: dict[str, datetime] = {}
+        oks: list[bool] = []
+        healthy, failing, recovered = threading.Event(), threading.Event(), threading.Event()
+
+        class Watch:  # the daemon's own round observer drives the outage: no sleeps
+            def observe(self, target: Any, scheduled: datetime, results: Any) -> None:
+                oks.append(all(r.ok for r in results))
+                if len(oks) >= 3 and not failing.is_set():
+                    healthy.set()
+                if "down" in marks and sum(1 for ok in oks if not ok) >= 4:
+                    failing.set()
+                if "up" in marks and sum(1 for ok in oks[oks.index(False):] if ok) >= 3:
+                    recovered.set()
+                    d.stop_event.set()
+
+        d.observers.append(Watch())
 
         def cut() -> None:
-            time.sleep(3.2)
+            if not healthy.wait(30):
+                return
             marks["down"] = datetime.now(UTC)
             host.link_down()
-            time.sleep(4.0)
+            failing.wait(30)
             host.link_up()
             marks["up"] = datetime.now(UTC)
 
         t = threading.Thread(target=cut)
         t.start()
         try:
-            asyncio.run(d.serve(duration_s=11))
+            asyncio.run(d.serve(duration_s=60))  # ends when the watch has seen the recovery
         finally:
             t.join()
             host.link_up()
+        assert recovered.is_set()
     rows = list(store.iter_rows([c.id for c in d.refs["ns-host"].checks], 0, 2**62))
     oks = [r["ok"] for r in rows]
     assert len(rows) >= 9

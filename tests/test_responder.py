@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import http.client
 import json
+import os
 import socket
 import threading
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
 from agent.serve.responder import ResponderServer, make_server, parse_listen, serve
+from tests.support.wait import wait_until
 
 
 @pytest.fixture()
@@ -125,6 +128,14 @@ def test_bound_to_the_chosen_address_only() -> None:
             socket.create_connection(("127.0.0.1", port), timeout=2).close()
 
 
+def _listening(port: int) -> bool:
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+        return True
+    except ConnectionRefusedError:
+        return False
+
+
 def test_serve_returns_when_stop_is_set() -> None:
     stop = threading.Event()
     with socket.socket() as probe_port:
@@ -133,12 +144,7 @@ def test_serve_returns_when_stop_is_set() -> None:
     t = threading.Thread(target=serve, args=(f"127.0.0.1:{port}",), kwargs={"stop": stop})
     t.start()
     try:
-        for _ in range(100):  # bounded wait for the listener
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except ConnectionRefusedError:
-                stop.wait(0.02)
+        wait_until(lambda: _listening(port), "the responder listening", timeout_s=10)
         c = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
         c.request("GET", "/health")
         assert c.getresponse().status == 200
@@ -149,3 +155,143 @@ def test_serve_returns_when_stop_is_set() -> None:
     assert not t.is_alive()
     with pytest.raises(ConnectionRefusedError):
         socket.create_connection(("127.0.0.1", port), timeout=2).close()
+
+
+# -- hardening: the gate (agent/serve/gate.py) ---------------------------------------------------
+def _raw(s: ResponderServer, source: str = "127.0.0.1") -> socket.socket:
+    c = socket.socket()
+    c.settimeout(10)
+    c.bind((source, 0))
+    c.connect(s.server_address[:2])
+    return c
+
+
+def _closed_within(c: socket.socket, seconds: float) -> bool:
+    """The server closed (or reset) the connection within ``seconds``: reading gives EOF."""
+    c.settimeout(seconds)
+    try:
+        while c.recv(4096):
+            pass
+        return True
+    except ConnectionResetError:
+        return True
+    except TimeoutError:
+        return False
+
+
+def test_an_empty_token_is_refused() -> None:
+    with pytest.raises(ValueError, match="token is empty"):
+        make_server("127.0.0.1:0", token="")
+    with pytest.raises(ValueError, match="token is empty"):
+        make_server("127.0.0.1:0", token="   ")
+
+
+def test_headers_that_trickle_in_are_cut_off_in_time() -> None:
+    with make_server("127.0.0.1:0", token="t0k", header_timeout_s=0.6) as s:
+        c = _raw(s)
+        try:
+            c.sendall(b"GET /health HTTP/1.1\r\n")
+            for _ in range(3):  # a byte every 0.2 s keeps each read short; the total deadline still holds
+                threading.Event().wait(0.2)
+                c.sendall(b"X")
+            assert _closed_within(c, 3.0)
+        finally:
+            c.close()
+        assert s.gate.refusals.total["request headers not complete within 0.6 s"] == 1
+        assert _get(s, "/health", {"Authorization": "Bearer t0k"})[0] == 200
+
+
+def test_one_address_may_hold_only_a_few_connections() -> None:
+    with make_server("127.0.0.1:0", token="t0k", per_client=3) as s:
+        held = [_raw(s, "127.0.0.3") for _ in range(3)]
+        try:
+            extra = _raw(s, "127.0.0.3")
+            try:
+                assert _closed_within(extra, 3.0)  # the fourth from that address: closed at once
+            finally:
+                extra.close()
+            assert _get(s, "/health", {"Authorization": "Bearer t0k"})[0] == 200  # another address is served
+        finally:
+            for c in held:
+                c.close()
+
+
+def test_refusals_are_logged_as_a_summary(caplog: pytest.LogCaptureFixture) -> None:
+    import logging
+
+    caplog.set_level(logging.WARNING, logger="agent.serve.gate")
+    with make_server("127.0.0.1:0", token="t0k") as s:
+        for _ in range(100):
+            assert _get(s, "/health")[0] == 401
+        s.gate.refusals.flush(force=True)
+    lines = [r.getMessage() for r in caplog.records if r.name == "agent.serve.gate"]
+    assert len(lines) == 2, lines  # the first at once, then one summary
+    assert "no valid token" in lines[0] and "refused 99 connections" in lines[1] and "127.0.0.1 ×99" in lines[1]
+
+
+@pytest.mark.slow
+def test_200_slow_sockets_do_not_lock_out_the_agent(tmp_path: Any) -> None:
+    """200 connections that never finish their headers, from one address and from 200: the
+    responder (a real `slaproof serve` process) still serves requests with the token at once."""
+    import subprocess
+    import sys
+    import time
+
+    with socket.socket() as probe_port:
+        probe_port.bind(("127.0.0.1", 0))
+        port = probe_port.getsockname()[1]
+    env = {**os.environ, "SLAPROOF_RESPONDER_TOKEN": "legit-token-123"}
+    log = tmp_path / "responder.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "agent.cli", "serve", "--bandwidth", "--listen", f"127.0.0.1:{port}"],
+                                stdout=out, stderr=subprocess.STDOUT, env=env)
+    slow: list[socket.socket] = []
+    try:
+        wait_until(lambda: _listening(port), "the responder listening", timeout_s=30)
+        for i in range(200):
+            source = "127.0.0.3" if i % 2 else f"127.0.1.{i // 2 + 1}"
+            c = socket.socket()
+            c.bind((source, 0))
+            c.settimeout(5)
+            try:
+                c.connect(("127.0.0.1", port))
+                c.sendall(b"GET /download/100000000 HTTP/1.1\r\nHost: x\r\n")  # and never the blank line
+            except OSError:
+                pass
+            slow.append(c)
+        times = []
+        for _ in range(10):
+            t0 = time.monotonic()
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5, source_address=("127.0.0.2", 0))
+            try:
+                conn.request("GET", "/download/1000000", headers={"Authorization": "Bearer legit-token-123"})
+                r = conn.getresponse()
+                assert r.status == 200 and len(r.read()) == 1_000_000
+            finally:
+                conn.close()
+            times.append(time.monotonic() - t0)
+        assert max(times) < 4.0, times  # served while the slow sockets sit at the gate (a generous bound: shared CI)
+    finally:
+        for c in slow:
+            c.close()
+        proc.terminate()
+        proc.wait(30)
+    text = log.read_text()
+    assert "Traceback" not in text
+    assert len([ln for ln in text.splitlines() if "refused" in ln]) <= 3, text  # a summary, not a line each
+
+
+@pytest.mark.parametrize(("env", "args", "words"), [
+    ({"SLAPROOF_RESPONDER_TOKEN": ""}, (), "the token is empty"),
+    ({}, (), "no token: set SLAPROOF_RESPONDER_TOKEN"),
+    ({"SLAPROOF_RESPONDER_TOKEN": "x" * 20}, ("--no-token",), "choose one"),
+    ({"SLAPROOF_RESPONDER_TOKEN": "x" * 20}, ("--listen", "nohost"), "--listen: listen address 'nohost' is not ADDR:PORT"),
+])
+def test_serve_refuses_to_start_open_or_misconfigured(env: dict[str, str], args: tuple[str, ...], words: str) -> None:
+    import subprocess
+    import sys
+
+    clean = {k: v for k, v in os.environ.items() if k != "SLAPROOF_RESPONDER_TOKEN"}
+    p = subprocess.run([sys.executable, "-m", "agent.cli", "serve", "--bandwidth", "--listen", "127.0.0.1:1", *args],
+                       capture_output=True, text=True, timeout=60, env={**clean, **env})
+    assert p.returncode == 2 and words in p.stderr and "Traceback" not in p.stderr, p.stderr

@@ -15,7 +15,7 @@ from agent.core.errors import StoreError
 from agent.core.result import ProbeResult
 from agent.store import HEAD_REVISION, Store, chain, iter_verify
 from agent.store.verify import verify_chain
-from agent.writer import Writer, recover_spool
+from agent.writer import Writer
 
 T0 = datetime(2026, 11, 3, 2, 0, tzinfo=UTC)
 
@@ -111,7 +111,7 @@ def test_failed_writes_are_retried_not_dropped(tmp_path: Path, monkeypatch: pyte
     assert verify_chain(store, agent)[0]
 
 
-def test_unwritable_database_at_shutdown_spools_then_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_unwritable_database_at_shutdown_keeps_the_journal_then_files_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     store, agent, aid, ref = setup(f"sqlite:///{tmp_path / 's.db'}")
     real = store.insert_measurements
 
@@ -119,20 +119,22 @@ def test_unwritable_database_at_shutdown_spools_then_files(tmp_path: Path, monke
         raise OperationalError("INSERT", {}, Exception("disk I/O error"))
 
     monkeypatch.setattr(store, "insert_measurements", down)
-    spool = tmp_path / "spool"
-    w = Writer(store, agent, aid, batch_s=0.01, retry_max_s=0.05, spool_dir=spool).start()
+    journal = tmp_path / "journal"
+    w = Writer(store, agent, aid, batch_s=0.01, retry_max_s=0.05, journal_dirs=[journal]).start()
     for i in range(7):
         w.submit(ref, icmp(i))
-    assert w.close(timeout=0.5) == 7
-    assert len(list(spool.glob("spool-*.jsonl"))) == 1
+    out = w.close(timeout=0.5)
+    assert not out.filed_all and out.kept_rows == 7 and out.lost_rows == 0 and out.kept_in == [journal]
+    assert "7 rows not yet in the database are kept in" in (out.reason() or "")
+    assert len(list(journal.glob("journal-*.jsonl"))) == 1
     assert store.count_rows([ref.id], 0, 2**62) == 0
     monkeypatch.setattr(store, "insert_measurements", real)
-    w2 = Writer(store, agent, aid, batch_s=0.01).start()
-    assert recover_spool(spool, w2) == 7
-    w2.close()
+    w2 = Writer(store, agent, aid, batch_s=0.01, journal_dirs=[journal]).start()
+    assert w2.flush(20)
+    assert w2.close().filed_all
     assert store.count_rows([ref.id], 0, 2**62) == 7
     assert verify_chain(store, agent)[0]
-    assert list(spool.glob("*.filed"))  # the spool is kept, renamed, not deleted
+    assert not list(journal.glob("journal-*"))  # filed, then removed
 
 
 def test_aggregations(db_url: str) -> None:

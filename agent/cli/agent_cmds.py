@@ -17,7 +17,7 @@ from agent.cli.common import (
     main,
     open_store,
 )
-from agent.core.errors import UsageError
+from agent.core.errors import StoreError, UsageError
 
 
 # -- run ------------------------------------------------------------------------
@@ -33,8 +33,16 @@ def run(config_path: str | None, duration: float | None) -> None:
         raise UsageError(f"{path}: no [[targets]]: nothing to measure; see config.example.toml")
     log.info("configuration %s", path)
     d = run_daemon(settings, duration_s=duration)
-    click.echo(f"stopped cleanly: {d.stats.rounds} rounds, {d.writer.stats.rows_written} rows written"
-               + (f", {d.writer.stats.spooled} rows spooled" if d.writer.stats.spooled else ""), err=True)
+    figures = f"{d.stats.rounds} rounds, {d.writer.stats.rows_written} rows written"
+    if d.clean:
+        click.echo(f"stopped cleanly: {figures}", err=True)
+        return
+    outcome = d.outcome
+    reasons = [r for r in (outcome.reason() if outcome else "the writer did not stop",
+                           f"{d.stats.cancelled} round(s) cancelled at stop" if d.stats.cancelled else None) if r]
+    click.echo(f"stopped, NOT clean: {figures}; " + "; ".join(reasons) + " (the run is recorded unclean)", err=True)
+    if outcome is None or not outcome.filed_all:
+        sys.exit(StoreError.exit_code)  # rows are not all in the database: a service manager must see a failure
 
 
 # -- init -----------------------------------------------------------------------

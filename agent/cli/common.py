@@ -15,6 +15,7 @@ import click
 
 from agent.config import Settings, load_config
 from agent.core.errors import SlaproofError
+from agent.core.secrets import mask_text
 from agent.version import VERSION
 
 if TYPE_CHECKING:
@@ -28,13 +29,24 @@ class Cli(click.Group):
         try:
             return super().invoke(ctx)
         except SlaproofError as e:
-            click.echo(f"slaproof: error: {e}", err=True)
+            click.echo(f"slaproof: error: {mask_text(str(e))}", err=True)
             ctx.exit(e.exit_code)
 
 
+class MaskingFormatter(logging.Formatter):
+    """Every log line, traceback included, passes through the secret masks (agent/core/secrets.py)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return mask_text(super().format(record))
+
+
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
 def setup_logging(level: str) -> None:
-    logging.basicConfig(level=getattr(logging, level), format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-                        stream=sys.stderr)
+    logging.basicConfig(level=getattr(logging, level), format=LOG_FORMAT, stream=sys.stderr)
+    for handler in logging.getLogger().handlers:
+        handler.setFormatter(MaskingFormatter(LOG_FORMAT))
     if level != "DEBUG":  # their INFO lines are per-job noise in the journal
         for noisy in ("apscheduler", "alembic", "httpx", "httpcore"):
             logging.getLogger(noisy).setLevel(logging.WARNING)
@@ -50,10 +62,10 @@ def load_settings(config_path: str | None) -> tuple[Settings, Path]:
     return settings, path
 
 
-def open_store(settings: Settings) -> Store:
+def open_store(settings: Settings, *, create_folder: bool = True) -> Store:
     from agent.store import Store
 
-    return Store.open(settings.database_url())
+    return Store.open(settings.database_url(), create_folder=create_folder)
 
 
 @click.group(cls=Cli, context_settings={"help_option_names": ["-h", "--help"]})

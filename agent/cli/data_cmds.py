@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import click
+from sqlalchemy.exc import SQLAlchemyError
 
 from agent.cli.common import (
     config_option,
@@ -16,7 +17,8 @@ from agent.cli.common import (
     main,
     open_store,
 )
-from agent.core.errors import UsageError
+from agent.core.errors import StoreError, UsageError
+from agent.store.database import db_reason
 
 
 # -- export / import ----------------------------------------------------------------
@@ -42,7 +44,10 @@ def export(config_path: str | None, start: str, stop: str, targets: tuple[str, .
         if missing:
             raise UsageError(f"--target {', '.join(sorted(missing))}: no such target in the database")
     ids = [c["id"] for c in check_rows]
-    fh = out.open("w", encoding="utf-8", newline="") if out else sys.stdout
+    try:
+        fh = out.open("w", encoding="utf-8", newline="") if out else sys.stdout
+    except OSError as e:
+        raise UsageError(f"--out {out}: cannot write: {e.strerror}") from None
     n = 0
     try:
         if fmt == "jsonl":
@@ -72,27 +77,28 @@ def import_(config_path: str | None, file: Path) -> None:
     settings, _ = load_settings(config_path)
     names = {t.name for t in settings.targets}
     # Pass 1: check every line before writing anything.
-    count = sum(1 for _ in read_records(file, names))
-    if count == 0:
+    keys: dict[tuple[str, str], None] = {}
+    for rec in read_records(file, names):
+        keys.setdefault((rec["target"], rec["kind"]), None)
+    if not keys:
         raise UsageError(f"{file}: no records")
     store = open_store(settings)
     agent_uuid = identity.load_or_create(settings.state_dir())
     now_us = to_us(datetime.now(UTC))
-    agent_id = store.ensure_agent(agent_uuid, now_us)
-    refs: dict[tuple[str, str], Any] = {}
+    try:
+        agent_id = store.ensure_agent(agent_uuid, now_us)
+        refs = {key: store.import_check(agent_id, key[0], key[1], settings.target(key[0]).address, now_us) for key in keys}
 
-    def rows() -> Any:
-        for rec in read_records(file, names):
-            ref = refs[(rec["target"], rec["kind"])]
-            yield {**rec, "check_id": ref.id, "settings_hash": ref.settings_hash}
+        def rows() -> Any:
+            for rec in read_records(file, names):
+                ref = refs[(rec["target"], rec["kind"])]
+                yield {**rec, "check_id": ref.id, "settings_hash": ref.settings_hash}
 
-    # Check rows first (their own transactions), then all measurements in one.
-    for rec in read_records(file, names):
-        key = (rec["target"], rec["kind"])
-        if key not in refs:
-            refs[key] = store.import_check(agent_id, rec["target"], rec["kind"], settings.target(rec["target"]).address, now_us)
-    with store.engine.begin() as conn:
-        n = store.append_chained(conn, agent_id, chain.genesis(agent_uuid), rows())
+        # Every measurement in one transaction: all of the file, or none of it.
+        with store.engine.begin() as conn:
+            n = store.append_chained(conn, agent_id, chain.genesis(agent_uuid), rows())
+    except SQLAlchemyError as e:
+        raise StoreError(f"{file}: the database refused the import ({db_reason(e)}); nothing of it was stored") from None
     click.echo(f"imported {n} rows from {file} (marked imported)")
 
 
@@ -137,5 +143,5 @@ def db() -> None:
 def upgrade(config_path: str | None) -> None:
     """Apply schema migrations (also done on every start)."""
     settings, _ = load_settings(config_path)
-    store = open_store(settings)
+    store = open_store(settings, create_folder=False)  # a typo'd path must not make a new, empty database
     click.echo(f"{store.url}: schema at revision {store.schema_revision()}")

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import sys
-from collections.abc import Sequence
+import tempfile
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -13,7 +17,7 @@ import click
 from agent.cli.common import config_option, load_settings, main, open_store
 from agent.cli.dates import parse_period
 from agent.config import Settings, Target
-from agent.core.errors import UsageError
+from agent.core.errors import SlaproofError, UsageError
 
 
 def _progress(enabled: bool):  # type: ignore[no-untyped-def]
@@ -25,6 +29,33 @@ def _progress(enabled: bool):  # type: ignore[no-untyped-def]
         click.echo(f"\r\033[K  … {step}", nl=False, err=True)
 
     return show
+
+
+@contextmanager
+def staged(out: Path) -> Iterator[Path]:
+    """Write a bundle into a hidden folder beside ``out`` and move its files in only when all were
+    written: a failure (a bad period, a full disk, an interrupt) leaves ``out`` as it was."""
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.partial-", dir=out.parent))
+    except OSError as e:
+        raise UsageError(f"--out {out}: cannot write there: {e.strerror}") from None
+    try:
+        try:
+            yield tmp
+        except OSError as e:
+            raise SlaproofError(f"writing the report into {out} failed: {e.strerror or e}; nothing was written") from None
+        try:
+            out.mkdir(exist_ok=True)
+            for item in sorted(tmp.iterdir(), key=lambda p: p.name == "manifest.json"):  # the manifest last
+                dest = out / item.name
+                if item.is_dir() and dest.is_dir():
+                    shutil.rmtree(dest)  # an earlier bundle's folder of the same name (proof/): replaced whole
+                os.replace(item, dest)
+        except OSError as e:
+            raise SlaproofError(f"moving the report into {out} failed: {e.strerror or e}") from None
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 @main.command()
@@ -43,8 +74,9 @@ def report(config_path: str | None, start: str, stop: str, targets: tuple[str, .
     formats = parse_formats(fmt)
     a, b = parse_period(start, stop, settings.display_tz())
     store = open_store(settings)
-    manifest = write_bundle(settings, store, a, b, list(targets) or None, formats, lang, out,
-                            progress=_progress(sys.stderr.isatty()))
+    with staged(out) as tmp:
+        manifest = write_bundle(settings, store, a, b, list(targets) or None, formats, lang, tmp,
+                                progress=_progress(sys.stderr.isatty()))
     if sys.stderr.isatty():
         click.echo("\r\033[K", nl=False, err=True)
     for name, info in manifest["files"].items():
@@ -136,7 +168,8 @@ def letter(config_path: str | None, month: str, target: str, lang: str, out: Pat
     out = out or Path(f"slaproof-letter-{target}-{month}")
     store = open_store(settings)
     now = datetime.now(UTC)
-    manifest = write_bundle(settings, store, a, b, [target], ["pdf", "html", "csv", "json"], lang, out, now=now)
+    with staged(out) as tmp:
+        manifest = write_bundle(settings, store, a, b, [target], ["pdf", "html", "csv", "json"], lang, tmp, now=now)
     summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
     incidents = [i for i in summary["targets"][0]["incidents"] if i["kind"] == "outage"]
     result = sla_result(settings, store, t, a, b, now)

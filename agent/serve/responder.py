@@ -11,7 +11,10 @@ bytes that it discards. Endpoints::
     GET  /host?since=INSTANCE:SEQ     with --host: this machine's readings (agent/serve/host.py)
 
 With a token, every endpoint answers 401 unless the request carries
-``Authorization: Bearer <token>`` or ``?token=<token>``.
+``Authorization: Bearer <token>`` or ``?token=<token>``. The token is checked by
+the gate (agent/serve/gate.py) before a connection gets a thread: a client that is
+slow to send its headers, holds too many connections, or has no token costs a file
+descriptor for a few seconds, never a transfer slot. An empty token is refused.
 
 Why a threaded stdlib server: each connection's hot loop is one ``sendall``
 or ``recv_into`` of 1 MiB, which releases the GIL, so one core serves several
@@ -22,7 +25,7 @@ written again and again.
 
 from __future__ import annotations
 
-import hmac
+import io
 import json
 import logging
 import os
@@ -35,6 +38,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
+from agent.serve.gate import HEADER_TIMEOUT_S, PER_CLIENT, Gate, authorised
+
 if TYPE_CHECKING:
     from agent.serve.host import HostSampler
 
@@ -44,8 +49,8 @@ DEFAULT_LISTEN = "127.0.0.1:8088"
 DEFAULT_MAX_BYTES = 1 << 30
 DEFAULT_DOWNLOAD_BYTES = 100_000_000  # /download without a size
 CHUNK = 1 << 20  # one write / one read: large, so per-call overhead vanishes
-SOCKET_TIMEOUT_S = 30.0  # a stalled client frees its thread after this
-MAX_CONNECTIONS = 64
+SOCKET_TIMEOUT_S = 30.0  # a stalled transfer frees its thread after this
+MAX_CONNECTIONS = 64  # transfers at once (authorised connections with a thread)
 
 _BUFFER = memoryview(os.urandom(CHUNK))
 
@@ -64,6 +69,36 @@ def parse_listen(listen: str) -> tuple[str, int]:
     return host, int(port)
 
 
+class _HeadReader(io.RawIOBase):
+    """The socket, after the bytes the gate already read; a total deadline while a head is read."""
+
+    def __init__(self, prefix: bytes, sock: socket.socket) -> None:
+        self.prefix = memoryview(prefix)
+        self.sock = sock
+        self.deadline: float | None = None
+        self._timed = False
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b: Any) -> int:
+        if self.prefix:
+            n = min(len(b), len(self.prefix))
+            b[:n] = self.prefix[:n]
+            self.prefix = self.prefix[n:]
+            return n
+        if self.deadline is not None:
+            left = self.deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError("request headers too slow")
+            self.sock.settimeout(min(left, SOCKET_TIMEOUT_S))
+            self._timed = True
+        elif self._timed:
+            self.sock.settimeout(SOCKET_TIMEOUT_S)
+            self._timed = False
+        return self.sock.recv_into(b)
+
+
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive: the probe re-requests on one connection
     server_version = "slaproof-responder/1"
@@ -71,6 +106,21 @@ class _Handler(BaseHTTPRequestHandler):
     server: ResponderServer
 
     # -- plumbing ------------------------------------------------------------
+    def setup(self) -> None:
+        super().setup()
+        self._head = _HeadReader(self.server.take_prefix(self.connection), self.connection)
+        self.rfile = io.BufferedReader(self._head, 1 << 16)
+
+    def handle_one_request(self) -> None:
+        # The first head came through the gate; a keep-alive one must arrive in time as well.
+        self._head.deadline = time.monotonic() + self.server.header_timeout_s
+        super().handle_one_request()
+
+    def parse_request(self) -> bool:
+        ok = super().parse_request()
+        self._head.deadline = None  # the head is in: the body and the replies run at transfer pace
+        return ok
+
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
         log.debug("%s %s", self.address_string(), format % args)
 
@@ -86,30 +136,23 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
-    def _authorised(self, query: dict[str, list[str]]) -> bool:
-        token = self.server.token
-        if token is None:
-            return True
-        given = ""
-        auth = self.headers.get("Authorization", "")
-        if auth.lower().startswith("bearer "):
-            given = auth[7:].strip()
-        elif query.get("token"):
-            given = query["token"][0]
-        return hmac.compare_digest(given.encode(), token.encode())
+    def _authorised(self) -> bool:
+        ok = authorised(self.server.token, self.path, self.headers.get("Authorization", ""))
+        if not ok:
+            self.server.gate.refusals.note("no valid token", self.client_address[0])
+        return ok
 
     def _route(self) -> tuple[str, dict[str, list[str]]] | None:
         parts = urlsplit(self.path)
-        query = parse_qs(parts.query)
-        if not self._authorised(query):
+        if not self._authorised():
             # The body of an unauthorised upload is not read: close instead.
             self._json(HTTPStatus.UNAUTHORIZED, {"error": "token required"}, close=True)
             return None
-        return parts.path, query
+        return parts.path, parse_qs(parts.query)
 
     def handle_expect_100(self) -> bool:
         """Refuse an unauthorised upload before its body is sent (curl sends Expect)."""
-        if not self._authorised(parse_qs(urlsplit(self.path).query)):
+        if not self._authorised():
             self._json(HTTPStatus.UNAUTHORIZED, {"error": "token required"}, close=True)
             return False
         return super().handle_expect_100()
@@ -233,15 +276,21 @@ class ResponderServer(ThreadingHTTPServer):
     request_queue_size = 64
 
     def __init__(self, addr: tuple[str, int], *, token: str | None, max_bytes: int,
-                 host: HostSampler | None = None, bandwidth: bool = True) -> None:
+                 host: HostSampler | None = None, bandwidth: bool = True,
+                 header_timeout_s: float = HEADER_TIMEOUT_S, per_client: int = PER_CLIENT) -> None:
+        if token is not None and not token.strip():
+            raise ValueError("the token is empty: set SLAPROOF_RESPONDER_TOKEN (or --token) to a long random string")
         self.address_family = socket.AF_INET6 if ":" in addr[0] else socket.AF_INET
         self.token = token
         self.max_bytes = max_bytes
         self.host = host  # `serve --host`: readings of this machine at /host
         self.bandwidth = bandwidth
+        self.header_timeout_s = header_timeout_s
         self._slots = threading.BoundedSemaphore(MAX_CONNECTIONS)
         self._local = threading.local()
+        self._prefixes: dict[socket.socket, bytes] = {}
         super().__init__(addr, _Handler)
+        self.gate = Gate(token, self._admit, header_timeout_s=header_timeout_s, per_client=per_client)
         self._thread: threading.Thread | None = None
 
     def scratch(self) -> memoryview:
@@ -264,17 +313,31 @@ class ResponderServer(ThreadingHTTPServer):
             log.exception("error serving %s", client_address)
 
     def process_request(self, request: Any, client_address: Any) -> None:
-        if not self._slots.acquire(blocking=False):
-            log.warning("too many connections; refusing %s", client_address)
-            self.shutdown_request(request)
-            return
-        super().process_request(request, client_address)
+        """A new connection goes to the gate, not to a thread (agent/serve/gate.py)."""
+        self.gate.offer(request, str(client_address[0]))
 
-    def process_request_thread(self, request: Any, client_address: Any) -> None:
+    def _admit(self, sock: socket.socket, addr: str, head: bytes) -> bool:
+        """The gate found a complete head with the token: a transfer slot and a thread, if one is free."""
+        if not self._slots.acquire(blocking=False):
+            return False
+        self._prefixes[sock] = head
+        t = threading.Thread(target=self._work, args=(sock, addr), name="responder-transfer", daemon=True)
+        t.start()
+        return True
+
+    def _work(self, sock: socket.socket, addr: str) -> None:
         try:
-            super().process_request_thread(request, client_address)
+            self.finish_request(sock, (addr, 0))
+        except Exception:
+            self.handle_error(sock, addr)
         finally:
+            self._prefixes.pop(sock, None)
+            self.shutdown_request(sock)
             self._slots.release()
+            self.gate.release(addr)
+
+    def take_prefix(self, sock: socket.socket) -> bytes:
+        return self._prefixes.pop(sock, b"")
 
     # -- for tests and the CLI ----------------------------------------------
     @property
@@ -290,11 +353,12 @@ class ResponderServer(ThreadingHTTPServer):
         return self
 
     def close(self) -> None:
-        """Stop accepting, close the listening socket (idempotent)."""
+        """Stop accepting, close the listening socket and the gate (idempotent)."""
         if self._thread is not None:
             self.shutdown()
             self._thread.join(timeout=5)
             self._thread = None
+        self.gate.close()
         self.server_close()
 
     def __enter__(self) -> ResponderServer:
@@ -304,13 +368,14 @@ class ResponderServer(ThreadingHTTPServer):
         self.close()
 
 
-def make_server(listen: str = DEFAULT_LISTEN, *, token: str | None = None,
-                max_bytes: int = DEFAULT_MAX_BYTES, host: HostSampler | None = None,
-                bandwidth: bool = True) -> ResponderServer:
+def make_server(listen: str = DEFAULT_LISTEN, *, token: str | None = None, max_bytes: int = DEFAULT_MAX_BYTES,
+                host: HostSampler | None = None, bandwidth: bool = True, header_timeout_s: float = HEADER_TIMEOUT_S,
+                per_client: int = PER_CLIENT) -> ResponderServer:
     """A responder already serving in a background thread (port 0: any free port)."""
     if max_bytes <= 0:
         raise ValueError("max_bytes must be positive")
-    return ResponderServer(parse_listen(listen), token=token, max_bytes=max_bytes, host=host, bandwidth=bandwidth).start()
+    return ResponderServer(parse_listen(listen), token=token, max_bytes=max_bytes, host=host, bandwidth=bandwidth,
+                           header_timeout_s=header_timeout_s, per_client=per_client).start()
 
 
 def serve(listen: str = DEFAULT_LISTEN, *, token: str | None = None,

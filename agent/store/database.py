@@ -17,17 +17,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, func, select, text, update
+from sqlalchemy import Engine, case, create_engine, event, func, select, text, update
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError, OperationalError, SQLAlchemyError
 
-from agent.core.errors import StoreError
+from agent.core.errors import ConfigError, StoreError
+from agent.core.secrets import mask_text, mask_url
 from agent.store import chain
 from agent.store.rows import dumps
 from agent.store.schema import agents, checks, evidence, measurements, runs, targets
 
 log = logging.getLogger(__name__)
 
+SUPPORTED_DRIVERS = ("sqlite", "postgresql")
 HEAD_REVISION = "0002"  # the newest file in agent/store/migrations/versions (a test holds them equal)
 
 MEASUREMENT_COLUMNS = (
@@ -57,11 +59,17 @@ class TargetRef:
 
 
 def safe_url(url: str) -> str:
-    """The URL with any password hidden, for messages and logs."""
+    """The URL with any password hidden (the user name kept), for messages and logs."""
     try:
-        return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
-        return url
+        return mask_url(make_url(url).render_as_string(hide_password=True), keep_user=True)
+    except (ArgumentError, ValueError):
+        return mask_url(url, keep_user=True)
+
+
+def db_reason(e: BaseException) -> str:
+    """The database's own first line of an error (no SQL, no parameters), secrets masked."""
+    text = str(getattr(e, "orig", None) or e).strip()
+    return mask_text(text.splitlines()[0][:300] if text else type(e).__name__)
 
 
 def settings_hash(settings: dict[str, Any]) -> str:
@@ -71,7 +79,10 @@ def settings_hash(settings: dict[str, Any]) -> str:
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
-    cur.execute("PRAGMA synchronous=NORMAL")  # WAL + NORMAL: durable at checkpoint, never corrupt
+    # FULL: each commit is fsynced, so the writer deletes a journal segment only once its rows
+    # would survive a power cut or a disk error. One commit a second: the cost is one fsync a
+    # second (docs/reliability.md).
+    cur.execute("PRAGMA synchronous=FULL")
     cur.execute("PRAGMA busy_timeout=10000")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA mmap_size=0")
@@ -96,19 +107,27 @@ class Store:
 
     # -- opening -------------------------------------------------------------
     @classmethod
-    def open(cls, url: str, *, migrate: bool = True) -> Store:
-        """Open (creating a SQLite file's folder) and bring the schema up to date."""
+    def open(cls, url: str, *, migrate: bool = True, create_folder: bool = True) -> Store:
+        """Open (creating a SQLite file's folder unless ``create_folder`` is False) and bring the schema up to date."""
         shown = safe_url(url)
         try:
             u = make_url(url)
-        except ArgumentError:
-            raise StoreError(f"database_url {url!r} is not a database URL; use e.g. sqlite:////var/lib/slaproof/slaproof.db or postgresql+psycopg://user@host/db") from None
-        if u.drivername == "postgresql":
+        except (ArgumentError, ValueError) as e:
+            why = " (its port is not a number)" if isinstance(e, ValueError) else ""
+            raise ConfigError(f"agent.database_url {shown} is not a database URL{why}; use e.g. "
+                              "sqlite:////var/lib/slaproof/slaproof.db or postgresql+psycopg://host:5432/db") from None
+        if u.drivername in ("postgresql", "postgres"):
             u = u.set(drivername="postgresql+psycopg")
+        if not u.drivername.startswith(SUPPORTED_DRIVERS):
+            raise ConfigError(f"agent.database_url {shown}: {u.drivername.split('+')[0]} is not supported; "
+                              "use SQLite (sqlite:////path/slaproof.db) or PostgreSQL (postgresql+psycopg://host/db)")
         kwargs: dict[str, Any] = {}
         if u.drivername.startswith("sqlite"):
             if u.database and u.database != ":memory:":
                 folder = Path(u.database).expanduser().resolve().parent
+                if not create_folder and not folder.is_dir():
+                    raise StoreError(f"no database at {shown}: its folder {folder} does not exist; "
+                                     "check agent.database_url / agent.state_dir (nothing was created)")
                 try:
                     folder.mkdir(parents=True, exist_ok=True)
                 except OSError as e:
@@ -119,8 +138,8 @@ class Store:
             kwargs["connect_args"] = {"connect_timeout": 10}
         try:
             engine = create_engine(u, **kwargs)
-        except (NoSuchModuleError, ArgumentError, ImportError) as e:
-            raise StoreError(f"database_url {shown}: {e}") from None
+        except (NoSuchModuleError, ArgumentError, ImportError, ValueError) as e:
+            raise StoreError(f"agent.database_url {shown}: {mask_text(str(e))}") from None
         if engine.dialect.name == "sqlite":
             event.listen(engine, "connect", _sqlite_pragmas)
         store = cls(engine)
@@ -131,7 +150,7 @@ class Store:
                 store.upgrade()
         except (OperationalError, DBAPIError) as e:
             engine.dispose()
-            reason = str(getattr(e, "orig", e)).strip().splitlines()[0] if str(getattr(e, "orig", e)).strip() else type(e).__name__
+            reason = mask_text(str(getattr(e, "orig", e)).strip().splitlines()[0]) if str(getattr(e, "orig", e)).strip() else type(e).__name__
             raise StoreError(
                 f"cannot open the database {shown}: {reason}. "
                 "Check agent.database_url in the config (host, port, user, password, database name) and that the server is running."
@@ -245,6 +264,31 @@ class Store:
 
     def heartbeat(self, conn: Connection, run_id: int, now_us: int) -> None:
         conn.execute(runs.update().where(runs.c.id == run_id).values(last_seen_us=now_us))
+
+    def touch_run(self, conn: Connection, run_id: int, at_us: int) -> None:
+        """The run was alive at ``at_us`` (a journal record): move its last-seen time forward, never back.
+
+        A run already closed as unclean (its journal filed after the next start) has its end
+        moved too, so its recorded span covers every row it took."""
+        r = runs.c
+        conn.execute(runs.update().where(r.id == run_id).values(
+            last_seen_us=case((r.last_seen_us.is_(None) | (r.last_seen_us < at_us), at_us), else_=r.last_seen_us),
+            ended_us=case(((r.stop == "unclean") & (r.ended_us < at_us), at_us), else_=r.ended_us)))
+
+    def already_filed(self, conn: Connection, row: dict[str, Any] | None, item: dict[str, Any] | None) -> bool:
+        """Is this journal row (else this evidence item) already stored? A journal segment is filed in one
+        transaction, so its first row answers for all of it: replay after a crash files nothing twice."""
+        m = measurements.c
+        if row is not None:
+            cols = [c for c in MEASUREMENT_COLUMNS if c not in ("ts_us", "check_id", "hash")]
+            found = conn.execute(select(*[m[c] for c in cols]).where(m.check_id == row["check_id"], m.ts_us == row["ts_us"])).all()
+            want = tuple(bool(row.get(c)) if c in ("ok", "imported") else row.get(c) for c in cols)
+            return any(tuple(bool(v) if c in ("ok", "imported") else v for c, v in zip(cols, f)) == want for f in found)
+        if item is not None:
+            e = evidence.c
+            return conn.execute(select(e.id).where(e.target_id == item["target_id"], e.ts_us == item["ts_us"],
+                                                   e.sha256 == item["sha256"]).limit(1)).first() is not None
+        return False
 
     def end_run(self, run_id: int, now_us: int, *, clean: bool, note: str | None = None) -> None:
         with self.engine.begin() as conn:
@@ -381,46 +425,6 @@ class Store:
 
     EXPORT_COLUMNS = ("id", "ts_us", "target", "kind", "ok", "rtt_ns", "sent", "received", "rtt_min_ns", "rtt_max_ns",
                       "jitter_ns", "status", "error_class", "error", "lag_us", "imported", "detail", "hash")
-
-    def iter_export_csv_sqlite(self, check_ids: Sequence[int], start_us: int, end_us: int) -> Iterator[tuple[Any, ...]]:
-        """SQLite only: export rows as CSV text already joined and quoted by SQLite, except the
-        float figures, which Python formats (repr) exactly as the generic path does:
-        (head, rtt_ns, sent, received, rtt_min_ns, rtt_max_ns, jitter_ns, tail). One string
-        per row instead of nineteen objects; a test holds the text equal to
-        exchange.write_csv_rows over :meth:`iter_export`."""
-        ids = ",".join(str(int(i)) for i in check_ids) or "NULL"
-
-        def q(col: str) -> str:  # the csv module's minimal quoting
-            return (f"CASE WHEN {col} IS NULL THEN '' WHEN instr({col}, ',') OR instr({col}, '\"') OR instr({col}, char(10)) "
-                    f"OR instr({col}, char(13)) THEN '\"' || replace({col}, '\"', '\"\"') || '\"' ELSE {col} END")
-
-        def n(col: str) -> str:
-            return f"coalesce({col}, '')"
-
-        sql = f"""
-            SELECT strftime('%Y-%m-%dT%H:%M:%S', m.ts_us / 1000000, 'unixepoch') || '.' ||
-                       substr('000000' || (m.ts_us % 1000000), -6) || 'Z,' || {q('t.name')} || ',' || {q('k.kind')}
-                       || CASE WHEN m.ok THEN ',True' ELSE ',False' END,
-                   m.rtt_ns, m.sent, m.received, m.rtt_min_ns, m.rtt_max_ns, m.jitter_ns,
-                   {n('m.status')} || ',' || {q('m.error_class')} || ',' || {q('m.error')} || ',' || {n('m.lag_us')} || ','
-                       || CASE WHEN m.imported THEN 'True' ELSE '' END || ',' || {q('m.detail')} || ',' || m.id || ','
-                       || lower(hex(m.hash))
-            FROM measurements m JOIN checks k ON k.id = m.check_id JOIN targets t ON t.id = k.target_id
-            WHERE m.check_id IN ({ids}) AND m.ts_us >= ? AND m.ts_us < ?
-            ORDER BY m.ts_us, m.id"""
-        with self.engine.connect() as conn:
-            dbapi = conn.connection.dbapi_connection
-            assert dbapi is not None
-            cur = dbapi.cursor()
-            try:
-                cur.execute(sql, (start_us, end_us))
-                while True:
-                    rows = cur.fetchmany(20000)
-                    if not rows:
-                        break
-                    yield from rows
-            finally:
-                cur.close()
 
     def iter_export(self, check_ids: Sequence[int], start_us: int, end_us: int) -> Iterator[tuple[Any, ...]]:
         """Raw rows for CSV export, by time, as tuples in EXPORT_COLUMNS order."""

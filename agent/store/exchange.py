@@ -10,17 +10,20 @@ from __future__ import annotations
 import csv
 import json
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any, BinaryIO
 
 from agent.core.errors import UsageError
-from agent.core.times import to_us
+from agent.core.times import to_us, utcnow
 from agent.core.units import ms_to_ns
 from agent.store.rows import dumps
 
 KNOWN_CHECKS = ("icmp", "tcp", "http", "bandwidth", "traceroute", "dns")
+MAX_RTT_MS = 3_600_000.0  # an hour: any longer is not a round trip but a unit mistake
+MAX_AHEAD_US = 86_400_000_000  # a row may be dated at most a day ahead of this machine's clock (clocks differ)
+MIN_TS_US = 0  # 1970-01-01: the store's epoch
 _NUM = (int, float)
 _KNOWN_KEYS = {"ts", "target", "check", "ok", "rtt_ms", "loss_pct", "status", "error", "error_class", "sent", "received",
                "rtt_min_ms", "rtt_max_ms", "rtt_stddev_ms", "detail", "imported", "row_id", "hash", "lag_us", "source"}
@@ -37,7 +40,7 @@ def _num(rec: dict[str, Any], key: str, where: str, lo: float | None = None, hi:
     return float(v)
 
 
-def parse_record(rec: Any, where: str, targets: set[str]) -> dict[str, Any]:
+def parse_record(rec: Any, where: str, targets: set[str], now: Callable[[], datetime] = utcnow) -> dict[str, Any]:
     """One exchange object → a row dict (without check_id/settings_hash/hash)."""
     if not isinstance(rec, dict):
         raise UsageError(f"{where}: each line must be a JSON object")
@@ -53,6 +56,12 @@ def parse_record(rec: Any, where: str, targets: set[str]) -> dict[str, Any]:
         raise UsageError(f"{where}: ts {ts!r} is not ISO 8601") from None
     if dt.tzinfo is None:
         raise UsageError(f"{where}: ts {ts!r} has no zone; add Z or an offset such as +08:00")
+    try:
+        ts_us = to_us(dt)
+    except OverflowError:
+        ts_us = -1
+    if not MIN_TS_US <= ts_us <= to_us(now()) + MAX_AHEAD_US:
+        raise UsageError(f"{where}: ts {ts!r} is out of range; a measurement is dated between 1970 and now")
     if rec["target"] not in targets:
         raise UsageError(f"{where}: target {rec['target']!r} is not in the config (known: {', '.join(sorted(targets)) or 'none'})")
     if rec["check"] not in KNOWN_CHECKS:
@@ -64,6 +73,8 @@ def parse_record(rec: Any, where: str, targets: set[str]) -> dict[str, Any]:
         raise UsageError(f"{where}: unknown key(s) {', '.join(sorted(unknown))}; put extra figures under \"detail\"")
     sent = _num(rec, "sent", where, 0, 32767)
     received = _num(rec, "received", where, 0, 32767)
+    if sent is not None and received is not None and received > sent:
+        raise UsageError(f"{where}: received {received:g} is more than sent {sent:g}")
     loss = _num(rec, "loss_pct", where, 0, 100)
     detail = rec.get("detail") or {}
     if not isinstance(detail, dict):
@@ -76,15 +87,15 @@ def parse_record(rec: Any, where: str, targets: set[str]) -> dict[str, Any]:
         if rec.get(k) is not None and not isinstance(rec[k], str):
             raise UsageError(f"{where}: {k} must be a string")
     return {
-        "ts_us": to_us(dt),
+        "ts_us": ts_us,
         "target": rec["target"],
         "kind": rec["check"],
         "ok": rec["ok"],
         "lag_us": None,
-        "rtt_ns": ms_to_ns(_num(rec, "rtt_ms", where, 0)),
-        "rtt_min_ns": ms_to_ns(_num(rec, "rtt_min_ms", where, 0)),
-        "rtt_max_ns": ms_to_ns(_num(rec, "rtt_max_ms", where, 0)),
-        "jitter_ns": ms_to_ns(_num(rec, "rtt_stddev_ms", where, 0)),
+        "rtt_ns": ms_to_ns(_num(rec, "rtt_ms", where, 0, MAX_RTT_MS)),
+        "rtt_min_ns": ms_to_ns(_num(rec, "rtt_min_ms", where, 0, MAX_RTT_MS)),
+        "rtt_max_ns": ms_to_ns(_num(rec, "rtt_max_ms", where, 0, MAX_RTT_MS)),
+        "jitter_ns": ms_to_ns(_num(rec, "rtt_stddev_ms", where, 0, MAX_RTT_MS)),
         "sent": None if sent is None else int(sent),
         "received": None if received is None else int(received),
         "status": None if status is None else int(status),
@@ -95,24 +106,56 @@ def parse_record(rec: Any, where: str, targets: set[str]) -> dict[str, Any]:
     }
 
 
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
 def read_records(path: Path, targets: set[str]) -> Iterator[dict[str, Any]]:
-    """Parse the file, line by line; raise UsageError naming the first bad line."""
+    """Parse the file, line by line; raise UsageError naming the first bad line.
+
+    Strict where Python's json is lenient: NaN and Infinity are refused (they are not JSON and
+    would be stored as text no reader accepts), as are bytes that are not UTF-8 and strings
+    holding a lone surrogate (not Unicode)."""
     try:
-        f: TextIO = path.open(encoding="utf-8")
+        f: BinaryIO = path.open("rb")
     except OSError as e:
         raise UsageError(f"{path}: cannot read: {e.strerror}") from None
     with f:
-        for n, line in enumerate(f, 1):
-            if not line.strip():
-                continue
+        for n, raw in enumerate(f, 1):
             where = f"{path}:{n}"
             try:
-                rec = json.loads(line)
+                line = raw.decode("utf-8-sig" if n == 1 else "utf-8")
+            except UnicodeDecodeError as e:
+                raise UsageError(f"{where}: not UTF-8 text (byte {raw[e.start:e.start + 1]!r} at column {e.start + 1}); "
+                                 "save the file as UTF-8") from None
+            if not line.strip():
+                continue
+            try:
+                rec = json.loads(line, parse_constant=_no_constant)
             except json.JSONDecodeError as e:
                 raise UsageError(f"{where}: not valid JSON ({e.msg} at column {e.colno})") from None
-            except UnicodeDecodeError:
-                raise UsageError(f"{where}: not UTF-8 text") from None
-            yield parse_record(rec, where, targets)
+            except ValueError as e:
+                raise UsageError(f"{where}: not valid JSON ({e})") from None
+            row = parse_record(rec, where, targets)
+            try:
+                dumps(rec).encode("utf-8")
+            except UnicodeEncodeError:
+                raise UsageError(f"{where}: a string holds a lone surrogate (\\ud800-\\udfff): not Unicode text") from None
+            yield row
+
+
+# OWASP CSV injection: a spreadsheet runs a cell that starts with one of these as a formula
+# (=cmd|' /C calc'!A0). Text cells that do are written with a leading apostrophe, which
+# spreadsheets show as plain text; numbers, times and hashes are ours and never start so.
+# The JSON-lines export keeps every value exactly as stored (docs/reliability.md).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def text_cell(value: str | None) -> str:
+    """A text value as a CSV cell a spreadsheet will not execute."""
+    if not value:
+        return ""
+    return "'" + value if value.startswith(FORMULA_STARTS) else value
 
 
 CSV_FIELDS = ["ts", "target", "check", "ok", "rtt_ms", "loss_pct", "sent", "received", "rtt_min_ms", "rtt_max_ms",
@@ -140,12 +183,56 @@ def write_csv_rows(fh: Any, rows: Any) -> int:
             sec_text = _time.strftime("%Y-%m-%dT%H:%M:%S", _time.gmtime(sec))
             last_sec = sec
         loss = "" if not sent or received is None else repr(100.0 * (sent - received) / sent)
-        w.writerow((f"{sec_text}.{us:06d}Z", target, kind, "True" if ok else "False", _fmt_ns(rtt_ns), loss,
+        w.writerow((f"{sec_text}.{us:06d}Z", text_cell(target), text_cell(kind), "True" if ok else "False", _fmt_ns(rtt_ns), loss,
                     "" if sent is None else sent, "" if received is None else received, _fmt_ns(rmin), _fmt_ns(rmax),
-                    _fmt_ns(jit), "" if status is None else status, eclass or "", error or "", "" if lag is None else lag,
-                    "True" if imported else "", detail or "", rid, bytes(h).hex()))
+                    _fmt_ns(jit), "" if status is None else status, text_cell(eclass), text_cell(error), "" if lag is None else lag,
+                    "True" if imported else "", text_cell(detail), rid, bytes(h).hex()))
         n += 1
     return n
+
+
+def _sqlite_csv_rows(store: Any, check_ids: Any, start_us: int, end_us: int) -> Iterator[tuple[Any, ...]]:
+    """SQLite only: export rows as CSV text already joined and quoted by SQLite, except the
+    float figures, which Python formats (repr) exactly as the generic path does:
+    (head, rtt_ns, sent, received, rtt_min_ns, rtt_max_ns, jitter_ns, tail). One string
+    per row instead of nineteen objects; a test holds the text equal to
+    write_csv_rows over Store.iter_export."""
+    ids = ",".join(str(int(i)) for i in check_ids) or "NULL"
+
+    def q(raw: str) -> str:  # exchange.text_cell (OWASP: no cell a spreadsheet runs), then the csv module's minimal quoting
+        col = (f"(CASE WHEN substr({raw}, 1, 1) IN ('=', '+', '-', '@', char(9), char(13)) THEN '''' || {raw} "
+               f"ELSE {raw} END)")
+        return (f"CASE WHEN {raw} IS NULL OR {raw} = '' THEN '' WHEN instr({col}, ',') OR instr({col}, '\"') "
+                f"OR instr({col}, char(10)) OR instr({col}, char(13)) THEN '\"' || replace({col}, '\"', '\"\"') || '\"' "
+                f"ELSE {col} END")
+
+    def n(col: str) -> str:
+        return f"coalesce({col}, '')"
+
+    sql = f"""
+        SELECT strftime('%Y-%m-%dT%H:%M:%S', m.ts_us / 1000000, 'unixepoch') || '.' ||
+                   substr('000000' || (m.ts_us % 1000000), -6) || 'Z,' || {q('t.name')} || ',' || {q('k.kind')}
+                   || CASE WHEN m.ok THEN ',True' ELSE ',False' END,
+               m.rtt_ns, m.sent, m.received, m.rtt_min_ns, m.rtt_max_ns, m.jitter_ns,
+               {n('m.status')} || ',' || {q('m.error_class')} || ',' || {q('m.error')} || ',' || {n('m.lag_us')} || ','
+                   || CASE WHEN m.imported THEN 'True' ELSE '' END || ',' || {q('m.detail')} || ',' || m.id || ','
+                   || lower(hex(m.hash))
+        FROM measurements m JOIN checks k ON k.id = m.check_id JOIN targets t ON t.id = k.target_id
+        WHERE m.check_id IN ({ids}) AND m.ts_us >= ? AND m.ts_us < ?
+        ORDER BY m.ts_us, m.id"""
+    with store.engine.connect() as conn:
+        dbapi = conn.connection.dbapi_connection
+        assert dbapi is not None
+        cur = dbapi.cursor()
+        try:
+            cur.execute(sql, (start_us, end_us))
+            while True:
+                rows = cur.fetchmany(20000)
+                if not rows:
+                    break
+                yield from rows
+        finally:
+            cur.close()
 
 
 def write_csv_export(fh: Any, store: Any, check_ids: Any, start_us: int, end_us: int) -> int:
@@ -156,7 +243,7 @@ def write_csv_export(fh: Any, store: Any, check_ids: Any, start_us: int, end_us:
     fh.write(",".join(CSV_FIELDS) + "\r\n")
     n = 0
     lines: list[str] = []
-    for head, rtt, sent, received, rmin, rmax, jit, tail in store.iter_export_csv_sqlite(check_ids, start_us, end_us):
+    for head, rtt, sent, received, rmin, rmax, jit, tail in _sqlite_csv_rows(store, check_ids, start_us, end_us):
         loss = "" if not sent or received is None else repr(100.0 * (sent - received) / sent)
         lines.append(f"{head},{'' if rtt is None else repr(rtt / 1_000_000)},{loss},{'' if sent is None else sent},"
                      f"{'' if received is None else received},{'' if rmin is None else repr(rmin / 1_000_000)},"
