@@ -169,7 +169,7 @@ def write_month(store: Store, state_dir: Path) -> None:
     n = DAYS * DAY
     states = _states(n)
     base = {VPS: 38.0, WEB: 0.0, CTL_A: 12.0, CTL_B: 15.0}
-    w = Writer(store, AGENT_ID, aid, batch_s=0.05, max_batch=20000).start()
+    w = Writer(store, AGENT_ID, aid, batch_s=0.05, max_queued_rows=400_000).start()  # the whole month may queue
     for i in range(n):
         for name, seq in states.items():
             s = seq[i]
@@ -184,7 +184,8 @@ def write_month(store: Store, state_dir: Path) -> None:
             if "http" in by_kind:
                 state = {"u": "up", "S": "up", "P": "503", "D": "timeout", "R": "refused"}[s]
                 w.submit(by_kind["http"], _http(ts, state, 95.0 + rng.random() * 20), 0)
-    w.close()
+    outcome = w.close()
+    assert outcome.filed_all and not outcome.lost_rows, outcome.reason()  # the month is whole, or the tests mean nothing
     _traceroutes(store, refs, rng)
     gap_a, gap_b = (x * INTERVAL_S for x in TRUTH.gap)
     for a, b in ((0, gap_a), (gap_b, n * INTERVAL_S)):
