@@ -57,14 +57,16 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 
 def test_summary_holds_the_ground_truth(world: dict[str, Any]) -> None:
     s = world["summary"]
-    assert s["period"] == {"from": "2026-11-02T16:00:00.000000Z", "to": "2026-11-04T16:00:00.000000Z", "timezone": "Asia/Shanghai"}
+    assert s["period"] == {"from": "2026-11-02T16:00:00.000000Z", "to": "2026-11-04T16:00:00.000000Z", "timezone": "Asia/Shanghai",
+                           "interim": False}
     vps = next(t for t in s["targets"] if t["name"] == "vps")
     assert vps["downtime_s"] == 47 * 60
     assert vps["partial_s"] == 30 * 60
     assert vps["local_s"] == 10 * 60
     assert vps["no_data_s"] == 200 * 60
-    assert vps["coverage_pct"] == pytest.approx(100 * (2880 - 200) / 2880)
-    observed = (2880 - 200 - 10) * 60
+    observed = (2880 - 200 - 10) * 60  # neither no data nor local
+    assert vps["coverage_pct"] == pytest.approx(100 * observed / (2880 * 60), abs=1e-6)
+    assert vps["sla"]["coverage_pct"] == vps["coverage_pct"]  # one coverage
     assert vps["availability_pct"] == pytest.approx(100 * (observed - 47 * 60) / observed)
     kinds = [(i["kind"], i["start"], i["duration_s"], i["duration_min_s"], i["duration_max_s"]) for i in vps["incidents"]]
     assert ("outage", "2026-11-02T17:40:00.000000Z", 2820.0, 2760.0, 2880.0) in kinds
@@ -199,3 +201,9 @@ def test_letter_cites_the_bundle(world: dict[str, Any]) -> None:
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["files"]["report.pdf"]["sha256"] in text
     assert "i-0abc" in text and "2026-11-02" in text
+    # Drafted from the bundle's own summary: its figures and its interim flag.
+    summary = json.loads((out / "summary.json").read_text())
+    subject = text.splitlines()[0]
+    assert ("interim" in subject) == summary["period"]["interim"]
+    assert "- partial outage: from" in text  # every provider incident, not only outages
+    assert "The web service (HTTP) on its own failed for 1 h 17 min (4620 s) in total" in text  # 47 + 30 min

@@ -170,7 +170,9 @@ def test_page_one_holds_the_claim(month: dict[str, Any]) -> None:
     assert f"Claim by {sla['claim_deadline']} (" in page and "day" in page
     assert "Where to claim \u201cGoogle Cloud Support claim form\u201d" in page
     assert "instance-7731942" in page  # the service's ID
-    assert "HTTP failed while ICMP answered" in page  # the web service down while ping answered, said in words
+    # the web service down while ping answered, said in words (per-check truth)
+    assert "HTTP was down 1 h 00 min 00 s longer than the target, while ICMP answered" in page
+    assert "Under the SLA only every check failing counts as downtime" in page
     provider = [i for i in vps["incidents"] if i["kind"] != "local"]
     assert len(provider) == 5
     for inc in provider:
@@ -192,7 +194,7 @@ def test_page_one_holds_the_claim(month: dict[str, Any]) -> None:
 def test_page_one_in_chinese(month: dict[str, Any]) -> None:
     page = flat(pdf_pages(month["zh"] / "report.pdf")[0])
     assert "服务等级索赔摘要" in page and "SLA 未达标（违约）" in page and "应得补偿" in page and "索赔截止" in page
-    assert "ICMP 正常应答而 HTTP 失败" in page
+    assert "HTTP 在 ICMP 正常应答时仍中断，比目标整体多 1 小时 00 分 00 秒" in page
 
 
 # -- no internal identifier; Chinese is Chinese ----------------------------------------------------------

@@ -188,3 +188,25 @@ def test_short_period_is_drawn_over_its_data() -> None:
     words = [s.text for s in fig.shapes if isinstance(s, Text)]
     assert any("drawn over the time with data only" in w for w in words)
     assert any(w.startswith("10:0") for w in words)  # minute ticks, not the day's hours
+
+
+def test_page_one_names_imported_history_and_an_unfinished_period() -> None:
+    """Rows brought in with slaproof import are named on page 1 (how many, from which file and tool, when) and
+    on the target's page; a period that is not over says interim on page 1."""
+    from reports.render.content_claim import claim_page
+    from reports.render.inputs import display_zone
+    from reports.render.model import ImportedRows, ImportedSource
+
+    report, _ = build_sample("en")
+    t = report.targets[0]
+    first, last = report.period.start, report.period.start + timedelta(days=2)
+    imported = ImportedRows(rows=5760, share_pct=33.3, first=first, last=last, sources=(
+        ImportedSource(file="smokeping-vps.jsonl", sha256="ab" * 32, tool="smokeping", kinds=("icmp",), rows=5760,
+                       first=first, last=last),))
+    report = replace(report, period=replace(report.period, interim=True), targets=(replace(t, imported=imported), *report.targets[1:]))
+    page = "\n".join(texts(claim_page(report, "en", display_zone(report), ["report.pdf"])))
+    assert "(interim: the period is not over)" in page
+    assert "5760 rows (33.30 % of this target's) were not measured by this agent but imported" in page
+    assert "\u201csmokeping-vps.jsonl\u201d, measured with smokeping" in page and "how they were measured is unknown" in page
+    body = "\n".join(texts(build_document(report, {}, "zh").blocks))
+    assert "并非本代理测量，而是导入的" in body and "导入的历史记录" in body

@@ -67,12 +67,15 @@ def export(config_path: str | None, start: str, stop: str, targets: tuple[str, .
 @main.command(name="import")
 @config_option
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
-def import_(config_path: str | None, file: Path) -> None:
-    """Add history measured by other tools (JSON lines, docs/import-format.md), marked as imported."""
+@click.option("--tool", default=None, metavar="TEXT",
+              help='what measured these rows, e.g. "smokeping 2.8.2" (kept with them; default "unknown")')
+def import_(config_path: str | None, file: Path, tool: str | None) -> None:
+    """Add history measured by other tools (JSON lines, docs/import-format.md), marked as imported
+    and filed with the file's name, its SHA-256 and the tool, so a report can name where it came from."""
     from agent import identity
     from agent.core.times import to_us
     from agent.store import chain
-    from agent.store.exchange import read_records
+    from agent.store.exchange import read_records, source_of
 
     settings, _ = load_settings(config_path)
     names = {t.name for t in settings.targets}
@@ -82,12 +85,14 @@ def import_(config_path: str | None, file: Path) -> None:
         keys.setdefault((rec["target"], rec["kind"]), None)
     if not keys:
         raise UsageError(f"{file}: no records")
+    source = source_of(file, tool)
     store = open_store(settings)
     agent_uuid = identity.load_or_create(settings.state_dir())
     now_us = to_us(datetime.now(UTC))
     try:
         agent_id = store.ensure_agent(agent_uuid, now_us)
-        refs = {key: store.import_check(agent_id, key[0], key[1], settings.target(key[0]).address, now_us) for key in keys}
+        refs = {key: store.import_check(agent_id, key[0], key[1], settings.target(key[0]).address, now_us, source)
+                for key in keys}
 
         def rows() -> Any:
             for rec in read_records(file, names):

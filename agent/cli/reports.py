@@ -159,8 +159,9 @@ def _sla_period(settings: Settings, t: Target, month: str | None, start: str | N
 def letter(config_path: str | None, month: str, target: str, lang: str, out: Path | None, reply_days: int) -> None:
     """Draft a factual complaint letter, with the report bundle it cites as attachments."""
     from reports.build.bundle import sha256_file, write_bundle
-    from reports.build.summary import sla_result, today_in
+    from reports.build.summary import today_in
     from reports.render.letter import draft_letter
+    from reports.render.model_json import report_from_json
 
     settings, _ = load_settings(config_path)
     t = _sla_targets(settings, [target])[0]
@@ -170,13 +171,12 @@ def letter(config_path: str | None, month: str, target: str, lang: str, out: Pat
     now = datetime.now(UTC)
     with staged(out) as tmp:
         manifest = write_bundle(settings, store, a, b, [target], ["pdf", "html", "csv", "json"], lang, tmp, now=now)
-    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
-    incidents = [i for i in summary["targets"][0]["incidents"] if i["kind"] == "outage"]
-    result = sla_result(settings, store, t, a, b, now)
+    # The letter states what the report holds: it is drafted from the bundle's own summary.json.
+    report = report_from_json(json.loads((out / "summary.json").read_text(encoding="utf-8")))
     attachments = [(name, info["sha256"]) for name, info in manifest["files"].items()]
     attachments.append(("manifest.json", sha256_file(out / "manifest.json")))
     c = settings.agent.customer
-    text = draft_letter(result, incidents=incidents,
+    text = draft_letter(report, target,
                         customer={"name": c.name, "account_id": c.account_id, "contract_id": c.contract_id, "email": c.email, "phone": c.phone},
                         service={"provider": t.provider, "name": t.service_name, "service_id": t.service_id, "address": t.address},
                         attachments=attachments, lang=lang, today=today_in(settings.display_tz(), now), reply_days=reply_days)

@@ -227,9 +227,11 @@ class Store:
                 out[spec["name"]] = TargetRef(int(tid), spec["name"], spec["address"], bool(spec.get("control")), tuple(refs))
         return out
 
-    def import_check(self, agent_id: int, target_name: str, kind: str, address: str, now_us: int) -> CheckRef:
-        """The check row that imported history of (target, kind) is filed under."""
-        settings = {"kind": kind, "imported": True}
+    def import_check(self, agent_id: int, target_name: str, kind: str, address: str, now_us: int,
+                     source: dict[str, str] | None = None) -> CheckRef:
+        """The check row that imported history of (target, kind) is filed under; ``source`` (file
+        name, SHA-256, tool: exchange.source_of) is kept in its settings, one check row per source."""
+        settings: dict[str, Any] = {"kind": kind, "imported": True, **(source or {})}
         refs = self.sync_targets(agent_id, [{"name": target_name, "address": address, "checks": [settings]}], now_us)
         return refs[target_name].checks[0]
 

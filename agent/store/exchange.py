@@ -8,6 +8,7 @@ inserted in one transaction, chained, and marked ``imported``.
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 import math
 from collections.abc import Callable, Iterator
@@ -156,6 +157,22 @@ def text_cell(value: str | None) -> str:
     if not value:
         return ""
     return "'" + value if value.startswith(FORMULA_STARTS) else value
+
+
+UNKNOWN_TOOL = "unknown"
+
+
+def source_of(path: Path, tool: str | None) -> dict[str, str]:
+    """Where imported rows came from, as their check's settings record it: the file's name, its
+    SHA-256 and the tool that measured them (docs/import-format.md, "Provenance")."""
+    h = hashlib.sha256()
+    try:
+        with path.open("rb") as f:
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                h.update(chunk)
+    except OSError as e:
+        raise UsageError(f"{path}: cannot read: {e.strerror}") from None
+    return {"source_file": path.name, "source_sha256": h.hexdigest(), "tool": (tool or "").strip() or UNKNOWN_TOOL}
 
 
 CSV_FIELDS = ["ts", "target", "check", "ok", "rtt_ms", "loss_pct", "sent", "received", "rtt_min_ms", "rtt_max_ms",

@@ -57,11 +57,13 @@ _NO_DATA_WORDS = {
 class _Figures:
     """The period's uptime figures under the definition's no-data rule."""
 
-    known_us: int  # up or down, as measured (not LOCAL, not NO_DATA)
+    known_us: int  # observed: up or down, as measured (not LOCAL, not NO_DATA); coverage's numerator
+    no_data_us: int  # NO_DATA inside the period, whatever the rule
+    local_us: int  # LOCAL inside the period
     measured_down_us: int
     uptime: Fraction | None  # 0..1 by the provider's counting; None when no time is eligible
     measured: Fraction | None  # 0..1: known up time / known time, no exclusions
-    coverage: Fraction  # % of the period with known state
+    coverage: Fraction  # % of the period observed (the target's state seen): known / period
     excluded: dict[str, float]  # seconds by reason
 
 
@@ -110,6 +112,8 @@ def evaluate(
         unconfirmed=unconfirmed(fields),
         period_s=(p1 - p0) / US_PER_S,
         known_s=fig.known_us / US_PER_S,
+        no_data_s=fig.no_data_us / US_PER_S,
+        local_s=fig.local_us / US_PER_S,
         coverage_pct=fig.coverage,
         measured_downtime_s=fig.measured_down_us / US_PER_S,
         qualifying_downtime_s=sum(e - s for s, e in acc.qualifying) / US_PER_S,
@@ -133,7 +137,7 @@ def evaluate(
         evidence=list(d.claim.evidence) if d.claim else [],
         performance=evaluate_performance(d.performance, samples, p0=p0, p1=p1),
         warnings=_warnings(d, tiling, complete=complete, clock_hours=hours, clock_amount=hours_amount,
-                           deadline_found=deadline is not None),
+                           deadline_found=deadline is not None, unchargeable_us=acc.unchargeable_us),
     )
 
 
@@ -143,11 +147,15 @@ def _figures(d: SlaDefinition, tiling: Tiling, acc: Account) -> _Figures:
     known_us = sum(v for st, v in states.items() if st not in (State.LOCAL, State.NO_DATA))
     measured_down_us = sum(states[State(s)] for s in set(d.counting.down_states))
     no_data_us = states[State.NO_DATA] if rule == "excluded" else 0
-    eligible = period_us - states[State.LOCAL] - no_data_us
+    eligible = period_us - states[State.LOCAL] - no_data_us  # the uptime's base (sla_account.base_gaps)
+    if acc.counted_us > eligible:  # sla_account counts only chargeable time, which lies inside the base
+        raise AssertionError(f"counted downtime {acc.counted_us} µs exceeds its base {eligible} µs")
     return _Figures(
         known_us=known_us,
+        no_data_us=states[State.NO_DATA],
+        local_us=states[State.LOCAL],
         measured_down_us=measured_down_us,
-        uptime=Fraction(max(0, eligible - acc.counted_us), eligible) if eligible > 0 else None,
+        uptime=Fraction(eligible - acc.counted_us, eligible) if eligible > 0 else None,
         measured=Fraction(known_us - measured_down_us, known_us) if known_us else None,
         coverage=Fraction(known_us * 100, period_us),
         excluded={
@@ -166,8 +174,14 @@ def _credit(d: SlaDefinition, decision: Decision, period_us: int, fee: Decimal |
     return credit_owed(d, decision.uptime, decision.account, period_us, fee, cur)
 
 
+def _seconds(us: int) -> str:
+    """Exact seconds of a µs count, as text: 97300000 → "97.3"."""
+    whole, frac = divmod(us, US_PER_S)
+    return f"{whole}.{frac:06d}".rstrip("0") if frac else str(whole)
+
+
 def _warnings(d: SlaDefinition, tiling: Tiling, *, complete: bool, clock_hours: list[datetime],
-              clock_amount: Decimal | None, deadline_found: bool) -> list[str]:
+              clock_amount: Decimal | None, deadline_found: bool, unchargeable_us: int) -> list[str]:
     """What a reader must know to weigh the figures, in a fixed order."""
     states = tiling.states
     claim = d.claim
@@ -184,6 +198,9 @@ def _warnings(d: SlaDefinition, tiling: Tiling, *, complete: bool, clock_hours: 
         (bool(states[State.LOCAL]),
          "time when the agent's own network was down is excluded: it is not the provider's fault"),
         (bool(states[State.NO_DATA]), f"time without data is {_NO_DATA_WORDS[d.no_data.rule]}"),
+        (unchargeable_us > 0,
+         f"down windows count only their observed time: {_seconds(unchargeable_us)} s inside them without data "
+         "or in the agent's own network outage was not counted"),
         (bool(d.exclusions.provider_exclusions),
          "the provider also excludes (not detectable here): " + "; ".join(d.exclusions.provider_exclusions)),
         (not deadline_found and claim is not None and claim.anchor != "unknown",

@@ -4,6 +4,12 @@ Order (docs/sla.md explains each step): runs of down states → minus
 maintenance → minus pieces below the minimum duration → clipped to the
 period → counting windows. An outage is judged whole for the minimum
 duration even when it crosses the period edge, so spans may reach past it.
+
+A window found down is counted for its part in the time that can be charged
+(:func:`chargeable_gaps`): never for time the target was not observed (no
+data, unless the definition counts no data as down) nor for the agent's own
+network outages. So counted downtime never exceeds the time with data, and
+the uptime's numerator and denominator stand on the same time base.
 """
 
 from __future__ import annotations
@@ -13,7 +19,7 @@ from dataclasses import dataclass, field
 
 from agent.core.times import US_PER_S, from_us, to_us
 from reports.analysis.model import Span, State
-from reports.analysis.sla_intervals import Interval, clip, overlap, per_bucket, subtract
+from reports.analysis.sla_intervals import Interval, clip, overlap, overlap_sorted, per_bucket, subtract
 from reports.analysis.sla_periods import maintenance_windows
 from reports.analysis.sla_result import Outage
 from reports.analysis.sla_terms import Counting, SlaDefinition
@@ -45,6 +51,7 @@ class Account:
     counted_windows: int = 0
     maintenance_us: int = 0
     below_min_us: int = 0
+    unchargeable_us: int = 0  # time in down windows not counted: no data (unless counted down) or local
 
 
 def tile(definition: SlaDefinition, spans: Iterable[Span], p0: int, p1: int) -> Tiling:
@@ -96,8 +103,33 @@ def account(definition: SlaDefinition, tiling: Tiling, rule: NoDataRule) -> Acco
     acc = Account()
     for run in _down_runs(tiling.pieces, {State(s) for s in c.down_states}, rule):
         _judge_run(acc, run, c, tiling)
-    _count_windows(acc, c, tiling.p0, tiling.p1)
+    _count_windows(acc, c, tiling, rule)
     return acc
+
+
+def base_gaps(tiling: Tiling, rule: NoDataRule) -> list[Interval]:
+    """Time inside the period that is not in the uptime's base: LOCAL, and NO_DATA when excluded."""
+    left_out = {State.LOCAL} | ({State.NO_DATA} if rule == "excluded" else set())
+    return _gaps(tiling, left_out)
+
+
+def chargeable_gaps(tiling: Tiling, rule: NoDataRule) -> list[Interval]:
+    """Time inside the period that can never be counted down: LOCAL, and NO_DATA unless counted down."""
+    left_out = {State.LOCAL} | ({State.NO_DATA} if rule != "down" else set())
+    return _gaps(tiling, left_out)
+
+
+def _gaps(tiling: Tiling, states: set[State]) -> list[Interval]:
+    out: list[Interval] = []
+    for s, e, st in tiling.pieces:
+        iv = clip((s, e), tiling.p0, tiling.p1) if st in states else None
+        if iv is None:
+            continue
+        if out and out[-1][1] == iv[0]:
+            out[-1] = (out[-1][0], iv[1])
+        else:
+            out.append(iv)
+    return out
 
 
 def _down_runs(pieces: list[Piece], down_states: set[State], rule: NoDataRule) -> list[Interval]:
@@ -152,21 +184,37 @@ def _judge_run(acc: Account, run: Interval, c: Counting, tiling: Tiling) -> None
     )
 
 
-def _count_windows(acc: Account, c: Counting, p0: int, p1: int) -> None:
-    """Windows aligned to the period start; a window is down per ``window_down_when``."""
+def _count_windows(acc: Account, c: Counting, tiling: Tiling, rule: NoDataRule) -> None:
+    """Windows aligned to the period start; a window is down per ``window_down_when``, judged on its
+    part in the uptime's base, and counted for its chargeable part (see the module docstring).
+
+    A window wholly inside one qualifying interval lies wholly in both (qualifying time is never
+    LOCAL, and NO_DATA only when counted down), so it counts whole without a look at the gaps.
+    """
+    p0, p1 = tiling.p0, tiling.p1
     size = c.window_s * US_PER_S
     partial, full_n, full_us = per_bucket(acc.qualifying, p0, size, p1)
     acc.counted_windows, acc.counted_us = full_n, full_us
+    if not partial:
+        return
+    outside_base = base_gaps(tiling, rule)
+    not_chargeable = chargeable_gaps(tiling, rule)
     for k, down in partial.items():
-        wlen = min(p0 + (k + 1) * size, p1) - (p0 + k * size)
-        if _window_down(c.window_down_when, down, wlen):
+        w = (p0 + k * size, min(p0 + (k + 1) * size, p1))
+        wlen = w[1] - w[0]
+        if _window_down(c.window_down_when, down, wlen - overlap_sorted(w, outside_base)):
+            gap = overlap_sorted(w, not_chargeable)
             acc.counted_windows += 1
-            acc.counted_us += wlen
+            acc.counted_us += wlen - gap
+            acc.unchargeable_us += gap
 
 
-def _window_down(when: str, down: int, wlen: int) -> bool:
+def _window_down(when: str, down: int, base: int) -> bool:
+    """Whether a window with ``down`` µs of qualifying downtime in ``base`` µs of the uptime's base is down."""
+    if down <= 0:
+        return False
     if when == "any":
-        return down > 0
+        return True
     if when == "all":
-        return down >= wlen
-    return when == "majority" and 2 * down > wlen
+        return down >= base
+    return when == "majority" and 2 * down > base

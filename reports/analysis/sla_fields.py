@@ -30,6 +30,7 @@ _FIELDS: tuple[tuple[str, Callable[[SlaDefinition], bool]], ...] = (
     ("counting.window_down_when", _always),
     ("counting.min_outage_s", _always),
     ("counting.down_states", _always),
+    ("counting.checks", _always),
     ("no_data.rule", _always),
     ("no_data.min_coverage_pct", _always),
     ("credit.mode", _always),

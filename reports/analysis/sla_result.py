@@ -7,7 +7,6 @@ Percentages in the JSON are truncated, never rounded up: an uptime of
 from __future__ import annotations
 
 import enum
-import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -18,6 +17,7 @@ from zoneinfo import ZoneInfo
 
 from reports.analysis.sla_perf import PerfOutcome
 from reports.analysis.sla_terms import SlaDefinition
+from reports.analysis.timeline import pct_down
 
 
 class Verdict(enum.StrEnum):
@@ -75,8 +75,10 @@ class SlaResult:
     fields: list[FieldUse]
     unconfirmed: list[str]
     period_s: float
-    known_s: float
-    coverage_pct: Fraction
+    known_s: float  # observed: the target's state seen (neither no data nor local)
+    no_data_s: float  # time without data in the period (whatever the no-data rule)
+    local_s: float  # time the agent's own network was down (never the provider's downtime)
+    coverage_pct: Fraction  # known / period × 100: the one coverage of every document
     measured_downtime_s: float
     qualifying_downtime_s: float
     counted_downtime_s: float
@@ -102,7 +104,14 @@ class SlaResult:
 
     @property
     def excluded_downtime_s(self) -> float:
-        return sum(self.excluded.values())
+        """Failure time not counted as the provider's downtime: maintenance, outages below the
+        minimum, the agent's own network outages. Never time without data: that is not downtime."""
+        return sum(v for k, v in self.excluded.items() if k != "no_data")
+
+    @property
+    def interim(self) -> bool:
+        """The period is not over: every figure may still change."""
+        return not self.period_complete
 
     def to_json(self) -> dict[str, Any]:
         zone = ZoneInfo(self.timezone)
@@ -146,6 +155,8 @@ class SlaResult:
             "coverage_pct": pct_down(self.coverage_pct / 100),
             "period_s": self.period_s,
             "known_s": self.known_s,
+            "no_data_s": self.no_data_s,
+            "local_s": self.local_s,
             "measured_downtime_s": self.measured_downtime_s,
             "qualifying_downtime_s": self.qualifying_downtime_s,
             "counted_downtime_s": self.counted_downtime_s,
@@ -155,6 +166,7 @@ class SlaResult:
             "min_outage_s": c.min_outage_s,
             "min_outage_strict": c.min_outage_strict,
             "down_states": list(c.down_states),
+            "checks": c.checks if isinstance(c.checks, str) else list(c.checks),
             "excluded_downtime_s": self.excluded_downtime_s,
             "excluded": dict(self.excluded),
             "no_data_rule": self.no_data_rule,
@@ -229,14 +241,6 @@ def _num(v: Decimal | None) -> float | None:
 
 def _frac_str(v: Fraction | None) -> str | None:
     return None if v is None else f"{v.numerator}/{v.denominator}"
-
-
-def pct_down(v: Fraction | None, places: int = 6) -> float | None:
-    """A 0..1 ratio as a percentage truncated (never rounded up: 99.49999 must not print 99.5)."""
-    if v is None:
-        return None
-    scaled = math.floor(v * 100 * 10**places)
-    return float(Decimal(scaled).scaleb(-places))
 
 
 def _pct_value(v: Fraction | None) -> float | None:

@@ -75,6 +75,9 @@ class Counting(_Strict):
     min_outage_s: int = Field(0, ge=0, description="shorter outages are not counted")
     min_outage_strict: bool = Field(False, description="true: must last MORE than min_outage_s")
     down_states: list[Literal["down", "partial", "degraded"]] = Field(default_factory=lambda: ["down"])  # type: ignore[arg-type]  # pydantic plugin reads the lambda as list[str]
+    checks: Literal["all"] | list[Literal["icmp", "tcp", "http"]] = Field(
+        "all", description="whose failure is downtime: 'all' = every check of the target failed (its outage state); "
+                           "a list of check kinds = every listed check failed, whatever the others did")
     starts_at: Literal["outage", "ticket"] = Field("outage", description="ticket: provider counts from the ticket")
     measured_by: Literal["customer", "provider"] = "customer"
     unavailable_definition: str = ""
@@ -85,6 +88,18 @@ class Counting(_Strict):
         if 3600 % v:
             raise ValueError("window_s must divide 3600 (1, 60, 300, …)")
         return v
+
+    @field_validator("checks")
+    @classmethod
+    def _checks(cls, v: str | list[str]) -> str | list[str]:
+        if isinstance(v, list) and (not v or len(set(v)) != len(v)):
+            raise ValueError("checks must be \"all\" or a non-empty list of distinct check kinds (icmp, tcp, http)")
+        return v
+
+    @property
+    def check_kinds(self) -> tuple[str, ...] | None:
+        """The check kinds whose joint failure is downtime, sorted; None for every check of the target."""
+        return None if isinstance(self.checks, str) else tuple(sorted(self.checks))
 
     @field_validator("down_states")
     @classmethod

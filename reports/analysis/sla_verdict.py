@@ -11,8 +11,9 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from reports.analysis.sla_account import Account, Tiling, account
-from reports.analysis.sla_result import Verdict, pct_down
+from reports.analysis.sla_result import Verdict
 from reports.analysis.sla_terms import SlaDefinition
+from reports.analysis.timeline import pct_down
 
 
 @dataclass(frozen=True)

@@ -17,9 +17,12 @@ as ``timedelta`` (exact to the microsecond) and converted to seconds last.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from decimal import Decimal
+from fractions import Fraction
 
 from reports.analysis.model import Span, State
 
@@ -210,13 +213,12 @@ def daily(spans: Sequence[Span], period_start: datetime, period_end: datetime, t
 def figures_for(day: date, a: datetime, b: datetime, per: Mapping[State, timedelta]) -> DayFigures:
     length = b - a
     observed = length - per[State.NO_DATA] - per[State.LOCAL]
-    covered = length - per[State.NO_DATA]
     return DayFigures(
         day=day,
         start=a,
         end=b,
         availability_pct=availability(observed, per[State.DOWN]),
-        coverage_pct=100.0 * (covered / length) if length > ZERO else 0.0,
+        coverage_pct=coverage_pct(observed, length) if length > ZERO else 0.0,
         length_s=length.total_seconds(),
         observed_s=observed.total_seconds(),
         downtime_s=per[State.DOWN].total_seconds(),
@@ -225,6 +227,35 @@ def figures_for(day: date, a: datetime, b: datetime, per: Mapping[State, timedel
         local_s=per[State.LOCAL].total_seconds(),
         no_data_s=per[State.NO_DATA].total_seconds(),
     )
+
+
+def pct_down(v: Fraction | None, places: int = 6) -> float | None:
+    """A 0..1 ratio as a percentage truncated (never rounded up: 99.49999 must not print 99.5).
+
+    A ratio above 0 keeps decimals to its first significant digit rather than become 0.0."""
+    if v is None:
+        return None
+    scaled = math.floor(v * 100 * 10**places)
+    while scaled == 0 and v > 0:
+        places += 1
+        scaled = math.floor(v * 100 * 10**places)
+    return float(Decimal(scaled).scaleb(-places))
+
+
+def observed_time(spans: Iterable[Span]) -> tuple[timedelta, timedelta]:
+    """(observed time, length) of tiling spans: observed = neither NO_DATA nor LOCAL."""
+    per = totals(spans)
+    length = sum(per.values(), ZERO)
+    return length - per[State.NO_DATA] - per[State.LOCAL], length
+
+
+def coverage_pct(observed: timedelta, length: timedelta) -> float:
+    """The one coverage of every document (docs/methods.md, "Coverage"): observed time / length × 100,
+    truncated to 6 decimals. Observed time is the time the target's own state was seen: neither no
+    data nor the agent's own network outage (local). The SLA section's coverage is this same figure."""
+    us = timedelta(microseconds=1)
+    ratio = Fraction(observed // us, length // us)
+    return pct_down(ratio) or 0.0
 
 
 def availability(observed: timedelta, down: timedelta) -> float | None:

@@ -12,9 +12,10 @@ percentile read from it is within 1.6 % of the true value: plot data only, never
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
+from reports.build.provenance import ImportedCounter
 from reports.render.smokeping import SMOKE_QUANTILES, SmokeBucket
 
 MAX_BUCKETS = 720  # the chart's buckets: doubled in width beyond this
@@ -71,19 +72,22 @@ class Figures:
     sent: int
     received: int
     smoke: list[SmokeBucket]  # the chart's buckets that hold any latency sample or ICMP request, by time
+    imported: dict[int, list[int]] = field(default_factory=dict)  # imported check id → [rows, first µs, last µs]
 
 
 class Accumulator:
     """Called with each row of a target (a closure: this runs per row); ``figures()`` at the end."""
 
     def __init__(self, lat_ids: frozenset[int], icmp_ids: frozenset[int], p0_us: int, p1_us: int, bucket_us: int,
-                 max_buckets: int = MAX_BUCKETS) -> None:
+                 max_buckets: int = MAX_BUCKETS, imported: ImportedCounter | None = None) -> None:
         self.p0, self.p1, self.max_buckets = p0_us, p1_us, max_buckets
         self.size = [max(1, bucket_us)]
         self.counts = [0, 0, 0]  # rows, sent, received
         self.hist: dict[int, int] = {}
         self.buckets: dict[int, list[Any]] = {}  # bucket → [log histogram, samples, sent, received]
-        self._add = self._make(lat_ids, icmp_ids)
+        self.imported = imported
+        add = self._make(lat_ids, icmp_ids)
+        self._add = imported.wrap(add) if imported is not None else add
 
     def __call__(self, row: tuple[Any, ...]) -> None:
         self._add(row)
@@ -178,4 +182,5 @@ class Accumulator:
 
     def figures(self) -> Figures:
         rows, sent, received = self.counts
-        return Figures(rows, sorted(self.hist.items()), sent, received, self.smoke())
+        return Figures(rows, sorted(self.hist.items()), sent, received, self.smoke(),
+                       self.imported.seen if self.imported is not None else {})

@@ -35,10 +35,13 @@ from reports.analysis.incidents import (
 )
 from reports.analysis.model import AgentRun, State
 from reports.analysis.stats import LatencyStats
+from reports.analysis.timeline import coverage_pct, observed_time
 from reports.build.accumulate import Accumulator, Figures
 from reports.build.cards import CardContext, card_incidents, incident_card, window_buckets, window_of, window_rows
+from reports.build.checks import KindSet, analysis_for, check_figures, kind_sets, restrict, sla_check_kinds
 from reports.build.evidence import evidence_refs, stored_evidence
 from reports.build.host import host_perf_samples, host_section, host_series
+from reports.build.provenance import ImportedCounter, imported_rows, with_imported
 from reports.build.rounds import TargetChecks, latency_kind, rounds_for, target_checks
 from reports.build.samples import bandwidth_summary, local_intervals, perf_samples
 from reports.render.methods_text import GAP_RULE, HOST_METHOD_EN, HOST_METHOD_ZH, METHODS_EN, METHODS_ZH, clock_text
@@ -63,6 +66,7 @@ from reports.render.model import (
     report_lang,
 )
 from reports.render.model_json import decode, sla_section
+from reports.render.numbers import cut_short
 from reports.render.smokeping import SmokeBucket
 
 MARGIN = timedelta(hours=1)  # rounds read beyond the period so edges are judged with context
@@ -119,12 +123,15 @@ class Analysis:
     control_down: list[tuple[datetime, datetime]]
     rows_used: int
     figures: dict[str, Figures] = field(default_factory=dict)
+    apart: dict[str, dict[KindSet, TargetAnalysis]] = field(default_factory=dict)  # check kinds analysed on their own
 
 
 def accumulator(tc: TargetChecks, p0_us: int, p1_us: int, bucket_us: int) -> Accumulator:
-    """The per-row figures of a target: latency of its latency check kind, loss of its ICMP checks."""
+    """The per-row figures of a target: latency of its latency check kind, loss of its ICMP checks, its imported rows."""
     kind = latency_kind(tc)
-    return Accumulator(frozenset(tc.of_kind(kind)) if kind else frozenset(), frozenset(tc.of_kind("icmp")), p0_us, p1_us, bucket_us)
+    return Accumulator(frozenset(tc.of_kind(kind)) if kind else frozenset(), frozenset(tc.of_kind("icmp")), p0_us, p1_us, bucket_us,
+                       imported=ImportedCounter(tc, p0_us, p1_us))
+
 
 
 def _clamp_us(dt: datetime) -> int:
@@ -170,7 +177,10 @@ class _Worker:
     store: Store | None = None
 
 
-def _analyse_one(name: str) -> tuple[str, TargetAnalysis, Figures]:
+Pass = tuple[TargetAnalysis, Figures, dict[KindSet, TargetAnalysis]]
+
+
+def _analyse_one(name: str) -> tuple[str, TargetAnalysis, Figures, dict[KindSet, TargetAnalysis]]:
     """One target's pass, in a worker process (state handed over by fork in _Worker)."""
     job = _Worker.job
     assert job is not None, "the job is set before the pool forks"
@@ -179,16 +189,24 @@ def _analyse_one(name: str) -> tuple[str, TargetAnalysis, Figures]:
     return (name, *_target_pass(_Worker.store, job.settings, job.settings.target(name), job.checks[name], job))
 
 
-def _target_pass(store: Store, settings: Settings, t: Target, tc: TargetChecks, job: PassJob) -> tuple[TargetAnalysis, Figures]:
+def _target_pass(store: Store, settings: Settings, t: Target, tc: TargetChecks, job: PassJob) -> Pass:
+    """The target's pass (incidents, spans, figures from every row once), then one pass per check
+    kind set analysed on its own (reports/build/checks.py), over those kinds' rows only."""
     start, end = job.start, job.end
     policy = policy_for(settings, t)
     acc = accumulator(tc, to_us(start), to_us(end), int(settings.interval_of(t) * 1e6))
+    res = _analysis(store, t, tc, job, policy, acc.add)
+    apart = {kinds: _analysis(store, t, restrict(tc, kinds), job, policy) for kinds in kind_sets(tc, sla_check_kinds(t))}
+    return res, acc.figures(), apart
+
+
+def _analysis(store: Store, t: Target, tc: TargetChecks, job: PassJob, policy: IncidentPolicy,
+              on_row: Callable[[tuple[Any, ...]], None] | None = None) -> TargetAnalysis:
     rounds = rounds_for(store, t, tc, job.a_us, job.b_us, policy, job.cuts, compress=job.compress,
-                        down_us=job.down_us, on_row=acc.add)
-    res = analyse_target(rounds, period_start=start, period_end=end, policy=policy, runs=job.runs,
-                         control_down=() if t.control else job.control_down, tz=job.tz, target=t.name,
-                         spans_window=(start - MARGIN, end + MARGIN))
-    return res, acc.figures()
+                        down_us=job.down_us, on_row=on_row)
+    return analyse_target(rounds, period_start=job.start, period_end=job.end, policy=policy, runs=job.runs,
+                          control_down=() if t.control else job.control_down, tz=job.tz, target=t.name,
+                          spans_window=(job.start - MARGIN, job.end + MARGIN))
 
 
 def _plan(settings: Settings, store: Store, start: datetime, end: datetime, checks: dict[str, TargetChecks],
@@ -216,24 +234,24 @@ def _read_controls(store: Store, job: PassJob, controls: Sequence[Target], chose
 
 
 def _passes_forked(store: Store, job: PassJob, chosen: Sequence[Target], n_workers: int,
-                   progress: ProgressFn | None) -> dict[str, tuple[TargetAnalysis, Figures]]:
+                   progress: ProgressFn | None) -> dict[str, Pass]:
     import multiprocessing as mp
 
-    out: dict[str, tuple[TargetAnalysis, Figures]] = {}
+    out: dict[str, Pass] = {}
     _Worker.job, _Worker.url, _Worker.store = job, store.raw_url, None
     try:
         with mp.get_context("fork").Pool(n_workers) as pool:
-            for name, res, fig in pool.imap_unordered(_analyse_one, [t.name for t in chosen]):
+            for name, res, fig, apart in pool.imap_unordered(_analyse_one, [t.name for t in chosen]):
                 if progress:
                     progress(name)
-                out[name] = (res, fig)
+                out[name] = (res, fig, apart)
     finally:
         _Worker.job, _Worker.url, _Worker.store = None, "", None
     return out
 
 
 def _passes(store: Store, job: PassJob, chosen: Sequence[Target], workers: int | None,
-            progress: ProgressFn | None) -> dict[str, tuple[TargetAnalysis, Figures]]:
+            progress: ProgressFn | None) -> dict[str, Pass]:
     """Each chosen target's pass: in worker processes (one per core) for 4 or more targets."""
     import multiprocessing as mp
     import os
@@ -241,7 +259,7 @@ def _passes(store: Store, job: PassJob, chosen: Sequence[Target], workers: int |
     n_workers = workers if workers is not None else min(os.cpu_count() or 1, 8)
     if len(chosen) >= 4 and n_workers > 1 and "fork" in mp.get_all_start_methods() and not store.raw_url.endswith(":memory:"):
         return _passes_forked(store, job, chosen, n_workers, progress)
-    out: dict[str, tuple[TargetAnalysis, Figures]] = {}
+    out: dict[str, Pass] = {}
     for t in chosen:
         if progress:
             progress(t.name)
@@ -262,10 +280,11 @@ def analyse(settings: Settings, store: Store, start: datetime, end: datetime, na
     agent_uuid = resolve_agent(settings, store)
     job, control_rows = _read_controls(store, _plan(settings, store, start, end, checks, agent_uuid, compress), controls, chosen)
     passes = _passes(store, job, chosen, workers, progress)
-    results = {name: res for name, (res, _) in passes.items()}
-    figures = {name: fig for name, (_, fig) in passes.items()}
+    results = {name: res for name, (res, _, _) in passes.items()}
+    figures = {name: fig for name, (_, fig, _) in passes.items()}
     rows = control_rows + sum(f.rows for f in figures.values())
-    return Analysis(start, end, job.tz, agent_uuid, chosen, checks, results, job.control_down, rows, figures)
+    return Analysis(start, end, job.tz, agent_uuid, chosen, checks, results, job.control_down, rows, figures,
+                    {name: apart for name, (_, _, apart) in passes.items()})
 
 
 # -- latency and loss ----------------------------------------------------------------
@@ -299,11 +318,13 @@ def rebin(hist: list[tuple[float, int]], bins: int = 60) -> list[tuple[float, in
 
 # -- SLA --------------------------------------------------------------------------------
 def sla_result(settings: Settings, store: Store, t: Target, start: datetime, end: datetime, now: datetime,
-               analysis: TargetAnalysis | None = None, checks: TargetChecks | None = None) -> Any:
+               analysis: TargetAnalysis | None = None, checks: TargetChecks | None = None,
+               apart: dict[KindSet, TargetAnalysis] | None = None) -> Any:
     """The provider's SLA evaluated over [start, end), or None when the target has no sla section.
 
     Spans reach an hour past both edges (``spans_wide``), so an outage that
-    crosses the period's edge is judged whole by minimum-duration rules.
+    crosses the period's edge is judged whole by minimum-duration rules. They are the spans of
+    the checks the definition counts (``counting.checks``: every check, or the kinds it names).
     """
     if not t.sla:
         return None
@@ -311,7 +332,10 @@ def sla_result(settings: Settings, store: Store, t: Target, start: datetime, end
     from reports.presets import resolve
 
     definition = resolve(dict(t.sla))
-    res = analysis if analysis is not None else analyse(settings, store, start, end, [t.name]).results[t.name]
+    if analysis is None:
+        an = analyse(settings, store, start, end, [t.name])
+        analysis, apart = an.results[t.name], an.apart[t.name]
+    res = analysis_for(sla_check_kinds(t), analysis, apart or {})
     samples: Iterable[Any] = ()
     if definition.performance:
         tc = checks if checks is not None else target_checks(store, [t.name])[t.name]
@@ -342,9 +366,9 @@ def build_report(settings: Settings, store: Store, an: Analysis, *, lang: str, n
             series[t.name] = replace(series[t.name], host=host_series(store, an.checks[t.name], to_us(an.start), to_us(an.end)))
     report = Report(
         generated_at=_exact_us(now), lang=report_lang(lang),
-        period=Period(start=_exact_us(an.start), end=_exact_us(an.end), timezone=an.tz.key),
+        period=Period(start=_exact_us(an.start), end=_exact_us(an.end), timezone=an.tz.key, interim=now < an.end),
         agent=agent_info(settings, store, an.agent_uuid),
-        methods=methods(settings, an.targets),
+        methods=with_imported(methods(settings, an.targets), targets),
         targets=targets,
         notes=tuple(notes(store, an)),
     )
@@ -377,12 +401,12 @@ def _target(settings: Settings, store: Store, an: Analysis, t: Target, idx: int,
     spans = {i: window_of(res.incidents[i], res) for i in carded} if with_series else {}
     rows = {i: window_rows(store, tc, *spans[i], interval) for i in spans}
     bw = bandwidth_summary(store, tc, to_us(an.start), to_us(an.end), local_intervals(res.spans_wide))
-    sla_json = sla_result(settings, store, t, an.start, an.end, now, res, tc)
+    sla_json = sla_result(settings, store, t, an.start, an.end, now, res, tc, an.apart.get(t.name, {}))
     sla = None if sla_json is None else sla_section(sla_json.to_json(), f"{t.name}: sla")
     report = TargetReport(
         name=t.name, address=t.address, provider=t.provider or "", control=t.control, interval_s=interval,
         service_name=t.service_name, service_id=t.service_id,
-        availability_pct=res.availability_pct, downtime_s=res.downtime_s, coverage_pct=res.coverage_pct,
+        availability_pct=res.availability_pct, downtime_s=res.downtime_s, coverage_pct=coverage_pct(*observed_time(res.spans)),
         local_s=res.local_s, no_data_s=res.no_data_s, partial_s=res.partial_s, degraded_s=res.degraded_s,
         latency_ms=latency_from_histogram(fig.hist_us), latency_source=latency_kind(tc),
         loss_pct=None if not fig.sent else 100.0 * (fig.sent - fig.received) / fig.sent,
@@ -390,6 +414,8 @@ def _target(settings: Settings, store: Store, an: Analysis, t: Target, idx: int,
         incidents=tuple(incident_entry(inc, ids[i], refs.get(i, []), incident_card(ctx, inc, rows.get(i)) if i in carded else None)
                         for i, inc in enumerate(res.incidents)),
         blips=res.blips, rounds=res.rounds, rounds_failed=res.rounds_failed,
+        checks=check_figures(tc, res, an.apart.get(t.name, {}), sla_check_kinds(t), bool(t.sla)),
+        imported=imported_rows(tc, fig.imported, fig.rows),
         bandwidth=None if bw is None else decode(BandwidthSection, bw, f"{t.name}: bandwidth"),
         sla=sla,
         host=host_section(store, tc, t.plan, an.start, an.end, an.tz, sla.terms if sla is not None else ()),
@@ -454,7 +480,7 @@ def methods(settings: Settings, targets: Sequence[Target]) -> Methods:
 
 def notes(store: Store, an: Analysis) -> list[str]:
     """Caveats a reader must see: time without data, agent runs that ended without a clean stop."""
-    out = [f"{t.name}: {an.results[t.name].no_data_s:.0f} s of the period has no data (agent not running or rounds missing); "
+    out = [f"{t.name}: {cut_short(an.results[t.name].no_data_s, 3)} s of the period has no data (agent not running or rounds missing); "
            "that time is neither up nor down." for t in an.targets if an.results[t.name].no_data_s > 0]
     runs = store.runs_between(to_us(an.start), to_us(an.end), an.agent_uuid)
     unclean = [r for r in runs if r["stop"] == "unclean"]

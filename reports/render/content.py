@@ -19,7 +19,7 @@ from reports.render.content_cards import errors_text, incident_cards
 from reports.render.content_claim import claim_page
 from reports.render.content_host import host_blocks
 from reports.render.content_methods import methods_blocks, note_words
-from reports.render.content_parts import DASH, duration_cell, incident_kind_text, time_cell
+from reports.render.content_parts import DASH, duration_cell, incident_kind_text, time_cell, time_range
 from reports.render.content_sla import sla_blocks
 from reports.render.content_terms import terms_appendix
 from reports.render.i18n import fmt_duration, fmt_ms, fmt_pct, fmt_seconds, fmt_time, kind_label, label
@@ -145,6 +145,33 @@ def _target_facts(t: TargetReport, lang: str) -> KeyValues:
     return KeyValues(rows)
 
 
+def _checks(t: TargetReport, lang: str) -> list[Block]:
+    """Each check kind on its own (per-check truth), when the target has more than one."""
+    if len(t.checks) < 2:
+        return []
+    yes_no = {True: label("yes", lang), False: label("no", lang), None: DASH}
+    rows = [[c.kind.upper(), fmt_pct(c.availability_pct, lang), fmt_duration(c.downtime_s, lang), str(c.outages),
+             f"{c.rounds_failed} / {c.rounds}", yes_no[c.counts_toward_sla]] for c in t.checks]
+    return [Heading(label("checks.heading", lang), 2), Para(label("checks.intro", lang), "small"),
+            Table([label(k, lang) for k in ("checks.kind", "col.availability", "col.downtime", "checks.outages",
+                                            "checks.rounds_failed", "checks.counts")],
+                  rows, [0.12, 0.16, 0.26, 0.12, 0.18, 0.16], frozenset({1, 2, 3, 4}))]
+
+
+def _imported_rows(t: TargetReport, lang: str, zone: tzinfo) -> list[Block]:
+    imp = t.imported
+    if imp is None:
+        return []
+    rows = [[f"\u201c{s.file}\u201d", s.tool if s.tool != "unknown" else label("imported.tool_unknown", lang),
+             ", ".join(k.upper() for k in s.kinds), str(s.rows), time_range(s.first, s.last, zone).replace(" \u2013 ", "\n\u2013 ")]
+            for s in imp.sources]
+    return [Heading(label("claim.imported", lang), 2),
+            Para(label("imported.line", lang, n=imp.rows, share=fmt_pct(imp.share_pct, lang, places=2),
+                       span=time_range(imp.first, imp.last, zone)), "small"),
+            Table([label(k, lang) for k in ("imported.col_file", "imported.col_tool", "checks.kind", "imported.col_rows",
+                                            "imported.col_when")], rows, [0.26, 0.16, 0.12, 0.1, 0.36], frozenset({3}))]
+
+
 def _mbps(v: float | None) -> str:
     return DASH if v is None else f"{float(v):,.1f}"
 
@@ -191,6 +218,8 @@ def _target_page(i: int, t: TargetReport, report: Report, charts: Mapping[str, M
         PageBreak(),
         Heading(label("target.heading", lang, name=t.name), 1, f"target-{i + 1}"),
         _target_facts(t, lang),
+        *_checks(t, lang),
+        *_imported_rows(t, lang, zone),
         *_charts(t, mine, lang),
         *_incidents(t, lang, zone),
         *incident_cards(t, mine, zone, lang),

@@ -25,7 +25,7 @@ VERDICT_TONE: dict[str, Tone] = {"met": "good", "breached": "bad", "not enough d
 def claim_page(report: Report, lang: str, zone: tzinfo, files: Sequence[str]) -> list[Block]:
     rented = [t for t in report.targets if not t.control]
     period = report.period
-    over = not any(interim(t.sla, period.end, report.generated_at) for t in rented) and report.generated_at >= period.end
+    over = not any(interim(t.sla, period.interim) for t in rented) and not period.interim
     blocks: list[Block] = [
         Para(label("claim.title", lang), "title"),
         Para(label("claim.period", lang, span=time_range(period.start, period.end, zone))
@@ -84,7 +84,7 @@ def _facts(t: TargetReport, report: Report, lang: str, zone: tzinfo) -> list[tup
     if sla is None:
         rows += [(label("claim.measured_down", lang), fmt_duration(t.downtime_s, lang)),
                  (label("col.availability", lang), fmt_pct(t.availability_pct, lang))]
-        return rows + _not_counted(t, lang)
+        return rows + _not_counted(t, lang) + _partly(t, lang) + _imported(t, lang, zone)
     credit = credit_line(sla, lang)
     rows += [
         (label("claim.counted_down", lang), fmt_duration(sla.counted_downtime_s, lang)),
@@ -95,7 +95,7 @@ def _facts(t: TargetReport, report: Report, lang: str, zone: tzinfo) -> list[tup
         (label("claim.deadline", lang), deadline_text(sla, report.generated_at, lang)),
         (label("claim.where", lang), f"\u201c{sla.claim_channel}\u201d" if sla.claim_channel else label("claim.channel_unknown", lang)),
     ]
-    return rows + _not_counted(t, lang) + _partly(t, lang)
+    return rows + _not_counted(t, lang) + _partly(t, lang) + _imported(t, lang, zone)
 
 
 def credit_line(sla: SlaSection, lang: str) -> str:
@@ -136,19 +136,43 @@ def _not_counted(t: TargetReport, lang: str) -> list[tuple[str, str]]:
 
 
 def _partly(t: TargetReport, lang: str) -> list[tuple[str, str]]:
-    """Partial incidents in words: which checks failed while the others answered (from the first failing round)."""
+    """Each check on its own, in words, when one failed while the others answered: "HTTP was down 1 h 00 min
+    more than the target, while ICMP answered". From the per-check figures; without them, from the cards."""
     lines = []
-    for inc in t.incidents:
-        if inc.kind != "partial":
-            continue
-        failed = sorted({c.kind.upper() for c in inc.card.first_failed if not c.ok}) if inc.card else []
-        answered = sorted({c.kind.upper() for c in inc.card.first_failed if c.ok}) if inc.card else []
-        if failed and answered:
-            lines.append(label("partly.which", lang, id=inc.id, failed=", ".join(failed), answered=", ".join(answered),
-                               d=fmt_duration_words(inc.duration_s, lang)))
-        else:
-            lines.append(label("partly.some", lang, id=inc.id, d=fmt_duration_words(inc.duration_s, lang)))
+    if len(t.checks) > 1:
+        for c in t.checks:
+            extra = c.downtime_s - t.downtime_s
+            if extra > 0:
+                others = ", ".join(o.kind.upper() for o in t.checks if o.kind != c.kind)
+                counts = None
+                if t.sla is not None:  # the failure alone is downtime only when the SLA counts this check by itself
+                    alone = isinstance(t.sla.checks, tuple) and c.kind in t.sla.checks
+                    counts = "partly.counts" if alone else "partly.not_counted"
+                line = label("partly.check", lang, kind=c.kind.upper(), d=fmt_duration_words(extra, lang), others=others,
+                             total=fmt_duration_words(c.downtime_s, lang), availability=fmt_pct(c.availability_pct, lang))
+                lines.append(line + (" " + label(counts, lang) if counts else ""))
+    else:
+        for inc in t.incidents:
+            if inc.kind != "partial" or inc.card is None:
+                continue
+            failed = sorted({c.kind.upper() for c in inc.card.first_failed if not c.ok})
+            answered = sorted({c.kind.upper() for c in inc.card.first_failed if c.ok})
+            if failed and answered:
+                lines.append(label("partly.which", lang, id=inc.id, failed=", ".join(failed), answered=", ".join(answered),
+                                   d=fmt_duration_words(inc.duration_s, lang)))
     return [(label("claim.partly", lang), "\n".join(lines))] if lines else []
+
+
+def _imported(t: TargetReport, lang: str, zone: tzinfo) -> list[tuple[str, str]]:
+    """Rows not measured by this agent, named: how many, from which file and tool, over what time."""
+    imp = t.imported
+    if imp is None:
+        return []
+    lines = [label("imported.line", lang, n=imp.rows, share=fmt_pct(imp.share_pct, lang, places=2),
+                   span=time_range(imp.first, imp.last, zone))]
+    lines += [label("imported.source", lang, file=s.file, tool=s.tool if s.tool != "unknown" else label("imported.tool_unknown", lang),
+                    n=s.rows) for s in imp.sources]
+    return [(label("claim.imported", lang), "\n".join(lines))]
 
 
 def incident_table(incidents: Sequence[IncidentEntry], lang: str, zone: tzinfo) -> Table:

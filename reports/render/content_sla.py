@@ -28,6 +28,10 @@ def counting_rule(sla: SlaSection, lang: str) -> str:
     window = label("rule.second", lang) if sla.window_s <= 1 else label(
         f"rule.window_{when}", lang, w=secs_words(sla.window_s, lang), states=states)
     parts = [label("rule.head", lang, provider=sla.provider, window=window)]
+    if isinstance(sla.checks, tuple) and sla.checks:
+        parts.append(label("rule.checks_some", lang, kinds=label("rule.or", lang).join(k.upper() for k in sla.checks)))
+    else:
+        parts.append(label("rule.checks_all", lang))
     if sla.min_outage_s:
         parts.append(label("rule.min_strict" if sla.min_outage_strict else "rule.min", lang, d=secs_words(sla.min_outage_s, lang)))
     if f"rule.no_data_{sla.no_data_rule}" in LABELS:
@@ -49,8 +53,11 @@ def _figures(sla: SlaSection, lang: str) -> list[tuple[str, str]]:
         (label("claim.measured_down", lang), fmt_duration(sla.measured_downtime_s, lang)),
         (label("claim.counted_down", lang), counted),
     ]
-    apart = [label(f"apart.{k}", lang, d=fmt_duration(v, lang), ids="") for k, v in sla.excluded.items() if v]
-    rows.append((label("claim.apart", lang), "\n".join(a.replace(" ()", "").replace("（）", "") for a in apart) or label("none", lang)))
+    apart = [label(f"apart.{k}_s", lang, d=fmt_duration(v, lang)) for k, v in sla.excluded.items()
+             if v and k != "no_data" and f"apart.{k}_s" in LABELS]
+    if sla.no_data_s:
+        apart.append(label("apart.no_data", lang, d=fmt_duration(sla.no_data_s, lang)))
+    rows.append((label("claim.apart", lang), "\n".join(apart) or label("none", lang)))
     return rows
 
 

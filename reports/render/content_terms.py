@@ -123,6 +123,8 @@ VALUES: dict[str, Callable[[str, str], str]] = {
     "counting.min_outage_s": lambda v, lang: secs_words(float(v), lang) if float(v) else label("none", lang),
     "counting.down_states": _states,
     "counting.starts_at": _choice("startsat"),
+    "counting.checks": lambda v, lang: label("checks.all", lang) if v.strip() == "all" else
+    label("rule.or", lang).join(x.strip(" '[]\"").upper() for x in re.split(r"[;,]", v) if x.strip(" '[]\"")),
     "counting.min_outage_strict": _bool("strict.yes", "strict.no"),
     "no_data.rule": _choice("nodatarule"),
     "no_data.min_coverage_pct": _pct,

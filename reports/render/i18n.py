@@ -17,6 +17,7 @@ from reports.render.inputs import parse_time
 from reports.render.labels_report import LABELS as REPORT_LABELS
 from reports.render.labels_sla import LABELS as SLA_LABELS
 from reports.render.model import Verdict
+from reports.render.numbers import cut, cut_short, cut_significant
 
 LANGS = ("en", "zh")
 
@@ -242,9 +243,12 @@ def fmt_time(value: str | datetime, zone: tzinfo) -> str:
 
 
 def fmt_duration_words(seconds: float, lang: str) -> str:
-    """"2 h 03 min 05 s" / "2 小时 03 分 05 秒", rounded to the whole second."""
+    """"2 h 03 min 05 s" / "2 小时 03 分 05 秒", rounded to the whole second (under half a second
+    that is not zero: its exact seconds, never "0 s")."""
     d_u, h_u, m_u, s_u = DURATION_UNITS["zh" if lang == "zh" else "en"]
     total = round(seconds)
+    if total == 0 and seconds:
+        return fmt_seconds(seconds, lang)
     days, rest = divmod(total, 86400)
     hours, rest = divmod(rest, 3600)
     minutes, secs = divmod(rest, 60)
@@ -264,7 +268,7 @@ def fmt_seconds(seconds: float, lang: str) -> str:
     unit = DURATION_UNITS["zh" if lang == "zh" else "en"][3]
     if float(seconds).is_integer():
         return f"{int(seconds)} {unit}"
-    return f"{seconds:.3f}".rstrip("0").rstrip(".") + f" {unit}"
+    return f"{cut_short(seconds, 3)} {unit}"
 
 
 def fmt_duration(seconds: float | None, lang: str) -> str:
@@ -277,24 +281,18 @@ def fmt_duration(seconds: float | None, lang: str) -> str:
 
 
 def fmt_pct(value: float | None, lang: str, places: int = 3) -> str:
-    """A percentage that never rounds to 0 or 100 unless it is exactly that."""
+    """A percentage cut to ``places`` decimals (reports/render/numbers.py: never rounded up, so never
+    100 below 100; more decimals rather than a false 0); "no data" when unknown."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return label("no_data", lang)
-    value = float(value)
-    for p in range(places, 10):
-        text = f"{value:.{p}f}"
-        rounded = float(text)
-        if (rounded == 100.0 and value != 100.0) or (rounded == 0.0 and value != 0.0):
-            continue
-        return f"{text} %"
-    return f"{value!r} %"
+    return f"{cut(value, places)} %"
 
 
-def fmt_ms(value: float | None) -> str:
-    """A latency in ms with one decimal; "–" when unknown."""
+def fmt_ms(value: float | None, places: int = 1) -> str:
+    """A latency in ms, cut to one decimal (0.047 prints 0.04, never 0.0); "–" when unknown."""
     if value is None:
         return "\u2013"
-    return f"{float(value):.1f}"
+    return cut(value, places)
 
 
 def fmt_value(value: Any, lang: str) -> str:
@@ -304,7 +302,7 @@ def fmt_value(value: Any, lang: str) -> str:
     if isinstance(value, bool):
         return label("yes" if value else "no", lang)
     if isinstance(value, float):
-        return f"{value:.6g}"
+        return cut_significant(value)
     if isinstance(value, (list, tuple)):
         return ", ".join(fmt_value(v, lang) for v in value) or "\u2013"
     if isinstance(value, dict):

@@ -67,6 +67,7 @@ class Period:
     start: datetime = field(metadata={"key": "from"})  # "from" is a Python keyword
     end: datetime = field(metadata={"key": "to"})
     timezone: str
+    interim: bool = False  # the period is not over (its end is after the report was made): every figure may change
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -281,6 +282,50 @@ class BandwidthSection:
     listed_all: bool
 
 
+@dataclass(frozen=True, slots=True, kw_only=True)
+class CheckFigures:
+    """One check kind of a target judged on its own, as if it were the target's only check, by the
+    target's own rules (reports/build/checks.py; docs/methods.md, "Each check on its own").
+
+    A target is down only when every check failed: a web service refused while ping answered is
+    "partial" for the target; here it is the HTTP check's downtime.
+    """
+
+    kind: str  # icmp, tcp or http
+    availability_pct: float | None  # (observed − downtime) / observed × 100; None when nothing was observed
+    downtime_s: float  # time this check failed (its outages, by the incident rules)
+    coverage_pct: float  # observed time of this check / period × 100 (truncated)
+    outages: int  # outages of this check alone
+    rounds: int  # rounds in which this check ran
+    rounds_failed: int  # rounds in which it failed
+    counts_toward_sla: bool | None  # its failure is part of the SLA's downtime (counting.checks); None: no SLA
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ImportedSource:
+    """One imported file's rows of a target in the period (``slaproof import``; docs/import-format.md)."""
+
+    file: str  # the file's name as imported ("unknown" for rows imported before sources were kept)
+    sha256: str | None  # SHA-256 of the file as imported; None when not kept
+    tool: str  # what measured the rows, as given with --tool ("unknown" when not given)
+    kinds: tuple[str, ...]  # check kinds of its rows
+    rows: int
+    first: datetime  # its first and last row's time in the period
+    last: datetime
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ImportedRows:
+    """Rows of a target brought in with ``slaproof import``, not measured by this agent: how they were
+    measured is unknown (the methods text says so); they are counted like measured rows."""
+
+    rows: int  # imported rows in the period (round checks: icmp, tcp, http)
+    share_pct: float  # of the target's rows in the period
+    first: datetime
+    last: datetime
+    sources: tuple[ImportedSource, ...]
+
+
 # -- the SLA section (reports.analysis.sla.SlaResult.to_json(); docs/sla.md) ---------------------
 @dataclass(frozen=True, slots=True, kw_only=True)
 class CreditTier:
@@ -375,7 +420,9 @@ class SlaSection:
     uptime_measured_pct: float | None
     coverage_pct: float
     period_s: float
-    known_s: float
+    known_s: float  # observed time: the target's state seen (neither no data nor local); coverage's numerator
+    no_data_s: float  # time without data, apart from local_s (not downtime; excluded_downtime_s never holds it)
+    local_s: float  # time the agent's own network was down (never the provider's downtime)
     measured_downtime_s: float
     qualifying_downtime_s: float
     counted_downtime_s: float
@@ -385,7 +432,8 @@ class SlaSection:
     min_outage_s: float
     min_outage_strict: bool
     down_states: tuple[str, ...]
-    excluded_downtime_s: float
+    checks: str | tuple[str, ...]  # whose failure is downtime: "all" (every check failed), or these check kinds
+    excluded_downtime_s: float  # maintenance + below the minimum + local: failure time not charged
     excluded: Mapping[str, float]
     no_data_rule: str
     min_coverage_pct: float | None
@@ -550,6 +598,8 @@ class TargetReport:
     blips: int
     rounds: int
     rounds_failed: int
+    checks: tuple[CheckFigures, ...] = ()  # each check kind on its own (one entry per kind; a single kind's are the target's)
+    imported: ImportedRows | None = field(default=None, metadata=OMIT_IF_NONE)  # absent: every row measured by this agent
     bandwidth: BandwidthSection | None = field(default=None, metadata=OMIT_IF_NONE)
     sla: SlaSection | None = field(default=None, metadata=OMIT_IF_NONE)
     host: HostSection | None = field(default=None, metadata=OMIT_IF_NONE)

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from reports.analysis.sla_result import Verdict
-from reports.render.sla_format import fmt_hms, fmt_truncated
+from reports.render.sla_format import fmt_hms, fmt_truncated, term_label
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -36,7 +36,13 @@ LABELS: dict[str, dict[str, str]] = {
         "measured_down": "Measured downtime",
         "counted_down": "Counted downtime",
         "windows": "windows of",
-        "excluded": "Excluded",
+        "excluded": "Not counted as downtime",
+        "no_data_time": "Time without data",
+        "local_time": "Agent's own network down",
+        "checks_counted": "Downtime means",
+        "all_checks": "every check failed",
+        "checks_failed": "failed",
+        "interim": "INTERIM: the period is not over",
         "maintenance": "maintenance",
         "below_minimum": "below the minimum duration",
         "local": "agent's own network down",
@@ -74,7 +80,13 @@ LABELS: dict[str, dict[str, str]] = {
         "measured_down": "实测中断时长",
         "counted_down": "计入的中断时长",
         "windows": "个窗口，每个",
-        "excluded": "已排除",
+        "excluded": "不计为中断",
+        "no_data_time": "无数据时间",
+        "local_time": "监测端自身网络中断",
+        "checks_counted": "中断的含义",
+        "all_checks": "所有检查均失败",
+        "checks_failed": "失败",
+        "interim": "临时：周期尚未结束",
         "maintenance": "维护窗口",
         "below_minimum": "短于最短计入时长",
         "local": "监测端自身网络中断",
@@ -135,6 +147,8 @@ _ZH_SENTENCES: list[tuple[re.Pattern[str], str]] = [(re.compile(a), b) for a, b 
     (r"^time without data is counted as up, as the SLA definition says$", "按 SLA 定义，无数据的时间计为正常"),
     (r"^time without data is counted as down, as the SLA definition says$", "按 SLA 定义，无数据的时间计为中断"),
     (r"^the period is not over yet: figures are interim$", "周期尚未结束：数据为临时值"),
+    (r"^down windows count only their observed time: ([\d.]+) s inside them without data or in the agent's own network "
+     r"outage was not counted$", r"不可用窗口只计其有观测的时间：窗口内无数据或监测端自身网络中断的 \1 秒未计入"),
     (r"^no counted incident: no incident-based claim deadline$", "没有计入的事件：无基于事件的索赔截止日"),
     (r"^the provider counts downtime only from the support ticket: counted downtime here is an upper bound$",
      "服务商只从提交工单起计算中断：此处计入的中断时长为上限"),
@@ -173,7 +187,7 @@ def format_text(result: SlaResult, lang: str = "en") -> str:
         *_clock_hours(j, words, zone),
         *_claim(j, words),
         *_performance(j, words),
-        *_provenance(j, words),
+        *_provenance(j, words, lang),
         *_notes(j, words, lang),
     ]
     return "\n".join(out) + "\n"
@@ -188,8 +202,9 @@ def terms_date_text(terms_date: str, note: str, words: Words) -> str:
 
 def _terms(j: Json, words: Words, zone: ZoneInfo) -> list[str]:
     name = f" — {j['target']}" if j["target"] else ""
+    interim = "" if j["period_complete"] else f" ({words['interim']})"
     out = [
-        f"{words['title']}{name}",
+        f"{words['title']}{name}{interim}",
         f"{words['terms']}: {j['provider']} · {j['product']} ({j['sla_id']})",
         f"{words['terms_dated']}: {terms_date_text(j['terms_date'], j['terms_date_note'], words)}",
     ]
@@ -203,11 +218,16 @@ def _terms(j: Json, words: Words, zone: ZoneInfo) -> list[str]:
 
 def _figures(j: Json, words: Words, lang: str) -> list[str]:
     rule = _ZH_WINDOW.get(j["window_down_when"], j["window_down_when"]) if lang == "zh" else j["window_down_when"]
-    ex = [f"{words[k]} {fmt_hms(v, lang)}" for k, v in j["excluded"].items() if v]
+    # Failure time not charged (never no-data time: that is not downtime, and is said on its own line).
+    ex = [f"{words[k]} {fmt_hms(v, lang)}" for k, v in j["excluded"].items() if v and k != "no_data"]
+    checks = words["all_checks"] if j["checks"] == "all" else f"{', '.join(j['checks'])} {words['checks_failed']}"
     return [
         f"{words['provider_uptime']}: {_fmt_pct(j['uptime_provider_pct'], words['unknown'])}",
         f"{words['measured_uptime']}: {_fmt_pct(j['uptime_measured_pct'], words['unknown'])}",
         f"{words['coverage']}: {_fmt_pct(j['coverage_pct'], words['unknown'])}",
+        f"{words['no_data_time']}: {fmt_hms(j['no_data_s'], lang)}",
+        f"{words['local_time']}: {fmt_hms(j['local_s'], lang)}",
+        f"{words['checks_counted']}: {checks}",
         f"{words['measured_down']}: {fmt_hms(j['measured_downtime_s'], lang)}",
         f"{words['counted_down']}: {fmt_hms(j['counted_downtime_s'], lang)} "
         f"({j['counted_windows']} {words['windows']} {j['window_s']} {words['s']}, {rule})",
@@ -270,12 +290,13 @@ def _term_state(t: Json, words: Words) -> str:
     return words["met"] if t["met"] else words["not_met"]
 
 
-def _provenance(j: Json, words: Words) -> list[str]:
+def _provenance(j: Json, words: Words, lang: str) -> list[str]:
     out = []
     if j["unconfirmed_fields"]:
         out.append(f"{words['unconfirmed']}:")
         out.extend(
-            f"  - {f['path']} = {f['value']} [{f['confidence']}]" for f in j["fields"] if f["path"] in j["unconfirmed_fields"]
+            f"  - {term_label(f['path'], lang)}: {f['value']} [{f['confidence']}]"
+            for f in j["fields"] if f["path"] in j["unconfirmed_fields"]
         )
     if j["overrides"]:
         out.append(f"{words['overrides']}: {', '.join(j['overrides'])}")

@@ -9,24 +9,17 @@ generation.
 from __future__ import annotations
 
 from datetime import date, datetime
-from decimal import ROUND_DOWN, Decimal
 from zoneinfo import ZoneInfo
 
 from reports.render.i18n import label
 from reports.render.model import SlaSection
+from reports.render.numbers import cut
 
 
 def fmt_uptime(value: float | None, lang: str, places: int = 4) -> str:
-    """A percentage truncated (never rounded) to ``places`` decimals, more when that would print 0 for a
-    value above 0: 99.89999 prints 99.8999, never the 99.9 target it does not reach."""
-    if value is None:
-        return label("no_data", lang)
-    exact = Decimal(repr(float(value)))
-    for p in range(places, 12):
-        shown = exact.quantize(Decimal(1).scaleb(-p), rounding=ROUND_DOWN)
-        if shown != 0 or exact == 0:
-            return f"{shown} %"
-    return f"{exact} %"
+    """A percentage by the one rounding rule (reports/render/numbers.cut): cut, never rounded up, so
+    99.89999 prints 99.8999, never the 99.9 target it does not reach; more decimals rather than a false 0."""
+    return label("no_data", lang) if value is None else f"{cut(value, places)} %"
 
 
 def fmt_target(value: float | None, lang: str) -> str:
@@ -61,8 +54,6 @@ def deadline_text(sla: SlaSection, generated_at: datetime, lang: str) -> str:
     return label("claim.passed", lang, day=day, n=-n)
 
 
-def interim(sla: SlaSection | None, period_end: datetime, generated_at: datetime) -> bool:
-    """The period is not over: its figures are interim."""
-    if sla is not None:
-        return not sla.period_complete
-    return generated_at < period_end
+def interim(sla: SlaSection | None, period_interim: bool) -> bool:
+    """The period (the report's, or the SLA's) is not over: its figures are interim."""
+    return period_interim or (sla is not None and not sla.period_complete)

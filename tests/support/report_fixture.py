@@ -255,9 +255,9 @@ def sla_section(verdict: Verdict = "breached", *, warnings: tuple[str, ...] = ()
         terms_date="2026-01-15", terms_date_note="", sources=("https://example.net/sla",), overrides=(), timezone="Asia/Shanghai",
         period_start=PERIOD_FROM.astimezone(sh), period_end=PERIOD_TO.astimezone(sh), period_kind="calendar_month",
         period_complete=True, uptime_target_pct=99.9, uptime_provider_pct=99.3078, uptime_provider_exact="993078/1000000",
-        uptime_measured_pct=99.3078, coverage_pct=85.7142, period_s=604800.0, known_s=518400.0,
+        uptime_measured_pct=99.3078, coverage_pct=85.7142, period_s=604800.0, known_s=518400.0, no_data_s=86400.0, local_s=0.0,
         measured_downtime_s=3580.0, qualifying_downtime_s=3580.0, counted_downtime_s=3580.0, counted_windows=60,
-        window_s=60, window_down_when="any", min_outage_s=0, min_outage_strict=False, down_states=("down",),
+        window_s=60, window_down_when="any", min_outage_s=0, min_outage_strict=False, down_states=("down",), checks="all",
         excluded_downtime_s=0.0, excluded={}, no_data_rule="excluded", min_coverage_pct=50.0,
         verdict=verdict, verdict_basis=basis or "uptime 99.3078 % < 99.9 % over the known time",
         credit_mode="tiered", credit_tier=CreditTier(lt="99.9", ge="99.0", credit_pct="10"), credit_pct=10.0, credit_amount="4.20", monthly_fee="42.00", currency="USD",
@@ -350,7 +350,7 @@ def build_sample(lang: str = "en") -> tuple[Report, dict[str, TargetSeries]]:
         return {
             "availability_pct": 100.0 * (counted - downtime) / counted,
             "downtime_s": downtime,
-            "coverage_pct": 100.0 * (period_s - no_data_s) / period_s,
+            "coverage_pct": 100.0 * counted / period_s,  # observed time / period (docs/methods.md)
             "local_s": local_s,
             "no_data_s": no_data_s,
             "partial_s": partial_s,
