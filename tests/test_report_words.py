@@ -210,3 +210,17 @@ def test_page_one_names_imported_history_and_an_unfinished_period() -> None:
     assert "\u201csmokeping-vps.jsonl\u201d, measured with smokeping" in page and "how they were measured is unknown" in page
     body = "\n".join(texts(build_document(report, {}, "zh").blocks))
     assert "并非本代理测量，而是导入的" in body and "导入的历史记录" in body
+
+
+def test_summary_alone_keeps_the_same_figures_without_chart_state() -> None:
+    """summary.json alone (no PDF, no HTML) skips the chart's buckets, and no figure changes."""
+    p0 = 1_790_000_000_000_000
+    rows = [(i, p0 + i * 10**7, 0, 1, i % 7 != 0, 20_000_000 + i * 1000, 3, 3 if i % 7 else 0) for i in range(5000)]
+    with_chart = Accumulator(frozenset({1}), frozenset({1}), p0, p0 + 5000 * 10**7, 10**7)
+    plain = Accumulator(frozenset({1}), frozenset({1}), p0, p0 + 5000 * 10**7, 10**7, chart=False)
+    for r in rows:
+        with_chart(r)
+        plain(r)
+    a, b = with_chart.figures(), plain.figures()
+    assert (a.rows, a.hist_us, a.sent, a.received) == (b.rows, b.hist_us, b.sent, b.received)
+    assert a.smoke and not b.smoke

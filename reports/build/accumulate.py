@@ -79,14 +79,14 @@ class Accumulator:
     """Called with each row of a target (a closure: this runs per row); ``figures()`` at the end."""
 
     def __init__(self, lat_ids: frozenset[int], icmp_ids: frozenset[int], p0_us: int, p1_us: int, bucket_us: int,
-                 max_buckets: int = MAX_BUCKETS, imported: ImportedCounter | None = None) -> None:
+                 max_buckets: int = MAX_BUCKETS, imported: ImportedCounter | None = None, chart: bool = True) -> None:
         self.p0, self.p1, self.max_buckets = p0_us, p1_us, max_buckets
         self.size = [max(1, bucket_us)]
         self.counts = [0, 0, 0]  # rows, sent, received
         self.hist: dict[int, int] = {}
         self.buckets: dict[int, list[Any]] = {}  # bucket → [log histogram, samples, sent, received]
         self.imported = imported
-        add = self._make(lat_ids, icmp_ids)
+        add = self._make(lat_ids, icmp_ids) if chart else self._make_plain(lat_ids, icmp_ids)
         self._add = imported.wrap(add) if imported is not None else add
 
     def __call__(self, row: tuple[Any, ...]) -> None:
@@ -149,6 +149,25 @@ class Accumulator:
                 counts[2] += received
                 b[2] += sent
                 b[3] += received
+
+        return add
+
+    def _make_plain(self, lat: frozenset[int], loss: frozenset[int]) -> Callable[[tuple[Any, ...]], None]:
+        """The figures without the chart's buckets (summary.json alone needs none)."""
+        p0, p1, counts, hist = self.p0, self.p1, self.counts, self.hist
+        hist_get = hist.get
+
+        def add(row: tuple[Any, ...]) -> None:
+            _, ts, _, cid, ok, rtt, sent, received = row[:8]
+            if ts < p0 or ts >= p1:
+                return
+            counts[0] += 1
+            if ok and rtt is not None and cid in lat:
+                us = rtt // 1000
+                hist[us] = hist_get(us, 0) + 1
+            if sent and cid in loss:
+                counts[1] += sent
+                counts[2] += received or 0
 
         return add
 

@@ -94,7 +94,7 @@ def _build(settings: Settings, store: Store, start: datetime, end: datetime, nam
            now: datetime, renderer: Renderer | None, progress: ProgressFn | None) -> Built:
     """Analyse and build the report model; a failure stops the renderer process too."""
     try:
-        an = analyse(settings, store, start, end, names, progress=progress)
+        an = analyse(settings, store, start, end, names, progress=progress, charts=renderer is not None)
         return build_report(settings, store, an, lang=lang, now=now, with_series=renderer is not None)
     except BaseException:
         if renderer is not None:

@@ -126,11 +126,12 @@ class Analysis:
     apart: dict[str, dict[KindSet, TargetAnalysis]] = field(default_factory=dict)  # check kinds analysed on their own
 
 
-def accumulator(tc: TargetChecks, p0_us: int, p1_us: int, bucket_us: int) -> Accumulator:
-    """The per-row figures of a target: latency of its latency check kind, loss of its ICMP checks, its imported rows."""
+def accumulator(tc: TargetChecks, p0_us: int, p1_us: int, bucket_us: int, *, charts: bool = True) -> Accumulator:
+    """The per-row figures of a target: latency of its latency check kind, loss of its ICMP checks, its imported rows
+    (and, with ``charts``, the SmokePing chart's buckets)."""
     kind = latency_kind(tc)
     return Accumulator(frozenset(tc.of_kind(kind)) if kind else frozenset(), frozenset(tc.of_kind("icmp")), p0_us, p1_us, bucket_us,
-                       imported=ImportedCounter(tc, p0_us, p1_us))
+                       imported=ImportedCounter(tc, p0_us, p1_us), chart=charts)
 
 
 
@@ -167,6 +168,7 @@ class PassJob:
     cuts: list[int]  # times a compressed run of rounds must not cross
     down_us: list[tuple[int, int]]  # stretches the agent was not running
     control_down: list[tuple[datetime, datetime]] = field(default_factory=list)  # every control target failing
+    charts: bool = True  # keep the SmokePing chart's buckets (not for summary.json alone)
 
 
 class _Worker:
@@ -194,7 +196,7 @@ def _target_pass(store: Store, settings: Settings, t: Target, tc: TargetChecks, 
     kind set analysed on its own (reports/build/checks.py), over those kinds' rows only."""
     start, end = job.start, job.end
     policy = policy_for(settings, t)
-    acc = accumulator(tc, to_us(start), to_us(end), int(settings.interval_of(t) * 1e6))
+    acc = accumulator(tc, to_us(start), to_us(end), int(settings.interval_of(t) * 1e6), charts=job.charts)
     res = _analysis(store, t, tc, job, policy, acc.add)
     apart = {kinds: _analysis(store, t, restrict(tc, kinds), job, policy) for kinds in kind_sets(tc, sla_check_kinds(t))}
     return res, acc.figures(), apart
@@ -224,7 +226,7 @@ def _read_controls(store: Store, job: PassJob, controls: Sequence[Target], chose
     if not controls:
         return job, 0
     settings, p0, p1 = job.settings, to_us(job.start), to_us(job.end)
-    accs = [accumulator(job.checks[t.name], p0, p1, 10**12) for t in controls]
+    accs = [accumulator(job.checks[t.name], p0, p1, 10**12, charts=False) for t in controls]
     streams = [rounds_for(store, t, job.checks[t.name], job.a_us, job.b_us, policy_for(settings, t), job.cuts,
                           compress=job.compress, down_us=job.down_us, on_row=acc.add) for t, acc in zip(controls, accs)]
     control_down = control_down_intervals(streams, policy_for(settings, controls[0]))
@@ -268,7 +270,8 @@ def _passes(store: Store, job: PassJob, chosen: Sequence[Target], workers: int |
 
 
 def analyse(settings: Settings, store: Store, start: datetime, end: datetime, names: Sequence[str] | None = None,
-            *, progress: ProgressFn | None = None, compress: bool = True, workers: int | None = None) -> Analysis:
+            *, progress: ProgressFn | None = None, compress: bool = True, workers: int | None = None,
+            charts: bool = True) -> Analysis:
     """Incidents, spans and figures for each chosen target, one pass over each target's rows.
 
     Controls are always read first (they decide 'local'). With several targets the passes
@@ -278,7 +281,8 @@ def analyse(settings: Settings, store: Store, start: datetime, end: datetime, na
     controls = [t for t in settings.targets if t.control]
     checks = target_checks(store, list(dict.fromkeys([t.name for t in chosen] + [t.name for t in controls])))
     agent_uuid = resolve_agent(settings, store)
-    job, control_rows = _read_controls(store, _plan(settings, store, start, end, checks, agent_uuid, compress), controls, chosen)
+    job, control_rows = _read_controls(store, replace(_plan(settings, store, start, end, checks, agent_uuid, compress), charts=charts),
+                                       controls, chosen)
     passes = _passes(store, job, chosen, workers, progress)
     results = {name: res for name, (res, _, _) in passes.items()}
     figures = {name: fig for name, (_, fig, _) in passes.items()}
