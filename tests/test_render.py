@@ -463,12 +463,13 @@ def test_schema_names_exactly_the_model_fields() -> None:
     import dataclasses
     import json
 
-    from reports.render import model
+    from reports.render import model, model_cards
 
     schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
     defs = {**schema["$defs"], "Report": schema}
     classes = [c for c in vars(model).values()
-               if isinstance(c, type) and dataclasses.is_dataclass(c) and c.__module__ == model.__name__ and c is not model.TargetSeries]
+               if isinstance(c, type) and dataclasses.is_dataclass(c) and c.__module__ in (model.__name__, model_cards.__name__)
+               and c is not model.TargetSeries]
     assert {c.__name__ for c in classes} == {k for k, v in defs.items() if v.get("type") == "object"}
     for cls in classes:
         keys = [f.metadata.get("key", f.name) for f in dataclasses.fields(cls)]

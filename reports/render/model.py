@@ -24,6 +24,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Final, Literal, cast, get_args
 
+# The incident card's objects live in model_cards.py (for this file's size) and are the model's as well.
+from reports.render.model_cards import HttpResponse as HttpResponse
+from reports.render.model_cards import IncidentCard as IncidentCard
+from reports.render.model_cards import RoundCheck as RoundCheck
+from reports.render.model_cards import TraceHop as TraceHop
+from reports.render.model_cards import Traceroute as Traceroute
 from reports.render.smokeping import SmokeBucket
 
 SUMMARY_SCHEMA: Final = "slaproof.report/1"
@@ -145,72 +151,6 @@ class StartBounds:
 class EndBounds:
     last_failed: datetime
     first_good_after: datetime | None
-
-
-# -- an incident's card: what a reader checks one provider incident against --------------------
-@dataclass(frozen=True, slots=True, kw_only=True)
-class RoundCheck:
-    """One check of a round, as its stored row says (the last good round before an incident, its first failing one)."""
-
-    row_id: int
-    at: datetime
-    kind: str  # icmp, tcp, http
-    ok: bool
-    rtt_ms: float | None
-    loss_pct: float | None  # ICMP: share of the round's echo requests unanswered
-    status: int | None  # HTTP status
-    error_class: str | None
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class TraceHop:
-    """One TTL of a stored traceroute: who answered (None: nobody), the median of its answers."""
-
-    ttl: int
-    address: str | None
-    rtt_ms: float | None
-    answered: int
-    sent: int
-    note: str | None  # "!H", "!N" … as the traceroute reported it
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Traceroute:
-    """A traceroute the agent stored when the incident opened (evidence table; ``sha256`` of its stored text)."""
-
-    ref: str  # "ev-0042"
-    at: datetime
-    to: str  # the target it was taken to: the incident's own, or a control target
-    address: str
-    control: bool
-    reached: bool | None  # None: the traceroute itself failed
-    hops: tuple[TraceHop, ...]
-    error: str | None
-    sha256: str
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class HttpResponse:
-    """The first failing HTTP answer inside an incident, quoted from its row (untrusted text)."""
-
-    row_id: int
-    at: datetime
-    status: int | None
-    error_class: str | None
-    error: str | None
-    headers: Mapping[str, str]  # server, via, retry-after, content-type, as stored
-    body_head: str  # the start of the body, whitespace collapsed, at most 200 characters
-    row_sha256: str  # the row's chain hash, hex
-
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class IncidentCard:
-    """The evidence of one provider incident as its card prints it (reports/build/cards.py)."""
-
-    last_good: tuple[RoundCheck, ...]  # the checks of the last good round before it (empty: none in reach)
-    first_failed: tuple[RoundCheck, ...]  # the checks of its first failing round
-    traceroutes: tuple[Traceroute, ...]  # to the target and to a control target, taken when it opened
-    http_response: HttpResponse | None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
