@@ -11,10 +11,11 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -235,6 +236,81 @@ class TimestampSettings(_Strict):
         return [_http_url(u) for u in v]
 
 
+AlertEvent = Literal["incident_confirmed", "still_down", "recovered", "local_outage", "sla_tier", "claim_deadline",
+                     "cert_expiry", "budget_reached"]
+# The agent's own outage (local_outage) is off by default: it is not the provider's.
+DEFAULT_ALERT_EVENTS: tuple[AlertEvent, ...] = ("incident_confirmed", "still_down", "recovered", "sla_tier", "claim_deadline",
+                                                "cert_expiry", "budget_reached")
+
+
+class AlertRoute(_Strict):
+    """One `[[agent.alerts]]` destination: an apprise URL (mail, webhook, Telegram, DingTalk, …; docs/alerts.md).
+
+    The URL usually holds a secret, so it may come from a file (``url_file``) or an
+    environment variable (``url_env``) instead of the config; it is masked wherever it could show."""
+
+    name: str | None = Field(None, max_length=60, description="shown in the alert log instead of the masked URL")
+    url: str | None = None
+    url_file: str | None = Field(None, description="a file whose first line is the URL (mode 600)")
+    url_env: str | None = Field(None, description="an environment variable holding the URL")
+    events: list[AlertEvent] = Field(default_factory=lambda: list(DEFAULT_ALERT_EVENTS))
+    language: Literal["en", "zh"] = "en"
+    max_per_hour: int = Field(30, ge=1, le=3600, description="rate limit of this destination; beyond it messages wait")
+
+    @model_validator(mode="after")
+    def _one_source(self) -> AlertRoute:
+        given = [k for k in ("url", "url_file", "url_env") if getattr(self, k)]
+        if len(given) != 1:
+            raise ValueError("give exactly one of url, url_file, url_env" + (f" (got {', '.join(given)})" if given else ""))
+        return self
+
+    def resolve_url(self) -> str:
+        """The URL itself: from the config, the file or the environment (ConfigError naming the source if missing)."""
+        if self.url:
+            return self.url.strip()
+        if self.url_file:
+            try:
+                lines = Path(self.url_file).expanduser().read_text(encoding="utf-8").strip().splitlines()
+            except (OSError, UnicodeDecodeError) as e:
+                raise ConfigError(f"url_file {self.url_file}: cannot read: {getattr(e, 'strerror', None) or e}") from None
+            if not lines or not lines[0].strip():
+                raise ConfigError(f"url_file {self.url_file}: empty; write the apprise URL on its first line")
+            return lines[0].strip()
+        value = os.environ.get(self.url_env or "", "").strip()
+        if not value:
+            raise ConfigError(f"url_env {self.url_env}: the environment variable is not set or empty")
+        return value
+
+
+class AlertPolicy(_Strict):
+    """When alerts and log lines speak (`[agent.alerting]`, docs/alerts.md)."""
+
+    still_down_every_min: float = Field(30.0, ge=1, le=1440, description="a 'still down' message every this many minutes")
+    cert_days: int = Field(14, ge=1, le=365, description="warn when a certificate expires within this many days")
+    claim_days: int = Field(7, ge=1, le=90, description="warn this many days before an unclaimed breach's claim deadline")
+    sla_margin_min: float = Field(30.0, gt=0, le=10080, description="warn when counted downtime is this close to the next credit tier")
+    sla_every_min: float = Field(15.0, ge=1, le=1440, description="how often the month's SLA standing is computed")
+    retries: int = Field(6, ge=0, le=50, description="delivery attempts after the first, with doubling back-off")
+    retry_first_s: float = Field(5.0, gt=0, le=3600)
+    retry_max_s: float = Field(600.0, gt=0, le=86400)
+    timeout_s: float = Field(15.0, gt=0, le=300, description="one delivery attempt")
+
+
+class MetricsSettings(_Strict):
+    """Prometheus /metrics (docs/alerts.md#metrics): off by default; loopback when on."""
+
+    enabled: bool = False
+    listen: str = Field("127.0.0.1:9464", description="ADDR:PORT; 0.0.0.0:PORT exposes it to the network")
+
+    @field_validator("listen")
+    @classmethod
+    def _listen(cls, v: str) -> str:
+        host, sep, port = v.rpartition(":")
+        if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise ValueError(f"{v!r} is not ADDR:PORT (e.g. 127.0.0.1:9464)")
+        return v
+
+
 class AgentSettings(_Strict):
     database_url: str | None = Field(None, description="SQLAlchemy URL; default SQLite in state_dir")
     state_dir: str | None = Field(None, description="default: $STATE_DIRECTORY, /var/lib/slaproof as root, else ~/.local/state/slaproof")
@@ -261,6 +337,9 @@ class AgentSettings(_Strict):
                                                 "secret, sig, auth are always)")
     checkpoints: CheckpointSettings = CheckpointSettings()
     timestamp: TimestampSettings = TimestampSettings()
+    alerts: list[AlertRoute] = Field(default_factory=list, description="[[agent.alerts]]: where alerts go")
+    alerting: AlertPolicy = AlertPolicy()
+    metrics: MetricsSettings = MetricsSettings()
 
     @field_validator("timezone")
     @classmethod
@@ -294,6 +373,18 @@ class Settings(BaseSettings):
     ) -> tuple[PydanticBaseSettingsSource, ...]:
         # The file arrives as init kwargs; the environment must win over it.
         return (env_settings, init_settings)
+
+    @model_validator(mode="after")
+    def _alerts(self) -> Settings:
+        problems = []
+        for i, route in enumerate(self.agent.alerts):
+            try:
+                check_apprise_url(route.resolve_url())
+            except ConfigError as e:
+                problems.append(f"agent.alerts[{i}].{_source_key(route)}: {e}")
+        if problems:
+            raise ValueError("\n  ".join(problems))
+        return self
 
     @model_validator(mode="after")
     def _unique(self) -> Settings:
@@ -359,6 +450,39 @@ class Settings(BaseSettings):
         """A stable hash of the effective settings, stored with each run."""
         blob = json.dumps(self.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
         return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def _source_key(route: AlertRoute) -> str:
+    return "url" if route.url else "url_file" if route.url_file else "url_env"
+
+
+def check_apprise_url(url: str) -> None:
+    """ConfigError unless apprise knows the URL (its scheme, and the parts that scheme needs). Never echoes the URL."""
+    import apprise
+
+    scheme = url.split("://", 1)[0].lower() if "://" in url else ""
+    if not scheme:
+        raise ConfigError("not an apprise URL (SCHEME://…, e.g. mailto://, json://, tgram://); see docs/alerts.md")
+    if apprise.Apprise.instantiate(url, suppress_exceptions=True) is None:
+        raise ConfigError(f"apprise cannot use this {scheme}:// URL (unknown scheme, or a part it needs is missing); "
+                          "see docs/alerts.md and the apprise wiki for the form")
+
+
+def apprise_secret_parts(url: str) -> list[str]:
+    """The pieces of an alert URL that apprise hides in its privacy form (passwords, tokens, keys), with
+    the URL's own user-info and secret-named query values: to register them as secrets."""
+    import apprise
+
+    found = secrets.secrets_in_url(url)
+    plugin = apprise.Apprise.instantiate(url, suppress_exceptions=True)
+    if plugin is None:
+        return found
+    shown = set(_URL_TOKENS.split(unquote(str(plugin.url(privacy=True)))))  # type: ignore[no-untyped-call]  # apprise has no annotations
+    return found + [p for p in _URL_TOKENS.split(unquote(url.split("://", 1)[-1]))
+                    if p and p not in shown and len(p) >= secrets.MIN_VALUE_LEN]
+
+
+_URL_TOKENS = re.compile(r"[/:@?&=#]+")
 
 
 def system_timezone() -> ZoneInfo:
@@ -436,7 +560,7 @@ def format_validation_error(path: Path, err: ValidationError, data: dict[str, An
             last = str(e["loc"][-1]) if e["loc"] else ""
             msg += f" (got {secrets.SET})" if secrets.secret_name(last) and got else f" (got {secrets.mask_text(repr(got))})"
         msg = secrets.mask_text(msg.removeprefix("Value error, "))
-        lines.append(f"  {msg}" if key == "(top level)" and msg.startswith("targets[") else f"  {key}: {msg}")
+        lines.append(f"  {msg}" if key == "(top level)" and msg.startswith(("targets[", "agent.")) else f"  {key}: {msg}")
     return "\n".join(lines)
 
 
@@ -459,7 +583,8 @@ def register_secrets(settings: Settings) -> None:
     """Tell agent/core/secrets.py every secret this configuration holds, so no output shows one."""
     names = settings.agent.secret_names
     secrets.configure(names=names)
-    secrets.configure(names=names, values=secrets.secrets_in(settings.model_dump(mode="json")))
+    alert_parts = [p for route in settings.agent.alerts for p in apprise_secret_parts(route.resolve_url())]
+    secrets.configure(names=names, values=[*secrets.secrets_in(settings.model_dump(mode="json")), *alert_parts])
 
 
 def load_config(explicit: str | os.PathLike[str] | None = None) -> tuple[Settings, Path]:

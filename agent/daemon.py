@@ -35,12 +35,12 @@ from agent.core import result as R
 from agent.core.errors import StoreError
 from agent.core.result import ProbeResult, utcnow
 from agent.core.times import EPOCH, to_us
+from agent.live.wiring import attach
 from agent.services import HeartbeatHook, RoundObserver, Service
 from agent.store import Store, TargetRef
 from agent.store.database import db_reason
 from agent.store.rows import dumps, result_to_row
 from agent.version import VERSION
-from agent.watch import FailureStreak
 from agent.writer import Writer, WriterOutcome
 
 log = logging.getLogger(__name__)
@@ -110,7 +110,7 @@ class Daemon:
         self._rounds: set[asyncio.Task[Any]] = set()  # rounds running now: stop() lets them finish
         self.run_id: int | None = None
         # Parts that join the loop (agent/services.py): observers see every round, services run beside it.
-        self.observers: list[RoundObserver] = [FailureStreak(settings.agent.open_after, self._on_incident_open)]
+        self.observers: list[RoundObserver] = []
         self.services: list[Service] = []
         self.heartbeat_hooks: list[HeartbeatHook] = []
         if settings.agent.checkpoints.enabled:
@@ -120,6 +120,8 @@ class Daemon:
             proof = ProofService(settings, store, self.agent_uuid, self.agent_id, wall=clock, flush=self.writer.flush)
             self.services.append(proof)
             self.heartbeat_hooks.append(proof.heartbeat)
+        # Incident events, log lines, alerts, /metrics (agent/live): observers, services and hooks of their own.
+        self.live = attach(self, self._on_incident_open)
         self._tasks: set[asyncio.Task[Any]] = set()
         self.scheduler: AsyncIOScheduler | None = None
         self.stop_event = asyncio.Event()
@@ -173,9 +175,8 @@ class Daemon:
         self.stats.rounds += 1
         if self.keep_lags:
             self.stats.lags_us.append(lag_us)
-        if own is None:
-            for observer in self.observers:
-                observer.observe(target, sched, results)
+        for observer in self.observers:  # own-schedule rounds too (bandwidth: a traffic budget reached; they never decide an outage)
+            observer.observe(target, sched, results)
         return list(results)
 
     def _on_incident_open(self, target: Target, results: Sequence[ProbeResult]) -> None:
@@ -205,6 +206,8 @@ class Daemon:
                                          "measurement_id": None, "content": body,
                                          "sha256": hashlib.sha256(body.encode()).hexdigest()})
             n += 1
+            if not isinstance(out, BaseException):
+                self.live.evidence_taken(target, about.name, out)
         self.stats.evidence_taken += n
         return n
 

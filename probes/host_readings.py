@@ -113,15 +113,20 @@ class CpuShares:
 
 def cpu_shares(a: CpuTimes, b: CpuTimes, interval_s: float) -> CpuShares | None:
     """The shares from ``a`` to ``b``; None when no CPU time passed (or the counters went back: a reboot)."""
-    total = b.total - a.total
-    if total <= 0 or b.steal < a.steal or b.busy < a.busy:
+    if b.steal < a.steal or b.busy < a.busy:
+        return None
+    # The total is the sum of the parts' own deltas (not b.total - a.total): large counters with
+    # small deltas would otherwise lose precision and give shares that do not add up to 100.
+    parts = (b.steal - a.steal, b.iowait - a.iowait, b.busy - a.busy, b.idle - a.idle)
+    total = sum(max(0.0, x) for x in parts)
+    if total <= 0:
         return None
 
     def pct(x: float) -> float:
-        return round(max(0.0, 100.0 * x / total), 3)
+        return round(min(100.0, max(0.0, 100.0 * x / total)), 3)
 
-    return CpuShares(round(interval_s, 3), pct(b.steal - a.steal), pct(b.iowait - a.iowait), pct(b.busy - a.busy),
-                     pct(b.idle - a.idle))
+    steal, iowait, busy, idle = (pct(x) for x in parts)
+    return CpuShares(round(interval_s, 3), steal, iowait, busy, idle)
 
 
 def vcpus_online(path: str = "/sys/devices/system/cpu/online") -> int:

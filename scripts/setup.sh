@@ -12,7 +12,8 @@ fi
 
 pkgs=(python3 python3-venv python3-pip iputils-ping traceroute fonts-wqy-microhei)
 if [ "${SLAPROOF_WITH_TESTS:-0}" = 1 ]; then
-  pkgs+=(iperf3 fping postgresql poppler-utils iproute2 systemd e2fsprogs mount)
+  # prometheus: a real server scrapes /metrics in a test; chromium + chromium-driver: the dashboard in a real browser
+  pkgs+=(iperf3 fping postgresql poppler-utils iproute2 systemd e2fsprogs mount prometheus chromium chromium-driver)
 fi
 if [ "${SLAPROOF_WITH_TESTS:-0}" = 1 ]; then
   pkgs+=(chromium chromium-driver)  # report.html in a real headless browser (tests/test_report_pages.py)

@@ -6,6 +6,7 @@ Interval 10 s throughout; ``at(i)`` is slot i.  Patterns: see tests/support/time
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -25,7 +26,7 @@ from reports.analysis.incidents import (
     analyse_target,
     control_down_intervals,
 )
-from reports.analysis.model import State
+from reports.analysis.model import Round, State
 from tests.support.timelines import T0, at, iter_rounds, make_rounds, run
 
 POLICY = IncidentPolicy(interval_s=10)
@@ -75,6 +76,18 @@ def test_outage_of_known_length() -> None:
     assert a.coverage_pct == 100.0
     assert a.blips == 0
     assert (a.rounds, a.rounds_failed) == (10, 4)
+
+
+def test_evidence_rows_start_at_the_first_row_seen() -> None:
+    """Rounds without row ids (not stored rows) open an outage; its first evidence row is the first one
+    seen later, as for the run that opens it, never None beside a last row (an inline copy of the
+    round-adding code once left it None once the outage was open)."""
+    rounds = make_rounds("vps", T0, 10, "u DDDDD u")
+    bare = [Round(r.target, r.ts, tuple(replace(c, row_id=None) for c in r.checks)) for r in rounds[1:4]]
+    a = analyse_target([rounds[0], *bare, *rounds[4:]], period_start=T0, period_end=at(7), policy=POLICY)
+    (inc,) = a.incidents
+    assert inc.rounds_failed == 5
+    assert (inc.first_row_id, inc.last_row_id) == (9, 12)  # rounds 4 and 5 carry rows 9..12
 
 
 def test_single_failed_round_is_a_blip_not_an_incident() -> None:

@@ -1,11 +1,11 @@
 """The `slaproof` command. It parses, calls, and prints; the work lives elsewhere.
 
 Each module registers its commands on the one group in ``common``:
-``agent_cmds`` (run, init, probe, status), ``data_cmds`` (export, import,
+``agent_cmds`` (run, init, probe), ``status_cmds`` (status), ``data_cmds`` (export, import,
 verify, db), ``proof_cmds`` (key, verify --bundle), ``reports`` (report, sla, letter), ``serve_cmds`` (serve).
 """
 
-from agent.cli import agent_cmds, data_cmds, proof_cmds, reports, serve_cmds  # noqa: F401  (they register their commands)
+from agent.cli import agent_cmds, data_cmds, proof_cmds, reports, serve_cmds, status_cmds  # noqa: F401  (they register their commands)
 from agent.cli.common import main
 
 __all__ = ["main"]

@@ -1,4 +1,4 @@
-"""`slaproof run`, `init`, `probe`, `status`: the agent and a look at what it measures."""
+"""`slaproof run`, `init`, `probe`: the agent and a look at what it measures (`status` is in status_cmds)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,6 @@ from agent.cli.common import (
     load_settings,
     log,
     main,
-    open_store,
 )
 from agent.core.errors import StoreError, UsageError
 
@@ -117,47 +116,3 @@ def probe(config_path: str | None, targets: tuple[str, ...], as_json: bool) -> N
             click.echo(f"{n:<20.20} {r.kind:<10} {'yes' if r.ok else 'NO':<4} {_fmt_ms(r.rtt_ms):>9} {'-' if loss is None else f'{loss:.1f}':>7}  {detail}")
     if any(not r.ok for _, r in rows):
         sys.exit(1)
-
-
-# -- status ---------------------------------------------------------------------
-@main.command()
-@config_option
-def status(config_path: str | None) -> None:
-    """Each target's last results, whether it is up, and the agent's runs."""
-    from agent.checks import check_settings
-    from agent.core.times import from_us
-    from agent.store import settings_hash
-    from reports.build.rounds import AGENT_SIDE
-
-    settings, _ = load_settings(config_path)
-    store = open_store(settings)
-    tz = settings.display_tz()
-    runs = store.all_runs()
-    if runs:
-        r = runs[-1]
-        state = {"clean": "stopped cleanly", "unclean": "stopped UNCLEANLY"}.get(r["stop"] or "", "running (or killed: last heartbeat below)")
-        click.echo(f"agent run #{r['id']}: started {from_us(r['started_us']).astimezone(tz):%Y-%m-%d %H:%M:%S %Z}, "
-                   f"last seen {from_us(r['last_seen_us'] or r['started_us']).astimezone(tz):%Y-%m-%d %H:%M:%S %Z}, {state}")
-    else:
-        click.echo("the agent has not run yet")
-    latest = store.latest_per_check()
-    by_target: dict[str, list[dict[str, Any]]] = {}
-    for row in latest:
-        by_target.setdefault(row["target"], []).append(row)
-    click.echo(f"{'TARGET':<20} {'STATE':<8} {'LAST CHECK (' + tz.key + ')':<26} CHECKS")
-    for t in settings.targets:
-        rows = by_target.get(t.name, [])
-        if not rows:
-            click.echo(f"{t.name:<20.20} {'no data':<8}")
-            continue
-        # The checks the config has now (older settings keep their rows, but not a say in the state).
-        current = {settings_hash(check_settings(c)) for c in t.checks}
-        rows = [r for r in rows if r["settings_hash"] in current] or rows
-        # Up or down as the report counts it: bandwidth tests and the agent's own failures
-        # (internal, permission, skipped by the budget) are shown but do not decide it.
-        oks = [bool(r["ok"]) for r in rows if r["kind"] != "bandwidth" and r["error_class"] not in AGENT_SIDE]
-        state = "-" if not oks else "up" if all(oks) else ("down" if not any(oks) else "partial")
-        last = max(r["ts_us"] for r in rows)
-        detail = ", ".join(f"{r['kind']} {'ok' if r['ok'] else (r['error_class'] or 'fail')}"
-                           + (f" {r['rtt_ns'] / 1e6:.3f} ms" if r["rtt_ns"] is not None else "") for r in rows)
-        click.echo(f"{t.name:<20.20} {state:<8} {from_us(last).astimezone(tz):%Y-%m-%d %H:%M:%S %Z}   {detail}")

@@ -169,3 +169,9 @@ def secrets_in(settings: Any) -> list[str]:
     elif isinstance(settings, str) and "://" in settings:
         found += secrets_in_url(settings)
     return found
+
+
+def add_values(values: Iterable[str]) -> None:
+    """More secret values, kept with the configuration's: the parts of an alert URL read from a file or
+    the environment, a token given on the command line."""
+    configure(names=_extra_names, values=(*_values, *values))

@@ -189,3 +189,25 @@ clock_steps = Table(
     Column("step_us", BigInteger, nullable=False),  # positive: jumped forward
 )
 Index("ix_clock_steps_agent_ts", clock_steps.c.agent_id, clock_steps.c.ts_us)
+
+# -- alerts (docs/alerts.md): every alert delivered or given up on, so a report can show when the user was told ----------
+alert_log = Table(
+    "alert_log",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("agent_id", Integer, ForeignKey("agents.id"), nullable=False),
+    Column("event_us", BigInteger, nullable=False),  # when what the alert is about happened
+    Column("queued_us", BigInteger, nullable=False),
+    Column("done_us", BigInteger, nullable=False),  # delivered, or given up
+    Column("kind", Text, nullable=False),  # incident_confirmed, recovered, …
+    Column("target_id", Integer, ForeignKey("targets.id")),
+    Column("dedup_key", Text, nullable=False),
+    Column("destination", Text, nullable=False),  # the route's name or its masked URL: never a secret
+    Column("language", Text, nullable=False),
+    Column("status", Text, nullable=False),  # sent | failed | dropped
+    Column("attempts", Integer, nullable=False),
+    Column("error", Text),  # masked
+    Column("title", Text, nullable=False),
+    Column("body", Text, nullable=False),
+)
+Index("ix_alert_log_target_event", alert_log.c.target_id, alert_log.c.event_us)
