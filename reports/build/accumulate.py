@@ -15,6 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from agent.core.units import loss_pct
+
 from reports.build.provenance import ImportedCounter
 from reports.render.smokeping import SMOKE_QUANTILES, SmokeBucket
 
@@ -196,7 +198,7 @@ class Accumulator:
             q, median = quantiles_of(h)
             start = self.p0 + key * size
             out.append(SmokeBucket(start, min(start + size, self.p1), q, median,
-                                   100.0 * (sent - received) / sent if sent else None, n))
+                                   loss_pct(sent, received), n))
         return out
 
     def figures(self) -> Figures:

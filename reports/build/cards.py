@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
+from agent.core.units import loss_pct
 from agent.core.times import from_us, to_us
 from agent.store import Store
 from reports.analysis.incidents import Incident, TargetAnalysis
@@ -78,7 +79,7 @@ def round_check(r: tuple[Any, ...], kind: str) -> RoundCheck:
     """A lean row (Store.iter_round_rows: id, ts, lag, check, ok, rtt_ns, sent, received, status, error class)."""
     row_id, ts, _, _, ok, rtt_ns, sent, received, status, error_class = r[:10]
     return RoundCheck(row_id=int(row_id), at=from_us(ts), kind=kind, ok=bool(ok), rtt_ms=None if rtt_ns is None else rtt_ns / 1e6,
-                      loss_pct=100.0 * (sent - (received or 0)) / sent if sent else None, status=status, error_class=error_class)
+                      loss_pct=loss_pct(sent, received or 0), status=status, error_class=error_class)
 
 
 def window_of(inc: Incident, res: TargetAnalysis) -> tuple[datetime, datetime]:
