@@ -463,13 +463,14 @@ def test_schema_names_exactly_the_model_fields() -> None:
     import dataclasses
     import json
 
-    from reports.render import model, model_cards
+    from reports.render import model, model_cards, model_proof
 
     schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
     defs = {**schema["$defs"], "Report": schema}
-    classes = [c for c in vars(model).values()
-               if isinstance(c, type) and dataclasses.is_dataclass(c) and c.__module__ in (model.__name__, model_cards.__name__)
-               and c is not model.TargetSeries]
+    modules = (model, model_cards, model_proof)
+    found = {c for m in modules for c in vars(m).values() if isinstance(c, type) and dataclasses.is_dataclass(c)}
+    classes = sorted((c for c in found if c.__module__ in {m.__name__ for m in modules} and c is not model.TargetSeries),
+                     key=lambda c: c.__name__)
     assert {c.__name__ for c in classes} == {k for k, v in defs.items() if v.get("type") == "object"}
     for cls in classes:
         keys = [f.metadata.get("key", f.name) for f in dataclasses.fields(cls)]

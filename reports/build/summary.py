@@ -41,6 +41,7 @@ from reports.build.cards import CardContext, card_incidents, incident_card, wind
 from reports.build.checks import KindSet, analysis_for, check_figures, kind_sets, restrict, sla_check_kinds
 from reports.build.evidence import evidence_refs, stored_evidence
 from reports.build.host import host_perf_samples, host_section, host_series
+from reports.build.proof import proof_section
 from reports.build.provenance import ImportedCounter, imported_rows, with_imported
 from reports.build.rounds import TargetChecks, latency_kind, rounds_for, target_checks
 from reports.build.samples import bandwidth_summary, local_intervals, perf_samples
@@ -368,13 +369,18 @@ def build_report(settings: Settings, store: Store, an: Analysis, *, lang: str, n
     for t in an.targets if with_series else ():
         if any(isinstance(c, HostCheck) for c in t.checks):
             series[t.name] = replace(series[t.name], host=host_series(store, an.checks[t.name], to_us(an.start), to_us(an.end)))
+    proof = proof_section(store, an.agent_uuid, to_us(an.start), to_us(an.end))
+    how = with_imported(methods(settings, an.targets), targets)
+    if proof is not None and proof.clock_recorded_s > 0:  # the period's own record, not today's state of this machine
+        how = replace(how, clock=clock_text(False, recorded=True))
     report = Report(
         generated_at=_exact_us(now), lang=report_lang(lang),
         period=Period(start=_exact_us(an.start), end=_exact_us(an.end), timezone=an.tz.key, interim=now < an.end),
         agent=agent_info(settings, store, an.agent_uuid),
-        methods=with_imported(methods(settings, an.targets), targets),
+        methods=how,
         targets=targets,
         notes=tuple(notes(store, an)),
+        proof=proof,
     )
     return Built(report, series, an)
 

@@ -20,6 +20,7 @@ from reports.render.content_claim import claim_page
 from reports.render.content_host import host_blocks
 from reports.render.content_methods import methods_blocks, note_words
 from reports.render.content_parts import DASH, duration_cell, incident_kind_text, time_cell, time_range
+from reports.render.content_proof import proof_blocks
 from reports.render.content_sla import sla_blocks
 from reports.render.content_terms import terms_appendix
 from reports.render.i18n import fmt_duration, fmt_ms, fmt_pct, fmt_seconds, fmt_time, kind_label, label
@@ -271,6 +272,7 @@ def build_document(
     for i, t in enumerate(report.targets):
         body += _target_page(i, t, report, charts, lang, zone, files)
     body += methods_blocks(report.methods, lang)
+    body += proof_blocks(report.proof, report.period.end, lang, zone)
     appendix = terms_appendix(report, lang)
     if appendix:
         body += [PageBreak(), *appendix]

@@ -13,6 +13,7 @@ from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 from reports.render.i18n_host import HOST_LABELS
+from reports.render.i18n_proof import PROOF_LABELS
 from reports.render.inputs import parse_time
 from reports.render.labels_report import LABELS as REPORT_LABELS
 from reports.render.labels_sla import LABELS as SLA_LABELS
@@ -190,6 +191,7 @@ DURATION_UNITS = {
 }
 
 LABELS.update(HOST_LABELS)
+LABELS.update(PROOF_LABELS)
 
 
 def label(key: str, lang: str, **values: Any) -> str:

@@ -67,14 +67,17 @@ GAP_RULE = ("rounds missing for more than 2 intervals, and time outside the agen
 GAP_RULE_ZH = "缺失超过 2 个间隔的轮次以及代理运行之外的时间记为“无数据”；所有对照目标都失败的时间记为“本地故障”，不算服务商的中断。"
 CLOCK_SYNCED = "systemd-timesyncd reports it synchronised"
 CLOCK_UNKNOWN = "NTP synchronisation state not recorded by the agent; check chrony/timesyncd on the host"
+CLOCK_RECORDED = "the kernel's synchronisation state and error bound recorded with every heartbeat (see the proof section)"
 CLOCK_HEAD = "system clock (CLOCK_REALTIME), stored as UTC; "
 CLOCK_ZH = {CLOCK_HEAD + CLOCK_SYNCED: "系统时钟（CLOCK_REALTIME），以 UTC 保存；systemd-timesyncd 报告其已同步",
+            CLOCK_HEAD + CLOCK_RECORDED: "系统时钟（CLOCK_REALTIME），以 UTC 保存；每次心跳都记录内核的同步状态与误差界（见完整性与时间证明一节）",
             CLOCK_HEAD + CLOCK_UNKNOWN: "系统时钟（CLOCK_REALTIME），以 UTC 保存；代理未记录 NTP 同步状态，请在主机上检查 chrony 或 timesyncd"}
 
 
-def clock_text(synced: bool) -> str:
-    """The clock line of the methods: ``synced`` when systemd-timesyncd reported synchronisation."""
-    return CLOCK_HEAD + (CLOCK_SYNCED if synced else CLOCK_UNKNOWN)
+def clock_text(synced: bool, *, recorded: bool = False) -> str:
+    """The clock line of the methods: ``recorded`` when the agent's heartbeats recorded the kernel's clock
+    state in the period (the proof section states it); else ``synced`` when systemd-timesyncd reported it."""
+    return CLOCK_HEAD + (CLOCK_RECORDED if recorded else CLOCK_SYNCED if synced else CLOCK_UNKNOWN)
 
 
 def clock_words(text: str, lang: str) -> str:

@@ -30,6 +30,7 @@ from reports.render.model_cards import IncidentCard as IncidentCard
 from reports.render.model_cards import RoundCheck as RoundCheck
 from reports.render.model_cards import TraceHop as TraceHop
 from reports.render.model_cards import Traceroute as Traceroute
+from reports.render.model_proof import ProofSection as ProofSection
 from reports.render.smokeping import SmokeBucket
 
 SUMMARY_SCHEMA: Final = "slaproof.report/1"
@@ -557,6 +558,7 @@ class Report:
     methods: Methods
     targets: tuple[TargetReport, ...]
     notes: tuple[str, ...]
+    proof: ProofSection | None = field(default=None, metadata=OMIT_IF_NONE)  # absent: no agent's rows in the report
 
 
 # -- chart series (plot data only: never in summary.json, never a printed figure) -------------
