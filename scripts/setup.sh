@@ -12,7 +12,8 @@ fi
 
 pkgs=(python3 python3-venv python3-pip iputils-ping traceroute fonts-wqy-microhei)
 if [ "${SLAPROOF_WITH_TESTS:-0}" = 1 ]; then
-  # prometheus: a real server scrapes /metrics in a test; chromium + chromium-driver: the dashboard in a real browser
+  # prometheus: a real server scrapes /metrics in a test; chromium + chromium-driver: the dashboard
+  # and report.html in a real headless browser (tests/test_dashboard_browser.py, tests/test_report_pages.py)
   pkgs+=(iperf3 fping postgresql poppler-utils iproute2 systemd e2fsprogs mount prometheus chromium chromium-driver)
 fi
 missing=()

@@ -180,7 +180,8 @@ def test_host_section_is_printed_in_both_languages(bundle: dict[str, Any]) -> No
     assert "Inside the machine: CPU, disk and memory" in en and "CPU steal (% of CPU time)" in en
     assert "200.0 units/s" in en and "3 CPU speed readings were taken while" in en
     assert "机器内部：CPU、磁盘与内存" in zh and "CPU 窃取（占 CPU 时间 %）" in zh and "Inside the machine" not in zh
-    assert "steal_pct mean le 5：实测 9.14，违约" in zh
+    assert "CPU 窃取，统计时段平均值：不超过 5 %：实测 9.14，违约" in zh  # the term in words, no stored key
+    assert "steal_pct" not in zh.split("</main>")[0].split('id="terms"')[0]
     for lang in ("en", "zh"):
         assert (bundle[lang] / "report.pdf").stat().st_size > 10_000
     methods = bundle["summary"]["methods"]

@@ -69,6 +69,11 @@ def test_an_honest_history_verifies_here_and_in_its_bundle(tmp_path: Path, tsa: 
     assert ok, lines
     assert any("measurements.csv: 100 rows, each one a row of the signed chain" in x for x in lines)
     assert any("proof/chain.jsonl: 100 rows recomputed" in x for x in lines)
+    # summary.json says the same: three checkpoints signed, one authority's three tokens dating the rows up to the last.
+    proof = json.loads((out / "summary.json").read_text())["proof"]
+    assert proof["checkpoints"] == 3 and proof["key_fingerprints"] == [a.proof.key.verifier.fingerprint]
+    assert [(s["tokens"], s["covered_from"]) for s in proof["stamps"]] == [(3, "2026-11-03T02:00:00.000000Z")]
+    assert proof["stamped_until"] == proof["stamps"][0]["covered_to"] == proof["signed_until"]
     # A third party's own tools agree: openssl checks every token against its checkpoint file.
     index = json.loads((out / "proof" / "proof.json").read_text())
     tokens = [(c["file"], t["file"]) for c in index["checkpoints"] for t in c["timestamps"]]

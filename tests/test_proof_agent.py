@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import threading
 import time
 from datetime import UTC, datetime, timedelta
+from html import unescape
 from pathlib import Path
 
 import httpx
@@ -137,6 +139,20 @@ def test_a_step_of_the_injected_clock_is_recorded_and_reported(tmp_path: Path) -
     # The checkpoint itself carries the clock state it was signed under.
     cp = ProofRecords(a.store).last_checkpoint(a.daemon.agent_id)
     assert cp is not None and "clock unsynchronised maxerror_us=16000000" in cp.note
+    # The report says it in words: the step, the unsynchronised span, the error bound (summary.json has the figures).
+    proof = json.loads((out / "summary.json").read_text())["proof"]
+    assert [j["step_s"] for j in proof["clock_steps"]] == [90.0] and proof["clock_max_error_ms"] == 25.0
+    assert [g["max_error_ms"] for g in proof["clock_unsynced"]] == [16000.0] and proof["checkpoints"] == 1
+    assert proof["key_fingerprints"] == [a.proof.key.verifier.fingerprint] and proof["stamps"] == []
+    for lang, words in (("en", ["Proof of integrity and time", "Steps of the wall clock", "+90 s", "\u00b1 25.0 ms",
+                                "\u00b1 16000.0 ms", "none: no time-stamp authority has dated this period's rows"]),
+                        ("zh", ["完整性与时间证明", "系统时钟的跳变", "+90 秒", "\u00b1 25.0 ms", "时钟未同步的时段",
+                                "无：没有时间戳机构为本时段的数据行加盖时间戳"])):
+        html = tmp_path / f"html-{lang}"
+        write_bundle(a.settings, a.store, T0, T0 + timedelta(hours=1), None, ["html"], lang, html, now=T0 + timedelta(hours=1))
+        page = unescape(re.sub(r"<[^>]+>", " ", (html / "report.html").read_text(encoding="utf-8")))
+        missing = [w for w in words if w not in page]
+        assert not missing, (lang, missing)
     a.close()
 
 

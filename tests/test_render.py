@@ -7,8 +7,6 @@ of the attached file would see it, not through our own objects.
 from __future__ import annotations
 
 import hashlib
-import io
-import math
 import re
 import shutil
 import subprocess
@@ -25,13 +23,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 from PIL import Image
 
-from reports.render.charts import _with_gaps, bucket_widths, make_charts
+from reports.render.charts import _runs, make_charts
 from reports.render.fonts import FontChoice, discover_fonts, no_cjk_fonts
 from reports.render.html import render_html
 from reports.render.i18n import fmt_duration, fmt_duration_words, fmt_pct, fmt_time
 from reports.render.inputs import ReportInputError, check_report
 from reports.render.model_json import report_from_json, report_to_json
 from reports.render.pdf import render_pdf
+from reports.render.vector import Figure, Line, Poly, Rect, Text, to_svg
 from tests.support.report_fixture import (
     EVIL_NAME,
     HTTP_NAME,
@@ -80,7 +79,7 @@ def reports(tmp_path_factory: pytest.TempPathFactory, fonts: FontChoice) -> dict
     base = tmp_path_factory.mktemp("report")
     for lang in ("en", "zh"):
         summary, series = build_sample(lang)
-        charts = make_charts(summary, series, lang, fonts=fonts)
+        charts = make_charts(summary, series, lang)
         pdf, page = base / f"report_{lang}.pdf", base / f"report_{lang}.html"
         out[lang] = {
             "summary": summary,
@@ -89,7 +88,7 @@ def reports(tmp_path_factory: pytest.TempPathFactory, fonts: FontChoice) -> dict
             "pdf": pdf,
             "html": page,
             "pdf_notes": render_pdf(summary, series, pdf, lang=lang, fonts=fonts, charts=charts),
-            "html_notes": render_html(summary, series, page, lang=lang, fonts=fonts, charts=charts),
+            "html_notes": render_html(summary, series, page, lang=lang, charts=charts),
         }
     return out
 
@@ -97,34 +96,53 @@ def reports(tmp_path_factory: pytest.TempPathFactory, fonts: FontChoice) -> dict
 # --- charts ---------------------------------------------------------------
 
 
-def test_charts_are_pngs_per_target_with_series(reports: dict[str, Any]) -> None:
+def test_charts_are_vector_figures_per_target_with_series(reports: dict[str, Any]) -> None:
     charts = reports["en"]["charts"]
     assert set(charts) == {EVIL_NAME, HTTP_NAME}  # the control target has no series
+    assert set(charts[EVIL_NAME]) == {"latency", "daily", "card:T1-3"}
+    assert set(charts[HTTP_NAME]) == {"latency", "daily", "card:T2-1"}
     for per_target in charts.values():
-        assert set(per_target) == {"latency", "daily", "histogram"}
-        for png in per_target.values():
-            img = Image.open(io.BytesIO(png))
-            assert img.format == "PNG" and img.width > 800
-            lo, hi = img.convert("L").getextrema()
-            assert hi - lo > 100  # drawn, not blank
+        for fig in per_target.values():
+            assert isinstance(fig, Figure) and fig.height > 100 and len(fig.shapes) > 30
+            svg = to_svg(fig)
+            assert svg.startswith("<svg") and "<script" not in svg
+    assert "&lt;script&gt;" in to_svg(charts[EVIL_NAME]["latency"])  # the name, escaped in the chart too
 
 
-def test_latency_line_breaks_over_missing_buckets(reports: dict[str, Any]) -> None:
-    """The no-data day must not be bridged by the latency line."""
-    series = reports["en"]["series"][EVIL_NAME]
-    times, rtt, _ = _with_gaps(series.latency)
+def _texts(fig: Figure) -> list[str]:
+    return [s.text for s in fig.shapes if isinstance(s, Text)]
+
+
+def test_latency_chart_marks_every_band_with_its_id_and_leaves_gaps_unbridged(reports: dict[str, Any]) -> None:
+    """Incident IDs on every band (local ones too); the smoke breaks over the no-data day; loss only with ICMP."""
+    charts, series = reports["en"]["charts"], reports["en"]["series"]
+    texts = _texts(charts[EVIL_NAME]["latency"])
+    for ident in ("T1-1", "T1-2", "T1-3", "T1-4", "T1-5"):
+        assert ident in texts, ident
+    assert "Loss (%)" in texts and "Loss (%)" not in _texts(charts[HTTP_NAME]["latency"])  # HTTP only: no loss panel
     day_start = datetime(NO_DATA_DAY.year, NO_DATA_DAY.month, NO_DATA_DAY.day, tzinfo=ZoneInfo("Asia/Shanghai"))
-    import matplotlib.dates as mdates
+    runs = _runs(series[EVIL_NAME].smoke)
+    assert len(runs) >= 2 and any(r[-1].end_us <= day_start.timestamp() * 1e6 < runs[i + 1][0].start_us
+                                  for i, r in enumerate(runs[:-1]))
 
-    gap_markers = [t for t, r in zip(times, rtt) if math.isnan(r)]
-    assert any(abs(t - mdates.date2num(day_start)) < 0.01 for t in gap_markers)
+
+def test_legend_names_only_what_is_drawn(reports: dict[str, Any]) -> None:
+    texts = _texts(reports["en"]["charts"][HTTP_NAME]["latency"])
+    assert "no data" in texts and "outage" in texts and "local network" in texts
+    assert "degraded" not in texts and "partial" not in texts  # no such band on this target
+    daily = _texts(reports["en"]["charts"][EVIL_NAME]["daily"])
+    assert "no data" in daily
 
 
-def test_bucket_widths_handle_sparse_linear_and_geometric_buckets() -> None:
-    assert bucket_widths([20.0, 22.0, 26.0, 40.0]) == [2.0, 2.0, 2.0, 2.0]
-    assert bucket_widths([1.0, 2.0, 4.0, 8.0, 32.0]) == [1.0, 2.0, 4.0, 8.0, 32.0]
-    assert bucket_widths([5.0]) == [1.0]
-    assert bucket_widths([]) == []
+def test_charts_read_in_greyscale(reports: dict[str, Any]) -> None:
+    """Band kinds differ by hatch, not only by colour: each kind's lane carries lines in its own directions."""
+    from reports.render.charts import BAND_STYLE
+
+    patterns = {k: v.pattern for k, v in BAND_STYLE.items() if k != "no_data"}
+    assert len(set(patterns.values())) == len(patterns)
+    fig = reports["en"]["charts"][EVIL_NAME]["latency"]
+    assert sum(isinstance(s, Line) for s in fig.shapes) > 50 and any(isinstance(s, Poly) for s in fig.shapes)
+    assert any(isinstance(s, Rect) and s.fill == "#c4c4c4" for s in fig.shapes)  # grey: no data
 
 
 # --- PDF ------------------------------------------------------------------
@@ -141,17 +159,17 @@ def test_pdf_en_holds_the_figures(reports: dict[str, Any]) -> None:
     assert "59 min 40 s" in text and "3580 s" in text  # downtime
     assert OUTAGE_START_LOCAL in text and OUTAGE_START_UTC in text
     assert OUTAGE_DURATION_WORDS in text and f"{OUTAGE_DURATION_S} s" in text
-    assert "2820 s \u2013 2840 s" in text  # duration bounds
+    assert "(2820 s \u2013 2840 s)" in text  # duration bounds
     assert "\u2265 1190 s; upper bound not observed" in text
     assert "began before the period" in text and "continued after the period" in text
-    assert "ev-0042" in text and "traceroute" in text
+    assert "ev-0042" in text and "Traceroute to the target" in text and "Traceroute to the control target" in text
     assert flat(METHODS_TEXT_EN) in text
     assert "chrony (NTP)" in text
     assert "4 consecutive" not in text and "2 consecutive failed rounds" in text
     assert EVIL_NAME in text  # printed literally, not swallowed as markup
-    assert "credit.tiers [unconfirmed]" in text and "credit.tiers, claim.deadline_days." in text
-    assert "Uptime target 99.900 %" in text and "breached" in text
-    assert "latency_p95_ms" in nospace(text) and "2026-12-31" in text  # a narrow column wraps the metric
+    assert "Credit tiers" in text and "not confirmed" in text and "99 % to below 99.9 %: 10 %" in text
+    assert "SLA breached" in text and "99.3078 % (target 99.9 %)" in text
+    assert "Round-trip time, 95th percentile: at most 150 ms" in text and "2026-12-31" in text
     assert "no data" in text and "[control]" in text
     assert "no chart data for target gateway-control" in text  # render note in the Notes section
 
@@ -173,7 +191,7 @@ def test_pdf_zh_has_chinese_labels(reports: dict[str, Any], fonts: FontChoice) -
         pytest.skip("no CJK font on this machine")
     pages = pdf_text(reports["zh"]["pdf"])
     text = nospace("\n".join(pages))
-    for words in ("网络服务证据报告", "可用率", "中断时长", "事件", "测量方法", "服务等级协议", "未确认", "无数据"):
+    for words in ("服务等级索赔摘要", "可用率", "中断时长", "事件", "测量方法", "服务等级协议", "未确认", "无数据", "附录"):
         assert words in text, words
     assert nospace(OUTAGE_START_LOCAL) in text and nospace(OUTAGE_START_UTC) in text
     assert "47分10秒" in text and "2830秒" in text
@@ -187,7 +205,7 @@ def test_pdf_zh_has_chinese_labels(reports: dict[str, Any], fonts: FontChoice) -
 @needs_poppler
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_pdf_pages_are_not_blank(reports: dict[str, Any], lang: str, tmp_path: Path) -> None:
-    subprocess.run(["pdftoppm", "-r", "50", "-png", str(reports[lang]["pdf"]), str(tmp_path / "p")], check=True, timeout=120)
+    subprocess.run(["pdftoppm", "-r", "72", "-png", str(reports[lang]["pdf"]), str(tmp_path / "p")], check=True, timeout=120)
     images = sorted(tmp_path.glob("p-*.png"))
     assert len(images) == len(pdf_text(reports[lang]["pdf"]))
     for png in images:
@@ -237,16 +255,16 @@ def test_html_is_escaped_and_self_contained(reports: dict[str, Any], lang: str) 
     parser.feed(page)
     names = [t for t, _ in parser.tags]
     assert "script" not in names and "iframe" not in names and "link" not in names
-    imgs = [a for t, a in parser.tags if t == "img"]
-    assert len(imgs) == 6  # 2 targets with series × 3 charts
-    assert all((a.get("src") or "").startswith("data:image/png;base64,") for a in imgs)
+    assert not [a for t, a in parser.tags if t == "img"]
+    assert len([t for t, _ in parser.tags if t == "svg"]) == 6  # 2 targets with series × (2 charts + 1 card)
     for _, attrs in parser.tags:
         assert not any(k.startswith("on") for k in attrs)
         href = attrs.get("href")
         assert href is None or href.startswith("#")
     shown = "".join(parser.text)
     assert EVIL_NAME in shown  # displayed as text, verbatim
-    assert 'HTTP 502 body: "<h1>502 Bad Gateway</h1>" &' in shown
+    assert 'HTTP 502 body: "<h1>502 Bad Gateway</h1>" &' not in shown  # evidence summaries are summary.json's
+    assert '\u201c<h1>502 Bad Gateway</h1> & <img src="http://evil.example/x.png">\u201d' in shown  # the card quotes the body
 
 
 def test_html_holds_the_same_figures(reports: dict[str, Any]) -> None:
@@ -254,12 +272,13 @@ def test_html_holds_the_same_figures(reports: dict[str, Any]) -> None:
     parser.feed(reports["en"]["html"].read_text(encoding="utf-8"))
     shown = flat(" ".join(parser.text))
     for needle in ("99.307 %", OUTAGE_START_LOCAL, OUTAGE_START_UTC, OUTAGE_DURATION_WORDS, f"{OUTAGE_DURATION_S} s",
-                   flat(METHODS_TEXT_EN), "[unconfirmed]", "slaproof 0.1.0", "Bandwidth tests", "Failed tests",
-                   "21 tests: 19 measured, 1 failed, 1 skipped"):
+                   flat(METHODS_TEXT_EN), "not confirmed", "slaproof 0.1.0", "Bandwidth tests", "Failed tests",
+                   "21 tests: 19 measured, 1 failed, 1 skipped", "Service level claim", "Contents", "Incident cards",
+                   "Appendix: terms as applied"):
         assert needle in shown, needle
     zh = _Tags()
     zh.feed(reports["zh"]["html"].read_text(encoding="utf-8"))
-    assert "网络服务证据报告" in "".join(zh.text) and '<html lang="zh-CN">' in reports["zh"]["html"].read_text(encoding="utf-8")
+    assert "服务等级索赔摘要" in "".join(zh.text) and '<html lang="zh-CN">' in reports["zh"]["html"].read_text(encoding="utf-8")
 
 
 # --- without a CJK font ---------------------------------------------------
@@ -270,16 +289,10 @@ def test_zh_without_cjk_font_falls_back_and_says_so(reports: dict[str, Any], tmp
     summary, series = build_sample("zh")
     none = no_cjk_fonts()
     assert not none.has_cjk
-    charts_zh = make_charts(summary, series, "zh", fonts=none)
-    charts_en = make_charts(summary, series, "en", fonts=none)
-    assert charts_zh == charts_en  # English labels, byte for byte
-    notes = render_pdf(summary, series, tmp_path / "r.pdf", lang="zh", fonts=none, charts=charts_zh)
-    assert "no CJK font found: charts labelled in English" in notes
+    charts = make_charts(summary, series, "zh")
+    notes = render_pdf(summary, series, tmp_path / "r.pdf", lang="zh", fonts=none, charts=charts)
     assert any("STSong-Light" in n for n in notes)
     assert len(pdf_text(tmp_path / "r.pdf")) >= 4
-    html_notes = render_html(summary, series, tmp_path / "r.html", lang="zh", fonts=none, charts=charts_zh)
-    assert "no CJK font found: charts labelled in English" in html_notes
-    assert "未找到中文字体：图表使用英文标注" in (tmp_path / "r.html").read_text(encoding="utf-8")
 
 
 # --- formatting and input checks -------------------------------------------
@@ -365,8 +378,8 @@ def test_cjk_name_in_english_report_and_empty_series(tmp_path: Path, fonts: Font
                      latency_ms=LatencyFigures(p50=None, p95=None, p99=None, mean=None, min=None, max=None, count=0))
     summary = replace(summary, targets=(target,))
     series = {name: TargetSeries()}
-    charts = make_charts(summary, series, "en", fonts=fonts)
-    assert set(charts[name]) == {"latency", "daily", "histogram"}
+    charts = make_charts(summary, series, "en")
+    assert set(charts[name]) == {"latency", "daily"}
     notes = render_pdf(summary, series, tmp_path / "r.pdf", lang="en", fonts=fonts, charts=charts)
     assert notes == []
     text = flat("\n".join(pdf_text(tmp_path / "r.pdf")))
@@ -420,9 +433,9 @@ def test_chinese_report_says_every_verdict_in_chinese(verdict: str, en: str, zh:
     target = replace(report.targets[0], sla=sla_section(result.to_json()))
     report = replace(report, targets=(target, *report.targets[1:]))
     for lang, word, other in (("zh", zh, en), ("en", en, zh)):
-        render_html(report, {}, tmp_path / f"{lang}.html", lang=lang, fonts=fonts, charts={})
+        render_html(report, {}, tmp_path / f"{lang}.html", lang=lang, charts={})
         page = (tmp_path / f"{lang}.html").read_text(encoding="utf-8")
-        verdict_row = re.search(r'<th scope="row">(?:结论|Verdict)</th><td>([^<]*)</td>', page)
+        verdict_row = re.search(r'<th scope="row"[^>]*>(?:结论|Verdict)</th><td>([^<]*)<br>', page)
         assert verdict_row is not None and verdict_row.group(1) == word
         assert not re.search(rf"(?<![\w_]){re.escape(other)}(?![\w_])", page), f"{other!r} in the {lang} report"
 
@@ -450,12 +463,14 @@ def test_schema_names_exactly_the_model_fields() -> None:
     import dataclasses
     import json
 
-    from reports.render import model, model_vantage
+    from reports.render import model, model_cards, model_proof, model_vantage
 
     schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
     defs = {**schema["$defs"], "Report": schema}
-    classes = [c for m in (model, model_vantage) for c in vars(m).values()
-               if isinstance(c, type) and dataclasses.is_dataclass(c) and c.__module__ == m.__name__ and c is not model.TargetSeries]
+    modules = (model, model_cards, model_proof, model_vantage)
+    found = {c for m in modules for c in vars(m).values() if isinstance(c, type) and dataclasses.is_dataclass(c)}
+    classes = sorted((c for c in found if c.__module__ in {m.__name__ for m in modules} and c is not model.TargetSeries),
+                     key=lambda c: c.__name__)
     assert {c.__name__ for c in classes} == {k for k, v in defs.items() if v.get("type") == "object"}
     for cls in classes:
         keys = [f.metadata.get("key", f.name) for f in dataclasses.fields(cls)]
@@ -479,8 +494,15 @@ def test_every_preset_evaluation_fits_the_sla_section(preset: str) -> None:
 
 
 def test_methods_prose_states_how_performance_samples_are_taken() -> None:
-    """The methods text (render) says what reports/build/samples.py does: the two texts stay equal."""
+    """The methods text (render, in words) and reports/build/samples.py's statement (with the metrics' keys)
+    describe the same samples: each metric the samples take is named in words, in the same order."""
     from reports.build.samples import PERF_METHOD as TAKEN
+    from reports.render.i18n import label
     from reports.render.methods_text import METHODS_EN, PERF_METHOD
 
-    assert PERF_METHOD == TAKEN and METHODS_EN.endswith(PERF_METHOD)
+    assert METHODS_EN.endswith(PERF_METHOD)
+    keys = re.findall(r"\((rtt_ms|loss_pct|jitter_ms|bandwidth_mbps)\)", TAKEN)
+    assert keys == ["rtt_ms", "loss_pct", "jitter_ms", "bandwidth_mbps"]
+    at = [PERF_METHOD.lower().index(label(f"metric.{k}", "en").lower()) for k in keys]
+    assert at == sorted(at)
+    assert not re.search(r"\w_\w", PERF_METHOD)  # no key in the reader's text

@@ -107,8 +107,8 @@ def test_chinese_report_says_the_sla_reasoning_in_chinese(world: dict[str, Any])
            "--format", "html", "--out", str(out))
     assert r.returncode == 0, r.stderr
     html = (out / "report.html").read_text()
-    assert "无数据规则：从周期中排除" in html and "监测端自身网络中断的时间已排除" in html
-    assert "no-data rule" not in html
+    assert "无数据的时间从周期中排除" in html and "监测端自身网络中断的时间不计入" in html
+    assert "no-data rule" not in html and "excluded" not in html
 
 
 def test_a_failing_renderer_is_an_error_and_no_manifest(world: dict[str, Any], tmp_path: Path,

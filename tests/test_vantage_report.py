@@ -75,9 +75,11 @@ def test_one_agent_has_no_vantage_section(tmp_path: Path) -> None:
 
 
 def test_the_report_shows_each_vantage_and_the_rule_in_both_languages(tmp_path: Path) -> None:
-    from reports.render.blocks import Image, Para, Table
+    from reports.render.blocks import Chart, Group, Para, Table
     from reports.render.charts import make_charts
     from reports.render.content import build_document
+    from reports.render.i18n import label
+    from reports.render.vector import to_svg
 
     patterns = {"a": _pattern((30, 45), (120, 150)), "b": _pattern((120, 150)), "c": _pattern((121, 150))}
     settings = _settings(tmp_path)
@@ -92,15 +94,17 @@ def test_the_report_shows_each_vantage_and_the_rule_in_both_languages(tmp_path: 
     strip = built.series["vps"].vantage_spans
     assert {row for row, *_ in strip} == {v.name for v in built.report.targets[0].vantages.vantages} | {"quorum"}  # type: ignore[union-attr]
     charts = make_charts(built.report, built.series, "en")
-    assert charts["vps"]["vantages"].startswith(b"\x89PNG") and "vantages" not in charts["ctl"]
+    strip_svg = to_svg(charts["vps"]["vantages"])
+    assert "quorum" not in strip_svg and "confirmed" in strip_svg and "vantages" not in charts["ctl"]
     for lang, sentence, single in (("en", "at least 2 of them (a majority of the 3 that had data)", "seen from one vantage point only"),
                                    ("zh", "只有当至少 2 个观测点（有数据的 3 个观测点中的多数）", "仅一个观测点看到")):
-        doc = build_document(built.report, charts, lang)
-        paras = [b.text for b in doc.blocks if isinstance(b, Para)]
+        doc = build_document(built.report, make_charts(built.report, built.series, lang), lang)
+        blocks = [x for b in doc.blocks for x in (b.blocks if isinstance(b, Group) else [b])]
+        paras = [b.text for b in blocks if isinstance(b, Para)]
         assert any(sentence in p for p in paras), lang
-        cells = [c for b in doc.blocks if isinstance(b, Table) for row in b.rows for c in row]
+        cells = [c for b in blocks if isinstance(b, Table) for row in b.rows for c in row]
         assert single in cells and "T1-V2" in cells
-        assert any(isinstance(b, Image) and b.png == charts["vps"]["vantages"] for b in doc.blocks)
+        assert any(isinstance(b, Chart) and b.caption == label("chart.vantages", lang) for b in blocks)
 
 
 def test_vantage_analyses_in_worker_processes_read_the_same(tmp_path: Path) -> None:

@@ -23,6 +23,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat, load_pem_public_key
 
 from agent.core.times import iso
+from agent.core.units import loss_pct
 from agent.proof.checkpoint import Checkpoint, origin_of, parse_iso_us
 from agent.proof.dbverify import Findings
 from agent.proof.note import NoteError, VerifierKey, parse_note, verify
@@ -251,7 +252,7 @@ def _ms(ns: Any) -> str:
 def csv_fields(v: Sequence[Any]) -> list[str]:
     """A chain row's canonical values as measurements.csv shows them (CSV_FIELDS order, row_id and hash left out)."""
     _, ts, target, kind, _sh, ok, lag, rtt, rmin, rmax, jit, sent, received, status, eclass, error, detail, imported = v
-    loss = "" if not sent or received is None else repr(100.0 * (sent - received) / sent)
+    loss = "" if (pct := loss_pct(sent, received)) is None else repr(pct)
     return [iso(ts), target, kind, "True" if ok else "False", _ms(rtt), loss, "" if sent is None else str(sent),
             "" if received is None else str(received), _ms(rmin), _ms(rmax), _ms(jit), "" if status is None else str(status),
             eclass or "", error or "", "" if lag is None else str(lag), "True" if imported else "", detail or ""]

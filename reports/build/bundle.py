@@ -53,7 +53,7 @@ def write_bundle(settings: Settings, store: Store, start: datetime, end: datetim
     visual = [f for f in ("pdf", "html") if f in formats]
     # Charts and documents are drawn by a second process that loads matplotlib and reportlab
     # while this one analyses.
-    renderer = Renderer(visual, lang, out) if visual else None
+    renderer = Renderer(visual, lang, out, formats) if visual else None
     built = _build(settings, store, start, end, chosen, lang, now, renderer, progress)
     summary = report_to_json(built.report)
     files: list[str] = []
@@ -94,7 +94,7 @@ def _build(settings: Settings, store: Store, start: datetime, end: datetime, nam
            now: datetime, renderer: Renderer | None, progress: ProgressFn | None) -> Built:
     """Analyse and build the report model; a failure stops the renderer process too."""
     try:
-        an = analyse(settings, store, start, end, names, progress=progress)
+        an = analyse(settings, store, start, end, names, progress=progress, charts=renderer is not None)
         return build_report(settings, store, an, lang=lang, now=now, with_series=renderer is not None)
     except BaseException:
         if renderer is not None:
@@ -122,21 +122,29 @@ def _manifest(store: Store, out: Path, files: list[str], built: Built, summary: 
     }
 
 
-def _render(formats: Sequence[str], lang: str, out: Path, report: Report, series: dict[str, TargetSeries]) -> list[str]:
+def bundle_files(formats: Sequence[str]) -> list[str]:
+    """The files a bundle of these formats holds, as the report names them (page 1, the evidence checklist)."""
+    names = {"pdf": "report.pdf", "html": "report.html", "csv": "measurements.csv", "json": "summary.json"}
+    return [names[f] for f in ("pdf", "html", "csv", "json") if f in formats] + ["manifest.json", "proof/"]
+
+
+def _render(formats: Sequence[str], lang: str, out: Path, report: Report, series: dict[str, TargetSeries],
+            all_formats: Sequence[str] | None = None) -> list[str]:
     from reports.render.charts import make_charts
     from reports.render.html import render_html
     from reports.render.pdf import render_pdf
 
     charts = make_charts(report, series, lang)
+    files = bundle_files(all_formats if all_formats is not None else formats)
     notes: list[str] = []
     if "pdf" in formats:
-        notes += render_pdf(report, series, out / "report.pdf", lang=lang, charts=charts)
+        notes += render_pdf(report, series, out / "report.pdf", lang=lang, charts=charts, files=files)
     if "html" in formats:
-        notes += render_html(report, series, out / "report.html", lang=lang, charts=charts)
+        notes += render_html(report, series, out / "report.html", lang=lang, charts=charts, files=files)
     return notes
 
 
-def _render_child(conn: Any, formats: list[str], lang: str, out: str) -> None:
+def _render_child(conn: Any, formats: list[str], lang: str, out: str, all_formats: list[str]) -> None:
     try:
         import reports.render.charts  # noqa: F401 - the point: load these while the parent analyses
         import reports.render.html  # noqa: F401
@@ -147,7 +155,8 @@ def _render_child(conn: Any, formats: list[str], lang: str, out: str) -> None:
         job = conn.recv()
         if job is None:
             return
-        conn.send(("ok", _render(formats, lang, Path(out), *job)))
+        report, series = job
+        conn.send(("ok", _render(formats, lang, Path(out), report, series, all_formats)))
     except BaseException as e:  # noqa: BLE001 - reported by the parent
         import traceback
 
@@ -160,20 +169,22 @@ def _render_child(conn: Any, formats: list[str], lang: str, out: str) -> None:
 class Renderer:
     """report.pdf and report.html drawn in a forked process (inline where fork is unavailable)."""
 
-    def __init__(self, formats: Sequence[str], lang: str, out: Path) -> None:
+    def __init__(self, formats: Sequence[str], lang: str, out: Path, all_formats: Sequence[str] | None = None) -> None:
         import multiprocessing as mp
 
         self.formats, self.lang, self.out = list(formats), lang, out
+        self.all_formats = list(all_formats if all_formats is not None else formats)
         self.proc: Any = None
         if "fork" in mp.get_all_start_methods():
             self.conn, child = mp.get_context("fork").Pipe()
-            self.proc = mp.get_context("fork").Process(target=_render_child, args=(child, self.formats, lang, str(out)), daemon=True)
+            self.proc = mp.get_context("fork").Process(target=_render_child,
+                                                    args=(child, self.formats, lang, str(out), self.all_formats), daemon=True)
             self.proc.start()
             child.close()
 
     def render(self, report: Report, series: dict[str, TargetSeries]) -> list[str]:
         if self.proc is None:
-            return _render(self.formats, self.lang, self.out, report, series)
+            return _render(self.formats, self.lang, self.out, report, series, self.all_formats)
         try:
             self.conn.send((report, series))
             status, value = self.conn.recv()

@@ -15,6 +15,7 @@ from itertools import chain
 from typing import Any
 
 from agent.config import Target
+from agent.core.units import loss_pct
 from agent.core import result as R
 from agent.core.times import from_us
 from agent.store import Store
@@ -76,7 +77,7 @@ def _rtt_ms(rtt_ns: int | None) -> float | None:
 
 def _loss(sent: int | None, received: int | None) -> float | None:
     """Loss as the analysis sees it: nothing received of what was sent is 100 %."""
-    return None if not sent else 100.0 * (sent - (received or 0)) / sent
+    return loss_pct(sent, received or 0)
 
 
 def _outcome(kind: str, row: tuple[Any, ...]) -> CheckOutcome:

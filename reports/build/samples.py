@@ -8,6 +8,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from reports.build.rounds import AGENT_SIDE, TargetChecks, latency_kind
+from agent.core.units import loss_pct
 from agent.core.times import from_us, iso, to_us
 from agent.store import Store
 from agent.core import result as R
@@ -77,7 +78,7 @@ def _round_samples(rows: Iterable[tuple[Any, ...]], in_local: _IntervalCursor, m
             continue
         when = from_us(ts)
         if loss and sent:
-            yield PerfSample(when, "loss_pct", 100.0 * (sent - (received or 0)) / sent)
+            yield PerfSample(when, "loss_pct", loss_pct(sent, received or 0) or 0.0)
         if not latency:
             continue
         if not ok or rtt_ns is None:

@@ -37,9 +37,12 @@ from reports.analysis.incidents import (
 from reports.analysis.model import AgentRun, State
 from reports.analysis.stats import LatencyStats
 from reports.analysis.timeline import coverage_pct, observed_time
+from reports.build.accumulate import Accumulator, Figures
+from reports.build.cards import CardContext, card_incidents, incident_card, window_buckets, window_of, window_rows
 from reports.build.checks import KindSet, analysis_for, check_figures, kind_sets, restrict, sla_check_kinds
-from reports.build.evidence import evidence_refs
+from reports.build.evidence import evidence_refs, stored_evidence
 from reports.build.host import host_perf_samples, host_section, host_series
+from reports.build.proof import proof_section
 from reports.build.provenance import ImportedCounter, imported_rows, with_imported
 from reports.build.rounds import TargetChecks, latency_kind, rounds_for, target_checks
 from reports.build.samples import bandwidth_summary, local_intervals, perf_samples
@@ -51,6 +54,7 @@ from reports.render.model import (
     BandwidthSection,
     EndBounds,
     EvidenceRef,
+    IncidentCard,
     IncidentEntry,
     LatencyFigures,
     Methods,
@@ -66,6 +70,7 @@ from reports.render.model import (
 )
 from reports.render.model_json import decode, sla_section
 from reports.render.numbers import cut_short
+from reports.render.smokeping import SmokeBucket
 
 MARGIN = timedelta(hours=1)  # rounds read beyond the period so edges are judged with context
 TIMESYNC_FLAG = Path("/run/systemd/timesync/synchronized")  # present while systemd-timesyncd is synchronised
@@ -125,82 +130,13 @@ class Analysis:
     fleet: dict[str, FleetView] = field(default_factory=dict)  # targets measured by several agents (reports/build/vantages.py)
 
 
-class Accumulator:
-    """Figures gathered from the same pass that feeds the analysis, so a report reads each row once:
-    rows in the period, a 1 µs RTT histogram of the latency check kind, ICMP sent/received, and
-    per-bucket sums for the latency chart. Call it with each row (a closure: this runs per row)."""
+def accumulator(tc: TargetChecks, p0_us: int, p1_us: int, bucket_us: int, *, charts: bool = True) -> Accumulator:
+    """The per-row figures of a target: latency of its latency check kind, loss of its ICMP checks, its imported rows
+    (and, with ``charts``, the SmokePing chart's buckets)."""
+    kind = latency_kind(tc)
+    return Accumulator(frozenset(tc.of_kind(kind)) if kind else frozenset(), frozenset(tc.of_kind("icmp")), p0_us, p1_us, bucket_us,
+                       imported=ImportedCounter(tc, p0_us, p1_us), chart=charts)
 
-    def __init__(self, tc: TargetChecks, p0_us: int, p1_us: int, bucket_us: int) -> None:
-        kind = latency_kind(tc)
-        self.p0, self.p1, self.bucket_us = p0_us, p1_us, bucket_us
-        self.counts = [0, 0, 0]  # rows, sent, received
-        self.hist: dict[int, int] = {}
-        self.series: dict[int, list[int]] = {}  # bucket → [rtt sum ns, rtt n, sent, received]
-        self._add = self._make(frozenset(tc.of_kind(kind)) if kind else frozenset(), frozenset(tc.of_kind("icmp")))
-        self.imported = ImportedCounter(tc, p0_us, p1_us)
-        self._add = self.imported.wrap(self._add)
-
-    def __call__(self, row: tuple[Any, ...]) -> None:
-        self._add(row)
-
-    def _make(self, lat: frozenset[int], loss: frozenset[int]) -> Callable[[tuple[Any, ...]], None]:
-        p0, p1, size = self.p0, self.p1, self.bucket_us
-        counts, hist, series = self.counts, self.hist, self.series
-        hist_get, series_get = hist.get, series.get
-
-        def add(row: tuple[Any, ...]) -> None:
-            _, ts, _, cid, ok, rtt, sent, received = row[:8]
-            if ts < p0 or ts >= p1:
-                return
-            counts[0] += 1
-            b = None
-            if cid in lat and ok and rtt is not None:
-                k = rtt // 1000
-                hist[k] = hist_get(k, 0) + 1
-                key = (ts - p0) // size
-                b = series_get(key)
-                if b is None:
-                    b = series[key] = [0, 0, 0, 0]
-                b[0] += rtt
-                b[1] += 1
-            if sent and cid in loss:
-                received = received or 0
-                counts[1] += sent
-                counts[2] += received
-                if b is None:
-                    key = (ts - p0) // size
-                    b = series_get(key)
-                    if b is None:
-                        b = series[key] = [0, 0, 0, 0]
-                b[2] += sent
-                b[3] += received
-
-        return add
-
-    @property
-    def add(self) -> Callable[[tuple[Any, ...]], None]:
-        return self._add
-
-    @property
-    def rows(self) -> int:
-        return self.counts[0]
-
-    def figures(self) -> Figures:
-        rows, sent, received = self.counts
-        return Figures(rows, sorted(self.hist.items()), sent, received,
-                       [(self.p0 + k * self.bucket_us, v[0] / v[1] / 1e6 if v[1] else None,
-                         100.0 * (v[2] - v[3]) / v[2] if v[2] else None) for k, v in sorted(self.series.items())],
-                       self.imported.seen)
-
-
-@dataclass
-class Figures:
-    rows: int
-    hist_us: list[tuple[int, int]]  # (RTT µs, count), ascending
-    sent: int
-    received: int
-    series: list[tuple[int, float | None, float | None]]  # (bucket start µs, mean RTT ms, loss %)
-    imported: dict[int, list[int]] = field(default_factory=dict)  # imported check id → [rows, first µs, last µs]
 
 
 def _clamp_us(dt: datetime) -> int:
@@ -236,6 +172,7 @@ class PassJob:
     cuts: list[int]  # times a compressed run of rounds must not cross
     down_us: list[tuple[int, int]]  # stretches the agent was not running
     control_down: list[tuple[datetime, datetime]] = field(default_factory=list)  # every control target failing
+    charts: bool = True  # keep the SmokePing chart's buckets (not for summary.json alone)
 
 
 class _Worker:
@@ -263,8 +200,7 @@ def _target_pass(store: Store, settings: Settings, t: Target, tc: TargetChecks, 
     kind set analysed on its own (reports/build/checks.py), over those kinds' rows only."""
     start, end = job.start, job.end
     policy = policy_for(settings, t)
-    bucket_us = max(int(settings.interval_of(t) * 1e6), (to_us(end) - to_us(start)) // 1500)
-    acc = Accumulator(tc, to_us(start), to_us(end), bucket_us)
+    acc = accumulator(tc, to_us(start), to_us(end), int(settings.interval_of(t) * 1e6), charts=job.charts)
     res = _analysis(store, t, tc, job, policy, acc.add)
     apart = {kinds: _analysis(store, t, restrict(tc, kinds), job, policy) for kinds in kind_sets(tc, sla_check_kinds(t))}
     return res, acc.figures(), apart
@@ -294,7 +230,7 @@ def _read_controls(store: Store, job: PassJob, controls: Sequence[Target], chose
     if not controls:
         return job, 0
     settings, p0, p1 = job.settings, to_us(job.start), to_us(job.end)
-    accs = [Accumulator(job.checks[t.name], p0, p1, 10**12) for t in controls]
+    accs = [accumulator(job.checks[t.name], p0, p1, 10**12, charts=False) for t in controls]
     streams = [rounds_for(store, t, job.checks[t.name], job.a_us, job.b_us, policy_for(settings, t), job.cuts,
                           compress=job.compress, down_us=job.down_us, on_row=acc.add) for t, acc in zip(controls, accs)]
     control_down = control_down_intervals(streams, policy_for(settings, controls[0]))
@@ -338,7 +274,8 @@ def _passes(store: Store, job: PassJob, chosen: Sequence[Target], workers: int |
 
 
 def analyse(settings: Settings, store: Store, start: datetime, end: datetime, names: Sequence[str] | None = None,
-            *, progress: ProgressFn | None = None, compress: bool = True, workers: int | None = None) -> Analysis:
+            *, progress: ProgressFn | None = None, compress: bool = True, workers: int | None = None,
+            charts: bool = True) -> Analysis:
     """Incidents, spans and figures for each chosen target, one pass over each target's rows.
 
     Controls are always read first (they decide 'local'). With several targets the passes
@@ -348,7 +285,8 @@ def analyse(settings: Settings, store: Store, start: datetime, end: datetime, na
     controls = [t for t in settings.targets if t.control]
     checks = target_checks(store, list(dict.fromkeys([t.name for t in chosen] + [t.name for t in controls])))
     agent_uuid = resolve_agent(settings, store)
-    job, control_rows = _read_controls(store, _plan(settings, store, start, end, checks, agent_uuid, compress), controls, chosen)
+    job, control_rows = _read_controls(store, replace(_plan(settings, store, start, end, checks, agent_uuid, compress), charts=charts),
+                                       controls, chosen)
     passes = _passes(store, job, chosen, workers, progress)
     results = {name: res for name, (res, _, _) in passes.items()}
     figures = {name: fig for name, (_, fig, _) in passes.items()}
@@ -446,20 +384,26 @@ class Built:
 def build_report(settings: Settings, store: Store, an: Analysis, *, lang: str, now: datetime, with_series: bool = True) -> Built:
     """The report model of an analysis: figures, incidents with evidence, bandwidth, SLA, methods, notes;
     and the chart series of each target when ``with_series``."""
-    targets = tuple(target_report(settings, store, an, t, idx, now) for idx, t in enumerate(an.targets, 1))
-    series = {t.name: target_series(an.results[t.name], an.figures[t.name]) for t in an.targets} if with_series else {}
+    built = [_target(settings, store, an, t, idx, now, with_series) for idx, t in enumerate(an.targets, 1)]
+    targets = tuple(report for report, _ in built)
+    series = {t.name: s for t, (_, s) in zip(an.targets, built) if s is not None}
     for name, view in an.fleet.items() if with_series else ():
         series[name] = replace(series[name], vantage_spans=strip_series(view))
     for t in an.targets if with_series else ():
         if any(isinstance(c, HostCheck) for c in t.checks):
             series[t.name] = replace(series[t.name], host=host_series(store, an.checks[t.name], to_us(an.start), to_us(an.end)))
+    proof = proof_section(store, an.agent_uuid, to_us(an.start), to_us(an.end))
+    how = with_imported(methods(settings, an.targets), targets)
+    if proof is not None and proof.clock_recorded_s > 0:  # the period's own record, not today's state of this machine
+        how = replace(how, clock=clock_text(False, recorded=True))
     report = Report(
         generated_at=_exact_us(now), lang=report_lang(lang),
         period=Period(start=_exact_us(an.start), end=_exact_us(an.end), timezone=an.tz.key, interim=now < an.end),
         agent=agent_info(settings, store, an.agent_uuid),
-        methods=with_imported(methods(settings, an.targets), targets),
+        methods=how,
         targets=targets,
         notes=tuple(notes(store, an)),
+        proof=proof,
     )
     return Built(report, series, an)
 
@@ -471,20 +415,37 @@ def _exact_us(moment: datetime) -> datetime:
 
 def target_report(settings: Settings, store: Store, an: Analysis, t: Target, idx: int, now: datetime) -> TargetReport:
     """One target's figures; ``idx`` numbers its incidents (T<idx>-<n>)."""
+    return _target(settings, store, an, t, idx, now, False)[0]
+
+
+def _target(settings: Settings, store: Store, an: Analysis, t: Target, idx: int, now: datetime,
+            with_series: bool) -> tuple[TargetReport, TargetSeries | None]:
+    """One target's figures and (``with_series``) its chart series, incident cards' windows included."""
     res, tc, fig = an.results[t.name], an.checks[t.name], an.figures[t.name]
-    refs = evidence_refs(store, store_target_id(store, t.name), res, settings.interval_of(t), settings.agent.open_after,
-                         tc.of_kind("http"))
+    interval = settings.interval_of(t)
+    items = stored_evidence(store, store_target_id(store, t.name), res)
+    refs = evidence_refs(store, store_target_id(store, t.name), res, interval, settings.agent.open_after,
+                         tc.of_kind("http"), items)
+    ctx = CardContext(store, tc, items, frozenset(x.name for x in settings.targets if x.control), interval,
+                      settings.agent.open_after)
+    carded = set(card_incidents(res)) if not t.control else set()
+    ids = [f"T{idx}-{i + 1}" for i in range(len(res.incidents))]
+    # With charts, each card's window is read once: its chart and its edge rounds come from the same rows.
+    spans = {i: window_of(res.incidents[i], res) for i in carded} if with_series else {}
+    rows = {i: window_rows(store, tc, *spans[i], interval) for i in spans}
     bw = bandwidth_summary(store, tc, to_us(an.start), to_us(an.end), local_intervals(res.spans_wide))
     sla_json = sla_result(settings, store, t, an.start, an.end, now, res, tc, an.apart.get(t.name, {}), an.fleet.get(t.name))
     sla = None if sla_json is None else sla_section(sla_json.to_json(), f"{t.name}: sla")
-    return TargetReport(
-        name=t.name, address=t.address, provider=t.provider or "", control=t.control, interval_s=settings.interval_of(t),
+    report = TargetReport(
+        name=t.name, address=t.address, provider=t.provider or "", control=t.control, interval_s=interval,
+        service_name=t.service_name, service_id=t.service_id,
         availability_pct=res.availability_pct, downtime_s=res.downtime_s, coverage_pct=coverage_pct(*observed_time(res.spans)),
         local_s=res.local_s, no_data_s=res.no_data_s, partial_s=res.partial_s, degraded_s=res.degraded_s,
         latency_ms=latency_from_histogram(fig.hist_us), latency_source=latency_kind(tc),
         loss_pct=None if not fig.sent else 100.0 * (fig.sent - fig.received) / fig.sent,
         rows=fig.rows,
-        incidents=tuple(incident_entry(inc, f"T{idx}-{i + 1}", refs.get(i, [])) for i, inc in enumerate(res.incidents)),
+        incidents=tuple(incident_entry(inc, ids[i], refs.get(i, []), incident_card(ctx, inc, rows.get(i)) if i in carded else None)
+                        for i, inc in enumerate(res.incidents)),
         blips=res.blips, rounds=res.rounds, rounds_failed=res.rounds_failed,
         checks=check_figures(tc, res, an.apart.get(t.name, {}), sla_check_kinds(t), bool(t.sla)),
         imported=imported_rows(tc, fig.imported, fig.rows),
@@ -493,9 +454,13 @@ def target_report(settings: Settings, store: Store, an: Analysis, t: Target, idx
         host=host_section(store, tc, t.plan, an.start, an.end, an.tz, sla.terms if sla is not None else ()),
         vantages=section(an.fleet[t.name], idx) if t.name in an.fleet else None,
     )
+    if not with_series:
+        return report, None
+    windows = {ids[i]: window_buckets(rows[i], tc, *spans[i], interval) for i in sorted(carded)}
+    return report, target_series(res, fig, tc, ids, windows)
 
 
-def incident_entry(inc: Incident, ident: str, evidence: Sequence[EvidenceRef]) -> IncidentEntry:
+def incident_entry(inc: Incident, ident: str, evidence: Sequence[EvidenceRef], card: IncidentCard | None = None) -> IncidentEntry:
     return IncidentEntry(
         id=ident, kind=incident_kind(inc.kind_name), state=inc.kind.value, start=inc.start, end=inc.end,
         duration_s=inc.duration_s, duration_min_s=inc.duration_min_s, duration_max_s=inc.duration_max_s,
@@ -505,19 +470,20 @@ def incident_entry(inc: Incident, ident: str, evidence: Sequence[EvidenceRef]) -
         start_bound=inc.start_bound, end_bound=inc.end_bound,
         rounds_failed=inc.rounds_failed, rounds_good_inside=inc.rounds_good_inside,
         error_classes=dict(inc.error_classes), first_row_id=inc.first_row_id, last_row_id=inc.last_row_id,
-        clipped_start=inc.clipped_start, clipped_end=inc.clipped_end, evidence=tuple(evidence),
+        clipped_start=inc.clipped_start, clipped_end=inc.clipped_end, evidence=tuple(evidence), card=card,
     )
 
 
-def target_series(res: TargetAnalysis, fig: Figures) -> TargetSeries:
-    """Chart data: latency and loss per bucket, the rebinned histogram, daily figures, shaded bands."""
-    bands: list[tuple[datetime, datetime, BandKind]] = [(inc.start, inc.end, incident_kind(inc.kind_name)) for inc in res.incidents]
-    bands += [(s.start, s.end, "no_data") for s in res.spans if s.state is State.NO_DATA]
+def target_series(res: TargetAnalysis, fig: Figures, tc: TargetChecks, ids: Sequence[str],
+                  windows: dict[str, list[SmokeBucket]]) -> TargetSeries:
+    """Chart data: the SmokePing buckets, daily figures, shaded bands with their incident IDs, card windows."""
+    bands: list[tuple[datetime, datetime, BandKind, str]] = [
+        (inc.start, inc.end, incident_kind(inc.kind_name), ident) for inc, ident in zip(res.incidents, ids)]
+    bands += [(s.start, s.end, "no_data", "") for s in res.spans if s.state is State.NO_DATA]
     if not any(i.kind is State.LOCAL for i in res.incidents):
-        bands += [(s.start, s.end, "local") for s in res.spans if s.state is State.LOCAL]
-    return TargetSeries(latency=[(from_us(b), m, lo) for b, m, lo in fig.series],
-                        latency_hist=rebin([(us / 1000.0, n) for us, n in fig.hist_us]),
-                        daily=[d.as_tuple() for d in res.daily], bands=bands)
+        bands += [(s.start, s.end, "local", "") for s in res.spans if s.state is State.LOCAL]
+    return TargetSeries(smoke=fig.smoke, latency_kind=latency_kind(tc), icmp=bool(tc.of_kind("icmp")),
+                        daily=[d.as_tuple() for d in res.daily], bands=bands, windows=windows)
 
 
 def agent_info(settings: Settings, store: Store, agent_uuid: str | None) -> AgentInfo:

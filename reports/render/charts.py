@@ -1,476 +1,370 @@
-"""Report charts as PNG bytes (matplotlib, Agg, no pyplot state).
+"""The report's charts as vector figures (reports/render/vector.py): SmokePing latency, availability per day,
+and each incident card's close-up. Drawn once; the PDF and the HTML show the same geometry.
 
-Every chart must read in black and white: incident kinds differ by hatch
-pattern, series by line style, so a printed, photocopied report keeps its
-meaning. Charts are drawn once and the same bytes go into the PDF and HTML.
+The latency chart is SmokePing's: per time bucket the spread of the RTT samples as grey bands
+between matching quantiles (darker toward the median), the median as a short bar coloured by the
+bucket's ICMP loss (smokeping.LOSS_COLOURS), and below, the loss itself as bars, so loss reads
+in greyscale by height too. Incidents are tinted behind the smoke and hatched in a lane under it,
+each with its ID above the chart (local ones too); time without data is plain grey. Nothing is
+drawn where nothing was measured, and a period mostly without data is drawn over its data only.
+Only what is drawn gets a legend entry.
 """
 
 from __future__ import annotations
 
-import io
 import math
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timedelta
-from typing import Any
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta, tzinfo
 
-# Figures are built with Figure + FigureCanvasAgg directly, never pyplot: no
-# global figure registry, no backend switching, nothing left open.
-import matplotlib.dates as mdates
-from matplotlib import font_manager, rc_context
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-from matplotlib.patches import Patch
-
-from reports.render.fonts import FontChoice, discover_fonts
+from reports.render.chart_parts import (
+    AXIS,
+    GRID,
+    INK,
+    LEFT,
+    NO_DATA_GREY,
+    RIGHT,
+    WIDTH,
+    Axis,
+    Span,
+    legend,
+    x_axis,
+    y_axis,
+)
+from reports.render.charts_host import host_figure
 from reports.render.i18n import kind_label, label
 from reports.render.inputs import display_zone
-from reports.render.model import BAND_KINDS, BandKind, Report, TargetReport, TargetSeries
+from reports.render.model import BandKind, Report, TargetReport, TargetSeries
 from reports.render.model_vantage import QUORUM_ROW
+from reports.render.smokeping import LOSS_COLOURS, NO_REPLY, SmokeBucket, loss_colour, nice_max
+from reports.render.vector import Figure, Line, Poly, Rect, Shape, Text, hatch, text_width
 
-DPI = 150
-WIDTH_IN = 7.2
-CHART_NAMES = ("latency", "vantages", "daily", "histogram", "host")
 
-# kind: (hatch, face colour, edge/hatch colour). Colour helps on screen; the
-# hatch carries the meaning on paper.
-BAND_STYLE: dict[BandKind, tuple[str, str, str]] = {
-    "outage": ("////", "#f2c4c0", "#6b0000"),
-    "partial": ("\\\\\\\\", "#fbe3bd", "#6b4300"),
-    "degraded": ("....", "#f7f0c0", "#555000"),
-    "local": ("xxx", "#d5e1f2", "#1c3a70"),
-    "no_data": ("", "#cfcfcf", "#555555"),
+@dataclass(frozen=True)
+class BandStyle:
+    tint: str  # behind the smoke
+    lane: str  # the lane under the plot
+    pattern: str  # its hatch (vector.hatch), what tells the kinds apart in greyscale
+    ink: str
+
+
+BAND_STYLE: dict[BandKind, BandStyle] = {
+    "outage": BandStyle("#f7d4d0", "#efaaa3", "/", "#6b0000"),
+    "partial": BandStyle("#fbe7c8", "#f5c982", "\\", "#6b4300"),
+    "degraded": BandStyle("#f5f0c9", "#e6da82", "-", "#4d4700"),
+    "local": BandStyle("#dce6f5", "#a9c0e6", "x", "#1c3a70"),
+    "no_data": BandStyle(NO_DATA_GREY, NO_DATA_GREY, "", "#555555"),
 }
-BAND_ORDER: tuple[BandKind, ...] = BAND_KINDS  # drawn in reverse: outages on top
-MIN_BAND_FRACTION = 0.003  # narrowest band drawn, as a share of the time axis
-
-_DATE_FORMATS = ["%Y", "%m-%d", "%m-%d", "%H:%M", "%H:%M", "%S.%f"]
-_ZERO_FORMATS = ["", "%Y", "%m-%d", "%m-%d", "%H:%M", "%H:%M"]
-_OFFSET_FORMATS = ["", "%Y", "%Y-%m", "%Y-%m-%d", "%Y-%m-%d", "%Y-%m-%d %H:%M"]
+# Quantile pairs of a bucket's 20 (0 … 100 %) drawn as smoke, outermost first, and their greys.
+SMOKE_LEVELS: tuple[tuple[int, int, str], ...] = ((1, 18, "#dedede"), (3, 16, "#c2c2c2"), (5, 14, "#a3a3a3"), (7, 12, "#808080"))
 
 
-def chart_lang(lang: str, fonts: FontChoice) -> str:
-    """The language the charts can be labelled in: English without a CJK font."""
-    return "zh" if lang == "zh" and fonts.has_cjk else "en"
+# -- the latency chart --------------------------------------------------------------------------
+def data_span(buckets: Sequence[SmokeBucket], bands: Sequence[tuple[datetime, datetime, BandKind, str]],
+              period: Span) -> tuple[Span, bool]:
+    """The span drawn: the period, or the time with data when that is under half of it (then True)."""
+    times = [(b.start_us, b.end_us) for b in buckets]
+    times += [(int(a.timestamp() * 1e6), int(b.timestamp() * 1e6)) for a, b, kind, _ in bands if kind != "no_data"]
+    if not times:
+        return period, False
+    lo = datetime.fromtimestamp(min(a for a, _ in times) / 1e6, UTC)
+    hi = datetime.fromtimestamp(max(b for _, b in times) / 1e6, UTC)
+    if (hi - lo).total_seconds() >= period.seconds / 2:
+        return period, False
+    pad = max((hi - lo) * 0.04, timedelta(minutes=1))
+    return Span(max(period.start, lo - pad), min(period.end, hi + pad)), True
 
 
-def _families(fonts: FontChoice) -> list[str]:
-    """DejaVu for Latin and digits, then the CJK face as glyph fallback."""
-    families = ["DejaVu Sans"]
-    if fonts.has_cjk:
-        cjk = fonts.cjk[0]
-        known = {str(f.fname) for f in font_manager.fontManager.ttflist}
-        if str(cjk.path) not in known:
-            font_manager.fontManager.addfont(str(cjk.path))
-        families.append(cjk.family)
-    return families
+def _top_ms(buckets: Sequence[SmokeBucket]) -> float:
+    tops = sorted(b.quantiles_ms[-2] for b in buckets if len(b.quantiles_ms) >= 2)
+    if not tops:
+        return 1.0
+    return nice_max(tops[int(0.98 * (len(tops) - 1))] * 1.08)
 
 
-def _rc(fonts: FontChoice) -> Any:  # matplotlib types the keys as a Literal of every rc name
-    return {
-        "font.family": _families(fonts),
-        "font.size": 8,
-        "axes.titlesize": 9,
-        "axes.labelsize": 8,
-        "legend.fontsize": 7,
-        "hatch.linewidth": 0.7,
-        "axes.unicode_minus": False,
-        "figure.dpi": DPI,
-        "savefig.dpi": DPI,
-        "axes.grid": True,
-        "grid.color": "#bbbbbb",
-        "grid.linewidth": 0.4,
-        "grid.linestyle": ":",
-    }
+def _runs(buckets: Sequence[SmokeBucket]) -> list[list[SmokeBucket]]:
+    """Buckets with samples in runs of neighbours (a gap breaks the smoke: it is never bridged)."""
+    runs: list[list[SmokeBucket]] = []
+    for b in buckets:
+        if not b.quantiles_ms:
+            continue
+        if runs and runs[-1][-1].end_us >= b.start_us:
+            runs[-1].append(b)
+        else:
+            runs.append([b])
+    return runs
 
 
-def _png(fig: Figure) -> bytes:
-    FigureCanvasAgg(fig)
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=DPI, metadata={"Software": None})
-    return buf.getvalue()
+def _smoke(fig: Figure, ax: Axis, buckets: Sequence[SmokeBucket], top: float, height: float, vmax: float) -> bool:
+    """The quantile bands, then the medians coloured by loss; returns whether anything was drawn."""
+    def y(ms: float) -> float:
+        return top + height * (1 - min(ms, vmax) / vmax)
+
+    runs = _runs(buckets)
+    for lo_i, hi_i, grey in SMOKE_LEVELS:
+        for run in runs:
+            upper = [p for b in run for p in ((ax.xu(b.start_us), y(b.quantiles_ms[hi_i])), (ax.xu(b.end_us), y(b.quantiles_ms[hi_i])))]
+            lower = [p for b in reversed(run) for p in ((ax.xu(b.end_us), y(b.quantiles_ms[lo_i])), (ax.xu(b.start_us), y(b.quantiles_ms[lo_i])))]
+            fig.add(Poly(tuple(upper + lower), grey))
+    for b in buckets:
+        x0, x1 = ax.xu(b.start_us), ax.xu(b.end_us)
+        if b.median_ms is not None:
+            fig.add(Line(x0, y(b.median_ms), max(x1, x0 + 0.6), y(b.median_ms), loss_colour(b.loss_pct), 1.1))
+        elif b.loss_pct:
+            fig.add(Rect(x0, top + height - 3, max(x1 - x0, 0.6), 3, NO_REPLY))
+    return bool(runs)
 
 
-def _time_axis(ax: Any, zone: Any) -> None:
-    locator = mdates.AutoDateLocator(tz=zone, minticks=4, maxticks=10)
-    formatter = mdates.ConciseDateFormatter(
-        locator,
-        tz=zone,
-        formats=_DATE_FORMATS,
-        zero_formats=_ZERO_FORMATS,
-        offset_formats=_OFFSET_FORMATS,
-    )
-    ax.xaxis.set_major_locator(locator)
-    ax.xaxis.set_major_formatter(formatter)
-
-
-def _with_gaps(
-    points: Sequence[tuple[datetime, float | None, float | None]],
-) -> tuple[list[float], list[float], list[float]]:
-    """Plot arrays with NaN inserted where buckets are missing.
-
-    A line must not bridge a stretch without measurements: that would draw
-    "no data" as if it had been measured.
-    """
-    pts = sorted(points, key=lambda p: p[0])
-    steps = sorted((b[0] - a[0]).total_seconds() for a, b in zip(pts, pts[1:]))
-    usual = steps[len(steps) // 2] if steps else 0.0
-    times: list[float] = []
-    rtt: list[float] = []
-    loss: list[float] = []
-    for i, (t, r, lost) in enumerate(pts):
-        if i and usual > 0 and (t - pts[i - 1][0]).total_seconds() > 2.5 * usual:
-            gap_at = pts[i - 1][0] + timedelta(seconds=usual)
-            times.append(mdates.date2num(gap_at))
-            rtt.append(math.nan)
-            loss.append(math.nan)
-        times.append(mdates.date2num(t))
-        rtt.append(math.nan if r is None else float(r))
-        loss.append(math.nan if lost is None else float(lost))
-    return times, rtt, loss
-
-
-def _draw_bands(
-    axes: Sequence[Any],
-    bands: Sequence[tuple[datetime, datetime, BandKind]],
-    span: tuple[datetime, datetime],
-) -> set[BandKind]:
-    """Shade every band on every axis; return the kinds drawn (for the legend)."""
-    total = (span[1] - span[0]).total_seconds() or 1.0
-    min_width = timedelta(seconds=total * MIN_BAND_FRACTION)
+def _bands(fig: Figure, ax: Axis, bands: Sequence[tuple[datetime, datetime, BandKind, str]], top: float, height: float,
+           lane_y: float, lane_h: float) -> set[BandKind]:
+    """Tints behind the plot and hatched boxes in the lane; returns the kinds drawn."""
     drawn: set[BandKind] = set()
-    for start, end, kind in sorted(bands, key=lambda b: BAND_ORDER.index(b[2]), reverse=True):
-        hatch, face, edge = BAND_STYLE[kind]
-        if end - start < min_width:
-            middle = start + (end - start) / 2
-            start, end = middle - min_width / 2, middle + min_width / 2
-        for ax in axes:
-            ax.axvspan(
-                mdates.date2num(start),
-                mdates.date2num(end),
-                facecolor=face,
-                edgecolor=edge,
-                hatch=hatch,
-                linewidth=0.6,
-                zorder=0.5,
-            )
+    order = ("no_data", "degraded", "partial", "local", "outage")
+    for start, end, kind, _ in sorted(bands, key=lambda b: order.index(b[2])):
+        if end <= ax.span.start or start >= ax.span.end:
+            continue
+        x0, x1 = ax.x(start), ax.x(end)
+        w = max(x1 - x0, 0.8)
+        st = BAND_STYLE[kind]
+        fig.add(Rect(x0, top, w, height, st.tint))
+        fig.add(Rect(x0, lane_y, w, lane_h, st.lane, st.ink if kind != "no_data" else None, 0.4))
+        if st.pattern:
+            fig.add(*hatch(x0, lane_y, w, lane_h, st.pattern, st.ink, 2.2, 0.4))
         drawn.add(kind)
     return drawn
 
 
-MAX_INCIDENT_LABELS = 20
+def _ids(fig: Figure, ax: Axis, bands: Sequence[tuple[datetime, datetime, BandKind, str]], y_rows: float, plot_top: float) -> None:
+    """Every band's incident ID above the plot, in up to three rows, with a leader to its band."""
+    ends: list[float] = [-1e9, -1e9, -1e9]
+    for start, end, kind, ident in sorted(bands, key=lambda b: b[0]):
+        if not ident or end <= ax.span.start or start >= ax.span.end:
+            continue
+        mid = (ax.x(start) + ax.x(end)) / 2
+        w = text_width(ident, 5.5) + 2
+        row = next((r for r in range(3) if ends[r] < mid - w / 2), min(range(3), key=lambda r: ends[r]))
+        ends[row] = mid + w / 2
+        y = y_rows + row * 7.5
+        fig.add(Line(mid, y + 1.5, mid, plot_top, BAND_STYLE[kind].ink, 0.3, (1.0, 1.0)))
+        fig.add(Rect(mid - w / 2, y - 5.2, w, 6.6, "#ffffff", BAND_STYLE[kind].ink, 0.3))
+        fig.add(Text(mid, y, ident, 5.5, "middle", INK))
 
 
-def _label_incidents(ax: Any, target: TargetReport, span: tuple[datetime, datetime]) -> None:
-    """Write incident IDs at the top of their bands, to find them in the table.
-
-    Skipped when there are too many to read.
-    """
-    incidents = [i for i in target.incidents if i.kind != "local"]
-    if not incidents or len(incidents) > MAX_INCIDENT_LABELS:
-        return
-    for inc in incidents:
-        start = max(inc.start, span[0])
-        middle = start + (min(inc.end, span[1]) - start) / 2
-        ax.annotate(
-            inc.id,
-            xy=(mdates.date2num(middle), 1.0),
-            xycoords=("data", "axes fraction"),
-            xytext=(0, -2),
-            textcoords="offset points",
-            ha="center",
-            va="top",
-            fontsize=6,
-            annotation_clip=True,
-            bbox={"facecolor": "white", "edgecolor": "black", "linewidth": 0.4, "pad": 0.8},
-            parse_math=False,
-        )
+def _loss_panel(fig: Figure, ax: Axis, buckets: Sequence[SmokeBucket], top: float, height: float, lang: str) -> set[float]:
+    """ICMP loss per bucket as bars (height: the loss; colour: its class); returns the classes drawn."""
+    worst = max((b.loss_pct or 0.0 for b in buckets), default=0.0)
+    vmax = 100.0 if worst > 50 else nice_max(max(worst, 5.0))
+    x0, x1 = LEFT, WIDTH - RIGHT
+    fig.add(Line(x0, top + height, x1, top + height, AXIS, 0.5), Line(x0, top, x0, top + height, AXIS, 0.5))
+    fig.add(Line(x0, top, x1, top, GRID, 0.4))
+    fig.add(Text(x0 - 3, top + 2, f"{vmax:g}", 6, "end"), Text(x0 - 3, top + height + 2, "0", 6, "end"))
+    fig.add(Text(4, top - 2, label("ax.loss", lang), 6, "start", INK))
+    classes: set[float] = set()
+    for b in buckets:
+        if b.loss_pct:
+            h = height * min(b.loss_pct, vmax) / vmax
+            fig.add(Rect(ax.xu(b.start_us), top + height - h, max(ax.xu(b.end_us) - ax.xu(b.start_us), 0.6), h,
+                         loss_colour(b.loss_pct)))
+            classes.add(next(bound for bound, _ in LOSS_COLOURS if b.loss_pct <= bound))
+    return classes
 
 
-def _band_handles(kinds: set[BandKind], lang: str) -> list[Patch]:
-    handles = []
-    for kind in BAND_ORDER:
-        if kind in kinds:
-            hatch, face, edge = BAND_STYLE[kind]
-            handles.append(
-                Patch(facecolor=face, edgecolor=edge, hatch=hatch, linewidth=0.6, label=kind_label(kind, lang))
-            )
-    return handles
+def _band_swatch(kind: BandKind) -> list[Shape]:
+    st = BAND_STYLE[kind]
+    return [Rect(0, 0, 10, 6, st.lane, st.ink if kind != "no_data" else None, 0.4),
+            *(hatch(0, 0, 10, 6, st.pattern, st.ink, 2.2, 0.4) if st.pattern else [])]
 
 
-def latency_chart(
-    target: TargetReport,
-    series: TargetSeries,
-    report: Report,
-    lang: str,
-    fonts: FontChoice,
-) -> bytes:
-    """Median RTT (top) and loss (bottom) over time, with incident bands."""
-    zone = display_zone(report)
-    span = (report.period.start, report.period.end)
-    with rc_context(_rc(fonts)):
-        fig = Figure(figsize=(WIDTH_IN, 3.8), layout="constrained")
-        try:
-            ax, ax_loss = fig.subplots(2, 1, sharex=True, height_ratios=[3, 1.3])
-            times, rtt, loss = _with_gaps(series.latency)
-            kinds = _draw_bands((ax, ax_loss), series.bands, span)
-            ax.plot(times, rtt, color="black", linewidth=0.8, linestyle="-", label=label("leg.median", lang), zorder=3)
-            ax_loss.fill_between(times, loss, step="post", facecolor="#7f7f7f", edgecolor="black", linewidth=0.5, zorder=3)
-            ax_loss.step(times, loss, where="post", color="black", linewidth=0.6, linestyle="--", label=label("leg.loss", lang), zorder=3)
-            if not any(not math.isnan(r) for r in rtt):
-                ax.text(0.5, 0.5, label("no_latency", lang), transform=ax.transAxes, ha="center", va="center")
-            ax.set_xlim(mdates.date2num(span[0]), mdates.date2num(span[1]))
-            ax.set_ylim(bottom=0, top=max(ax.get_ylim()[1], 1.0) * 1.12)
-            _label_incidents(ax, target, span)
-            finite = [v for v in loss if not math.isnan(v)]
-            ax_loss.set_ylim(0, min(100.0, max(5.0, max(finite, default=0.0) * 1.1)))
-            ax.set_ylabel(label("ax.latency", lang))
-            ax_loss.set_ylabel(label("ax.loss", lang))
-            ax_loss.set_xlabel(label("ax.time", lang, zone=str(zone)))
-            _time_axis(ax_loss, zone)
-            ax.set_title(target.name, loc="left", parse_math=False)
-            line_handles, _ = ax.get_legend_handles_labels()
-            loss_handles, _ = ax_loss.get_legend_handles_labels()
-            ax.legend(
-                handles=line_handles + loss_handles + _band_handles(kinds, lang),
-                loc="upper left",
-                bbox_to_anchor=(1.01, 1.0),
-                frameon=False,
-                handlelength=2.2,
-            )
-            return _png(fig)
-        finally:
-            fig.clear()
+def _loss_words(bound: float, prev: float, lang: str) -> str:
+    if bound == 0:
+        return label("leg.loss_none", lang)
+    return label("leg.loss_upto", lang, lo=f"{prev:g}", hi=f"{bound:g}")
 
 
-STATE_BAND: dict[str, BandKind] = {"down": "outage", "partial": "partial", "degraded": "degraded", "local": "local",
-                                   "no_data": "no_data"}
+def smoke_figure(title: str, buckets: Sequence[SmokeBucket], bands: Sequence[tuple[datetime, datetime, BandKind, str]],
+                 period: Span, zone: tzinfo, lang: str, *, icmp: bool, kind: str | None, plot_h: float = 118.0,
+                 fit_to_data: bool = True) -> Figure:
+    """The SmokePing chart of one target (or of one incident's window)."""
+    span, fitted = data_span(buckets, bands, period) if fit_to_data else (period, False)
+    fig = Figure(WIDTH, 0, title)
+    fig.add(Text(4, 9, title, 7.5, "start", bold=True))
+    sub = label("chart.smoke_sub", lang, kind=(kind or "").upper() or "–")
+    if fitted:
+        sub += " " + label("chart.fitted", lang)
+    fig.add(Text(WIDTH - RIGHT, 9, sub, 6, "end", INK))
+    ax = Axis(span, LEFT, WIDTH - LEFT - RIGHT)
+    ids_y = 20.0
+    top = ids_y + 3 * 7.5 + 2
+    lane_y = top + plot_h + 2
+    vmax = _top_ms(buckets)
+    drawn = _bands(fig, ax, bands, top, plot_h, lane_y, 7.0)
+    y_axis(fig, top, plot_h, 0.0, vmax, label("ax.latency", lang))
+    smoked = _smoke(fig, ax, buckets, top, plot_h, vmax)
+    if not smoked:
+        fig.add(Text(ax.x0 + ax.w / 2, top + plot_h / 2, label("no_latency", lang), 7, "middle", INK))
+    _ids(fig, ax, bands, ids_y, top)
+    y = lane_y + 7.0 + 3
+    classes: set[float] = set()
+    if icmp:
+        classes = _loss_panel(fig, ax, buckets, y + 8, 30.0, lang)
+        y += 8 + 30.0 + 2
+    y = x_axis(fig, ax, y, zone, lang)
+    fig.height = legend(fig, y + 7, _smokelegend(buckets, smoked, classes, drawn, lang)) + 3
+    return fig
 
 
-def vantage_chart(target: TargetReport, series: TargetSeries, report: Report, lang: str, fonts: FontChoice) -> bytes:
-    """One row per vantage point under the target's timeline, and a last row: what a quorum confirmed."""
-    zone = display_zone(report)
-    span = (report.period.start, report.period.end)
-    rows = list(dict.fromkeys(r for r, *_ in series.vantage_spans if r != QUORUM_ROW)) + [QUORUM_ROW]
-    with rc_context(_rc(fonts)):
-        fig = Figure(figsize=(WIDTH_IN, 0.9 + 0.32 * len(rows)), layout="constrained")
-        try:
-            ax = fig.subplots()
-            drawn: set[BandKind] = set()
-            for row, start, end, state in series.vantage_spans:
-                kind = STATE_BAND.get(state)
-                if kind is None or (row == QUORUM_ROW and kind != "outage"):
-                    continue
-                hatch, face, edge = BAND_STYLE[kind]
-                y = len(rows) - 1 - rows.index(row)
-                a, b = max(start, span[0]), min(end, span[1])
-                if b > a:
-                    ax.broken_barh([(mdates.date2num(a), mdates.date2num(b) - mdates.date2num(a))], (y - 0.35, 0.7),
-                                   facecolors=face, edgecolors=edge, hatch=hatch, linewidth=0.5)
-                    drawn.add(kind)
-            names = [label("vantage.quorum_row", lang) if r == QUORUM_ROW else r for r in rows]
-            ax.set_yticks(range(len(rows)), list(reversed(names)))
-            ax.set_ylim(-0.6, len(rows) - 0.4)
-            ax.set_xlim(mdates.date2num(span[0]), mdates.date2num(span[1]))
-            ax.set_xlabel(label("ax.time", lang, zone=str(zone)))
-            _time_axis(ax, zone)
-            ax.set_title(target.name, loc="left", parse_math=False)
-            ax.legend(handles=_band_handles(drawn, lang), loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
-            return _png(fig)
-        finally:
-            fig.clear()
+def _smokelegend(buckets: Sequence[SmokeBucket], smoked: bool, classes: set[float], drawn: set[BandKind],
+                  lang: str) -> list[tuple[list[Shape], str]]:
+    items: list[tuple[list[Shape], str]] = []
+    if smoked:
+        smoke: list[Shape] = [Rect(0, 0, 10, 6, SMOKE_LEVELS[0][2]), Rect(2.5, 1.5, 5, 3, SMOKE_LEVELS[-1][2])]
+        items.append((smoke, label("leg.smoke", lang)))
+        medians = sorted({next(bound for bound, _ in LOSS_COLOURS if (b.loss_pct or 0) <= bound)
+                          for b in buckets if b.median_ms is not None} | classes)
+        prev = 0.0
+        for bound, colour in LOSS_COLOURS:
+            if bound in medians:
+                items.append(([Line(0, 3, 10, 3, colour, 1.6)], _loss_words(bound, prev, lang)))
+            prev = bound
+    if any(b.median_ms is None and b.loss_pct for b in buckets):
+        items.append(([Rect(0, 3, 10, 3, NO_REPLY)], label("leg.no_reply", lang)))
+    for kind in ("outage", "partial", "degraded", "local", "no_data"):
+        if kind in drawn:
+            items.append((_band_swatch(kind), kind_label(kind, lang)))
+    return items
 
 
-def _axis_floor(values: Sequence[float]) -> float:
-    """The lowest y shown for availability: a round value below the worst day."""
+# -- availability per day ------------------------------------------------------------------------
+def _floor(values: Sequence[float]) -> float:
     worst = min(values, default=100.0)
-    for floor in (99.9, 99.0, 95.0, 90.0, 50.0):
+    for floor in (99.9, 99.5, 99.0, 98.0, 95.0, 90.0, 80.0, 50.0):
         if worst - floor >= (100.0 - floor) * 0.15:
             return floor
     return 0.0
 
 
-def daily_chart(
-    target: TargetReport,
-    series: TargetSeries,
-    report: Report,
-    lang: str,
-    fonts: FontChoice,
-) -> bytes:
-    """Availability per day (top) and coverage per day (bottom); no-data days hatched."""
+def daily_figure(title: str, days: Sequence[tuple[date, float | None, float]], lang: str) -> Figure:
+    """Availability per display-zone day (bars from a stated floor), coverage per day below; no-data days grey."""
+    fig = Figure(WIDTH, 0, title)
+    fig.add(Text(4, 9, title, 7.5, "start", bold=True))
+    top, plot_h, cov_h = 24.0, 92.0, 22.0
+    known = [a for _, a, _ in days if a is not None]
+    floor = _floor(known)
+    fig.add(Text(WIDTH - RIGHT, 9, label("ax.axis_from", lang, v=f"{floor:g}") if floor else "", 6, "end", INK))
+    y_axis(fig, top, plot_h, floor, 100.0, label("ax.availability", lang))
+    n = max(len(days), 1)
+    slot = (WIDTH - LEFT - RIGHT) / n
+    cov_top = top + plot_h + 8
+    nodata = False
+    for i, (day, avail, cov) in enumerate(days):
+        x = LEFT + i * slot + slot * 0.12
+        w = slot * 0.76
+        if avail is None:
+            nodata = True
+            fig.add(Rect(x, top, w, plot_h, NO_DATA_GREY))
+            fig.add(Text(x + w / 2 + 2, top + plot_h - 4, label("no_data", lang), 5.5, "start", INK, angle=90))
+        else:
+            h = plot_h * max(avail - floor, 0.0) / (100.0 - floor)
+            fig.add(Rect(x, top + plot_h - h, w, h, "#8c8c8c", "#000000", 0.3))
+            if avail < 100.0:
+                fig.add(Text(x + w / 2 + 2, top + plot_h - 3, _short_pct(avail), 5.5, "start", "#ffffff" if h > 30 else INK, angle=90))
+        ch = cov_h * cov / 100.0
+        fig.add(Rect(x, cov_top + cov_h - ch, w, ch, "#b0b0b0"))
+        if n <= 16 or i % math.ceil(n / 16) == 0:
+            fig.add(Text(x + w / 2, cov_top + cov_h + 8, day.strftime("%m-%d"), 5.5, "middle"))
+    fig.add(Line(LEFT, cov_top + cov_h, WIDTH - RIGHT, cov_top + cov_h, AXIS, 0.5), Line(LEFT, cov_top, LEFT, cov_top + cov_h, AXIS, 0.5))
+    fig.add(Text(LEFT - 3, cov_top + 2, "100", 6, "end"), Text(LEFT - 3, cov_top + cov_h + 2, "0", 6, "end"))
+    fig.add(Text(4, cov_top - 2, label("ax.coverage", lang), 6, "start", INK))
+    y = cov_top + cov_h + 16
+    bar: list[Shape] = [Rect(0, 0, 10, 6, "#8c8c8c", "#000000", 0.3)]
+    items: list[tuple[list[Shape], str]] = [(bar, label("leg.availability", lang)),
+                                            ([Rect(0, 0, 10, 6, "#b0b0b0")], label("leg.coverage", lang))]
+    if nodata:
+        grey: list[Shape] = [Rect(0, 0, 10, 6, NO_DATA_GREY)]
+        items.append((grey, kind_label("no_data", lang)))
+    fig.height = legend(fig, y + 6, items) + 3
+    return fig
+
+
+def _short_pct(v: float) -> str:
+    for places in (2, 3, 4, 5, 6):
+        text = f"{v:.{places}f}"
+        if float(text) != 100.0:
+            return text
+    return f"{v!r}"
+
+
+# -- the vantage strip --------------------------------------------------------------------------------
+STATE_BAND: dict[str, BandKind] = {"down": "outage", "partial": "partial", "degraded": "degraded", "local": "local",
+                                   "no_data": "no_data"}
+
+
+def vantage_figure(title: str, spans: Sequence[tuple[str, datetime, datetime, str]], period: Span, zone: tzinfo,
+                   lang: str) -> Figure:
+    """One lane per vantage point (its own states), and a last lane: the outages a quorum confirmed."""
+    rows = [*dict.fromkeys(r for r, *_ in spans if r != QUORUM_ROW), QUORUM_ROW]
+    names = [label("vantage.quorum_row", lang) if r == QUORUM_ROW else r for r in rows]
+    left = max(LEFT, 8 + max(text_width(n, 6) for n in names))
+    fig = Figure(WIDTH, 0, title)
+    fig.add(Text(4, 9, title, 7.5, "start", bold=True))
+    ax = Axis(period, left, WIDTH - left - RIGHT)
+    top, lane_h, gap = 18.0, 9.0, 4.0
+    drawn: set[BandKind] = set()
+    for k, name in enumerate(names):
+        y = top + k * (lane_h + gap)
+        fig.add(Text(left - 4, y + lane_h - 2, name, 6, "end", INK, bold=rows[k] == QUORUM_ROW))
+        fig.add(Rect(ax.x0, y, ax.w, lane_h, "#ffffff", GRID, 0.4))
+    for row, start, end, state in spans:
+        kind = STATE_BAND.get(state)
+        if kind is None or (row == QUORUM_ROW and kind != "outage") or end <= period.start or start >= period.end:
+            continue
+        y = top + rows.index(row) * (lane_h + gap)
+        x0 = ax.x(start)
+        w = max(ax.x(end) - x0, 0.8)
+        st = BAND_STYLE[kind]
+        fig.add(Rect(x0, y, w, lane_h, st.lane, st.ink if kind != "no_data" else None, 0.4))
+        if st.pattern:
+            fig.add(*hatch(x0, y, w, lane_h, st.pattern, st.ink, 2.2, 0.4))
+        drawn.add(kind)
+    y = x_axis(fig, ax, top + len(rows) * (lane_h + gap), zone, lang)
+    items = [(_band_swatch(k), kind_label(k, lang)) for k in ("outage", "partial", "degraded", "local", "no_data") if k in drawn]
+    fig.height = legend(fig, y + 7, items) + 3
+    return fig
+
+
+# -- all charts of a report ------------------------------------------------------------------------
+CHART_NAMES = ("latency", "vantages", "daily")
+
+
+def make_charts(report: Report, series: Mapping[str, TargetSeries], lang: str) -> dict[str, dict[str, Figure]]:
+    """Per target name: "latency", "daily", "host" (with host readings) and "card:<incident id>" → figure.
+    Targets without series get none."""
     zone = display_zone(report)
-    days = series.daily
-    with rc_context(_rc(fonts)):
-        fig = Figure(figsize=(WIDTH_IN, 3.2), layout="constrained")
-        try:
-            ax, ax_cov = fig.subplots(2, 1, sharex=True, height_ratios=[3, 1.2])
-            known = [a for _, a, _ in days if a is not None]
-            floor = _axis_floor(known)
-            xs = list(range(len(days)))
-            nodata_style = BAND_STYLE["no_data"]
-            for x, (_, avail, cov) in zip(xs, days):
-                if avail is None:
-                    ax.bar(x, 100.0 - floor, bottom=floor, width=0.8, facecolor="white", edgecolor="#444444", hatch="////", linewidth=0.6, linestyle="--")
-                    ax.text(x, floor + (100.0 - floor) / 2, label("no_data", lang), rotation=90, ha="center", va="center", fontsize=7, bbox={"facecolor": "white", "edgecolor": "none", "pad": 1.0})
-                else:
-                    ax.bar(x, max(avail - floor, 0.0), bottom=floor, width=0.8, facecolor="#9a9a9a", edgecolor="black", linewidth=0.6)
-                    if len(days) <= 45:
-                        ax.text(x, floor + (100.0 - floor) * 0.02, f"{avail:.3f}".rstrip("0").rstrip(".") if avail != 100.0 else "100", rotation=90, ha="center", va="bottom", fontsize=6)
-                ax_cov.bar(x, cov, width=0.8, facecolor=nodata_style[1], edgecolor="black", linewidth=0.5)
-            ax.set_ylim(floor, 100.0 + (100.0 - floor) * 0.02)
-            ax_cov.set_ylim(0, 105)
-            ax.set_ylabel(label("ax.availability", lang))
-            ax_cov.set_ylabel(label("ax.coverage", lang))
-            ax_cov.set_xlabel(label("ax.day", lang, zone=str(zone)))
-            if floor > 0:
-                ax.text(1.0, 1.02, label("ax.axis_from", lang, v=f"{floor:g}"), transform=ax.transAxes, ha="right", va="bottom", fontsize=7, style="italic")
-            step = max(1, math.ceil(len(days) / 16))
-            ax_cov.set_xticks(xs[::step], [d.strftime("%m-%d") for d, _, _ in days][::step])
-            ax.grid(axis="x", visible=False)
-            ax_cov.grid(axis="x", visible=False)
-            if not days:
-                ax.text(0.5, 0.5, label("no_data", lang), transform=ax.transAxes, ha="center", va="center")
-            ax.set_title(target.name, loc="left", parse_math=False)
-            return _png(fig)
-        finally:
-            fig.clear()
-
-
-def bucket_widths(lows: Sequence[float]) -> list[float]:
-    """Bucket widths from lower bounds alone, which may skip empty buckets.
-
-    Geometric buckets (every ratio between neighbours a whole power of the
-    smallest ratio, steps not all equal): width = low × (ratio − 1). Else
-    equal-width buckets: the smallest step. Never wider than the step to the
-    next bucket. Sending empty buckets with count 0 removes the guesswork.
-    """
-    if len(lows) < 2:
-        return [max(abs(lows[0]) * 0.1, 1.0)] if lows else []
-    steps = [b - a for a, b in zip(lows, lows[1:]) if b > a]
-    unit = min(steps)
-    ratios = [b / a for a, b in zip(lows, lows[1:]) if a > 0 and b > a]
-    geometric = False
-    if ratios and len(ratios) == len(steps) and max(steps) - unit > 1e-9 * max(steps):
-        r = min(ratios)
-        powers = [math.log(x) / math.log(r) for x in ratios] if r > 1 else []
-        geometric = bool(powers) and all(abs(p - round(p)) < 0.02 for p in powers)
-    if geometric:
-        r = min(ratios)
-        widths = [lo * (r - 1) for lo in lows]
-    else:
-        widths = [unit] * len(lows)
-    nxt = [b - a for a, b in zip(lows, lows[1:])] + [widths[-1]]
-    return [min(w, n) if n > 0 else w for w, n in zip(widths, nxt)]
-
-
-def histogram_chart(
-    target: TargetReport,
-    series: TargetSeries,
-    report: Report,
-    lang: str,
-    fonts: FontChoice,
-) -> bytes:
-    """Latency distribution with p50/p95/p99 lines in distinct line styles."""
-    hist = sorted(series.latency_hist)
-    with rc_context(_rc(fonts)):
-        fig = Figure(figsize=(WIDTH_IN, 2.6), layout="constrained")
-        try:
-            ax = fig.subplots()
-            if hist:
-                lows = [lo for lo, _ in hist]
-                widths = bucket_widths(lows)
-                ax.bar(lows, [c for _, c in hist], width=widths, align="edge", facecolor="#bdbdbd", edgecolor="black", linewidth=0.4)
-                if lows[0] > 0 and (lows[-1] + widths[-1]) / lows[0] > 50:
-                    ax.set_xscale("log")
-            else:
-                ax.text(0.5, 0.5, label("no_latency", lang), transform=ax.transAxes, ha="center", va="center")
-            lat = target.latency_ms
-            for key, value, style in (("p50", lat.p50, "-"), ("p95", lat.p95, "--"), ("p99", lat.p99, ":")):
-                if value is not None:
-                    ax.axvline(value, color="black", linestyle=style, linewidth=1.2, label=f"{key} {value:.1f} ms")
-            ax.set_xlabel(label("ax.latency", lang))
-            ax.set_ylabel(label("ax.count", lang))
-            ax.set_title(target.name, loc="left", parse_math=False)
-            if ax.get_legend_handles_labels()[0]:
-                ax.legend(loc="upper right", frameon=True, handlelength=3)
-            return _png(fig)
-        finally:
-            fig.clear()
-
-
-def _host_line(points: list[tuple[datetime, float | None]]) -> tuple[list[float], list[float]]:
-    times, values, _ = _with_gaps([(t, v, None) for t, v in points])
-    return times, values
-
-
-def host_chart(target: TargetReport, series: TargetSeries, report: Report, lang: str, fonts: FontChoice) -> bytes:
-    """Three panels over the period: steal %, CPU speed % of the baseline, fsync p99 ms with write MB/s."""
-    zone = display_zone(report)
-    span = (report.period.start, report.period.end)
-    pts = series.host
-    with rc_context(_rc(fonts)):
-        fig = Figure(figsize=(WIDTH_IN, 4.4), layout="constrained")
-        try:
-            ax_steal, ax_speed, ax_disk = fig.subplots(3, 1, sharex=True, height_ratios=[1.2, 1.2, 1.4])
-            t, steal = _host_line([(p[0], p[1]) for p in pts])
-            ax_steal.plot(t, steal, color="black", linewidth=0.8, label=label("leg.steal", lang))
-            finite = [v for v in steal if not math.isnan(v)]
-            ax_steal.set_ylim(0, max(5.0, max(finite, default=0.0) * 1.15))
-            t, speed = _host_line([(p[0], p[2]) for p in pts])
-            ax_speed.plot(t, speed, color="black", linewidth=0.8, linestyle="--", label=label("leg.speed", lang))
-            ax_speed.axhline(100.0, color="#777777", linewidth=0.6, linestyle=":")
-            ax_speed.set_ylim(0, max(120.0, max((v for v in speed if not math.isnan(v)), default=0.0) * 1.1))
-            t, fsync = _host_line([(p[0], p[3]) for p in pts])
-            ax_disk.plot(t, fsync, color="black", linewidth=0.8, label=label("leg.fsync", lang))
-            ax_disk.set_ylim(0, max(1.0, max((v for v in fsync if not math.isnan(v)), default=0.0) * 1.3))
-            writes = [(p[0], p[4]) for p in pts if p[4] is not None]
-            if writes:
-                ax_write = ax_disk.twinx()
-                ax_write.plot([mdates.date2num(w[0]) for w in writes], [w[1] for w in writes], linestyle="none", marker="o",
-                              markersize=2.5, markerfacecolor="white", markeredgecolor="black", label=label("leg.write", lang))
-                ax_write.set_ylim(0, max(w[1] for w in writes if w[1] is not None) * 1.3)
-                ax_write.set_ylabel(label("ax.write", lang))
-                ax_write.grid(False)
-                ax_write.legend(loc="upper right", frameon=False)
-            ax_steal.set_ylabel(label("ax.steal", lang))
-            ax_speed.set_ylabel(label("ax.speed", lang))
-            ax_disk.set_ylabel(label("ax.fsync", lang))
-            for ax in (ax_steal, ax_speed, ax_disk):
-                ax.legend(loc="upper left", frameon=False)
-            ax_disk.set_xlim(mdates.date2num(span[0]), mdates.date2num(span[1]))
-            ax_disk.set_xlabel(label("ax.time", lang, zone=str(zone)))
-            _time_axis(ax_disk, zone)
-            ax_steal.set_title(target.name, loc="left", parse_math=False)
-            return _png(fig)
-        finally:
-            fig.clear()
-
-
-def make_charts(
-    report: Report,
-    series: Mapping[str, TargetSeries],
-    lang: str,
-    *,
-    fonts: FontChoice | None = None,
-) -> dict[str, dict[str, bytes]]:
-    """Per target name: chart name ("latency", "daily", "histogram") → PNG bytes.
-
-    Targets without series get no entry. Labels are Chinese only when lang is
-    "zh" and a CJK font exists (see ``chart_lang``).
-    """
-    fonts = fonts or discover_fonts()
-    clang = chart_lang(lang, fonts)
-    out: dict[str, dict[str, bytes]] = {}
+    period = Span(report.period.start, report.period.end)
+    out: dict[str, dict[str, Figure]] = {}
     for target in report.targets:
         s = series.get(target.name)
         if s is None:
             continue
         out[target.name] = {
-            "latency": latency_chart(target, s, report, clang, fonts),
-            "daily": daily_chart(target, s, report, clang, fonts),
-            "histogram": histogram_chart(target, s, report, clang, fonts),
+            "latency": smoke_figure(target.name, s.smoke, s.bands, period, zone, lang, icmp=s.icmp, kind=s.latency_kind),
+            "daily": daily_figure(target.name, s.daily, lang),
+            **{f"card:{ident}": card_figure(target, ident, s, zone, lang) for ident in s.windows},
         }
         if s.host:
-            out[target.name]["host"] = host_chart(target, s, report, clang, fonts)
+            out[target.name]["host"] = host_figure(target.name, s.host, period, zone, lang)
         if s.vantage_spans:
-            out[target.name]["vantages"] = vantage_chart(target, s, report, clang, fonts)
+            out[target.name]["vantages"] = vantage_figure(target.name, s.vantage_spans, period, zone, lang)
     return out
+
+
+def card_figure(target: TargetReport, ident: str, s: TargetSeries, zone: tzinfo, lang: str) -> Figure:
+    """One incident's close-up: its window's buckets (a round each where they fit) and the bands in it."""
+    buckets = s.windows[ident]
+    inc = next(i for i in target.incidents if i.id == ident)
+    start = inc.start_bounds.last_good_before or inc.start
+    end = inc.end_bounds.first_good_after or inc.end
+    margin = timedelta(minutes=30)
+    span = Span(start - margin, end + margin)
+    return smoke_figure(f"{target.name} · {ident}", buckets, s.bands, span, zone, lang, icmp=s.icmp, kind=s.latency_kind,
+                        plot_h=64.0, fit_to_data=False)

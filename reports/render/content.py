@@ -1,64 +1,36 @@
 """The report's content as a list of plain blocks, shared by the PDF and HTML renderers.
 
-Building the content once keeps the two formats saying exactly the same
-thing. Block texts are plain, unescaped strings ("\\n" = line break): each
-renderer escapes them for its own markup. The content is read from the
+Building the content once keeps the two formats saying exactly the same thing in the same order:
+page 1 is the claim (content_claim.py); then the contents, what the report is, the summary, one
+section per target (figures, charts, incidents, incident cards, bandwidth, the SLA in words), the
+methods, the appendix "Terms as applied" and the notes. Block texts are plain, unescaped strings
+("\\n" = line break); each renderer escapes them for its own markup. The content is read from the
 report model (reports/render/model.py) and nothing else.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime, tzinfo
+from datetime import tzinfo
 from typing import Any
 
-from reports.render.blocks import Block, Bullets, Document, Heading, Image, KeyValues, PageBreak, Para, Table
+from reports.render.blocks import Block, Bullets, Chart, Contents, Document, Group, Heading, KeyValues, PageBreak, Para, Table
+from reports.render.content_cards import errors_text, incident_cards
+from reports.render.content_claim import claim_page
 from reports.render.content_host import host_blocks
+from reports.render.content_methods import methods_blocks, note_words
+from reports.render.content_parts import DASH, duration_cell, incident_kind_text, time_cell, time_range
+from reports.render.content_proof import proof_blocks
 from reports.render.content_sla import sla_blocks
+from reports.render.content_terms import terms_appendix
 from reports.render.content_vantage import vantage_blocks
-from reports.render.i18n import (
-    fmt_duration,
-    fmt_duration_words,
-    fmt_ms,
-    fmt_pct,
-    fmt_seconds,
-    fmt_time,
-    fmt_value,
-    kind_label,
-    label,
-)
-from reports.render.inputs import ReportInputError, display_zone
-from reports.render.model import (
-    BandwidthSection,
-    EvidenceRef,
-    IncidentEntry,
-    LatencyFigures,
-    Methods,
-    Report,
-    TargetReport,
-    TargetSeries,
-)
-from reports.render.model_json import encode
+from reports.render.i18n import fmt_duration, fmt_ms, fmt_pct, fmt_seconds, fmt_time, kind_label, label
+from reports.render.inputs import display_zone
+from reports.render.model import BandwidthSection, LatencyFigures, Report, TargetReport, TargetSeries
+from reports.render.vector import Figure
 
-DASH = "\u2013"
-EVIDENCE_TYPES = ("traceroute", "http_response", "rows")  # evidence types with a label
 BANDWIDTH_FAILURES_SHOWN = 50
-
-
-def _png_ratio(png: bytes) -> float:
-    """Height/width from the PNG header (IHDR), without decoding the image."""
-    if png[:8] != b"\x89PNG\r\n\x1a\n":
-        raise ReportInputError("chart is not a PNG")
-    width = int.from_bytes(png[16:20], "big")
-    height = int.from_bytes(png[20:24], "big")
-    return height / width if width else 0.5
-
-
-def _time_cell(value: datetime, zone: tzinfo) -> str:
-    """A time on two lines: display zone, then UTC in parentheses."""
-    text = fmt_time(value, zone)
-    local, sep, utc = text.partition(" (")
-    return f"{local}\n({utc}" if sep else text
+BUNDLE_FILES = ("report.pdf", "report.html", "measurements.csv", "summary.json", "manifest.json", "proof/")
 
 
 def _interval(t: TargetReport, lang: str) -> str:
@@ -89,34 +61,22 @@ def _target_cell(target: TargetReport, lang: str) -> str:
     return text
 
 
-def _cover(report: Report, lang: str, zone: tzinfo) -> list[Block]:
+def _about(report: Report, lang: str, zone: tzinfo) -> list[Block]:
     agent, period = report.agent, report.period
     return [
-        Para(label("title", lang), "title"),
-        Para(label("subtitle", lang), "subtitle"),
-        Heading(label("cover.measured_by", lang), 2),
+        Heading(label("about.heading", lang), 1, "about"),
+        Para(label("subtitle", lang), "small"),
         KeyValues([
             (label("cover.agent_id", lang), agent.id),
             (label("cover.host", lang), agent.host),
             (label("cover.vantage", lang), agent.vantage or DASH),
             (label("cover.network", lang), agent.network or DASH),
             (label("cover.version", lang), f"slaproof {agent.version}"),
-        ]),
-        Heading(label("cover.period", lang), 2),
-        KeyValues([
             (label("cover.from", lang), fmt_time(period.start, zone)),
             (label("cover.to", lang), fmt_time(period.end, zone)),
             (label("cover.timezone", lang), str(zone)),
             (label("cover.generated", lang), fmt_time(report.generated_at, zone)),
         ]),
-        Heading(label("cover.targets", lang), 2),
-        Table(
-            [label("col.target", lang), label("target.provider", lang), label("target.interval", lang)],
-            [[_target_cell(t, lang), t.provider or DASH, _interval(t, lang)] for t in report.targets],
-            [0.55, 0.30, 0.15],
-            frozenset({2}),
-        ),
-        Heading(label("cover.about", lang), 2),
         Para(label("cover.about_text", lang), "small"),
     ]
 
@@ -139,7 +99,7 @@ def _summary_table(report: Report, lang: str) -> list[Block]:
         Table(
             [label(k, lang) for k in ("col.target", "col.availability", "col.downtime", "col.incidents", "col.latency", "col.loss", "col.coverage")],
             rows,
-            [0.25, 0.12, 0.16, 0.10, 0.17, 0.10, 0.10],
+            [0.22, 0.12, 0.17, 0.11, 0.18, 0.1, 0.1],
             frozenset({1, 2, 3, 4, 5, 6}),
         ),
     ]
@@ -148,47 +108,15 @@ def _summary_table(report: Report, lang: str) -> list[Block]:
     return blocks
 
 
-def _duration_cell(inc: IncidentEntry, lang: str) -> str:
-    """Best estimate in words and seconds ("≥" when the period cut it), then the bounds."""
-    prefix = "\u2265 " if inc.clipped_start or inc.clipped_end else ""
-    text = f"{prefix}{fmt_duration_words(inc.duration_s, lang)}\n{prefix}{fmt_seconds(inc.duration_s, lang)}"
-    lo, hi = inc.duration_min_s, inc.duration_max_s
-    if hi is not None:
-        text += f"\n({fmt_seconds(lo, lang)} \u2013 {fmt_seconds(hi, lang)})"
-    else:
-        text += f"\n(\u2265 {fmt_seconds(lo, lang)}; {label('inc.no_upper', lang)})"
-    return text
-
-
-def _evidence_line(e: EvidenceRef, lang: str) -> str:
-    kind = label(f"evidence.{e.type}", lang) if e.type in EVIDENCE_TYPES else e.type
-    return f"{kind} {e.ref}: {e.summary}".strip()
-
-
-def _incident_row(inc: IncidentEntry, lang: str, zone: tzinfo) -> list[str]:
-    start = _time_cell(inc.start, zone)
-    if inc.clipped_start:
-        start += f"\n[{label('inc.clipped_start', lang)}]"
-    end = _time_cell(inc.end, zone)
-    if inc.clipped_end:
-        end += f"\n[{label('inc.clipped_end', lang)}]"
-    errors = "\n".join(f"{k} \u00d7 {v}" for k, v in inc.error_classes.items()) or DASH
-    evidence = "\n".join(_evidence_line(e, lang) for e in inc.evidence) or DASH
-    return [inc.id, kind_label(inc.kind, lang), start, end, _duration_cell(inc, lang), errors, evidence]
-
-
 def _incidents(t: TargetReport, lang: str, zone: tzinfo) -> list[Block]:
     blocks: list[Block] = [Heading(label("incidents.heading", lang), 2)]
     if not t.incidents:
         return [*blocks, Para(label("incidents.none", lang), "small")]
-    blocks.append(
-        Table(
-            [label(k, lang) for k in ("inc.id", "inc.kind", "inc.start", "inc.end", "inc.duration", "inc.errors", "inc.evidence")],
-            [_incident_row(inc, lang, zone) for inc in t.incidents],
-            [0.07, 0.09, 0.16, 0.16, 0.15, 0.13, 0.24],
-            frozenset(),
-        )
-    )
+    rows = [[inc.id, incident_kind_text(inc, lang), time_cell(inc.start, zone, lang, inc.clipped_start, "start"),
+             time_cell(inc.end, zone, lang, inc.clipped_end, "end"), duration_cell(inc, lang), errors_text(inc.error_classes, lang),
+             DASH if inc.first_row_id is None else f"{inc.first_row_id}\u2013\n{inc.last_row_id}"] for inc in t.incidents]
+    blocks.append(Table([label(k, lang) for k in ("inc.id", "inc.kind", "inc.start", "inc.end", "inc.duration", "inc.errors", "inc.rows")],
+                        rows, [0.07, 0.12, 0.19, 0.19, 0.18, 0.15, 0.1]))
     return blocks
 
 
@@ -208,14 +136,42 @@ def _target_facts(t: TargetReport, lang: str) -> KeyValues:
         (label("target.local", lang), fmt_duration(t.local_s, lang)),
         (label("target.no_data", lang), fmt_duration(t.no_data_s, lang)),
         (label("col.coverage", lang), fmt_pct(t.coverage_pct, lang, places=2)),
+        (label("target.rounds", lang), label("target.rounds_v", lang, n=t.rounds, failed=t.rounds_failed, blips=t.blips)),
         (label("col.latency", lang), _latency_triplet(lat)),
         (label("target.latency_detail", lang), detail),
-        (label("col.loss", lang), fmt_pct(t.loss_pct, lang, places=2)),
+        (label("col.loss", lang), fmt_pct(t.loss_pct, lang, places=2) if t.loss_pct is not None else label("target.no_icmp", lang)),
         (label("target.rows", lang), str(t.rows)),
     ]
     if t.control:
         rows.insert(0, (label("target.control", lang), label("control_note", lang)))
     return KeyValues(rows)
+
+
+def _checks(t: TargetReport, lang: str) -> list[Block]:
+    """Each check kind on its own (per-check truth), when the target has more than one."""
+    if len(t.checks) < 2:
+        return []
+    yes_no = {True: label("yes", lang), False: label("no", lang), None: DASH}
+    rows = [[c.kind.upper(), fmt_pct(c.availability_pct, lang), fmt_duration(c.downtime_s, lang), str(c.outages),
+             f"{c.rounds_failed} / {c.rounds}", yes_no[c.counts_toward_sla]] for c in t.checks]
+    return [Heading(label("checks.heading", lang), 2), Para(label("checks.intro", lang), "small"),
+            Table([label(k, lang) for k in ("checks.kind", "col.availability", "col.downtime", "checks.outages",
+                                            "checks.rounds_failed", "checks.counts")],
+                  rows, [0.12, 0.16, 0.26, 0.12, 0.18, 0.16], frozenset({1, 2, 3, 4}))]
+
+
+def _imported_rows(t: TargetReport, lang: str, zone: tzinfo) -> list[Block]:
+    imp = t.imported
+    if imp is None:
+        return []
+    rows = [[f"\u201c{s.file}\u201d", s.tool if s.tool != "unknown" else label("imported.tool_unknown", lang),
+             ", ".join(k.upper() for k in s.kinds), str(s.rows), time_range(s.first, s.last, zone).replace(" \u2013 ", "\n\u2013 ")]
+            for s in imp.sources]
+    return [Heading(label("claim.imported", lang), 2),
+            Para(label("imported.line", lang, n=imp.rows, share=fmt_pct(imp.share_pct, lang, places=2),
+                       span=time_range(imp.first, imp.last, zone)), "small"),
+            Table([label(k, lang) for k in ("imported.col_file", "imported.col_tool", "checks.kind", "imported.col_rows",
+                                            "imported.col_when")], rows, [0.26, 0.16, 0.12, 0.1, 0.36], frozenset({3}))]
 
 
 def _mbps(v: float | None) -> str:
@@ -240,92 +196,92 @@ def _bandwidth(bw: BandwidthSection | None, lang: str, zone: tzinfo) -> list[Blo
     if failed:
         blocks.append(Heading(label("bw.failures", lang), 2))
         blocks.append(Table([label(k, lang) for k in ("bw.time", "bw.direction", "bw.error")],
-                            [[_time_cell(x.ts, zone), x.direction, x.error_class or ""] for x in failed[:BANDWIDTH_FAILURES_SHOWN]],
-                            [0.45, 0.2, 0.35], frozenset()))
+                            [[time_cell(x.ts, zone), label(f"bw.{x.direction}", lang) if x.direction in ("download", "upload") else x.direction,
+                              errors_text({x.error_class: 1}, lang).rsplit(" ", 1)[0] if x.error_class else ""]
+                             for x in failed[:BANDWIDTH_FAILURES_SHOWN]],
+                            [0.45, 0.2, 0.35]))
     return blocks
 
 
-def _charts(name: str, charts: Mapping[str, Mapping[str, bytes]], lang: str) -> list[Block]:
+def _charts(t: TargetReport, mine: Mapping[str, Figure], lang: str) -> list[Block]:
     blocks: list[Block] = [Heading(label("charts.heading", lang), 2)]
-    mine = charts.get(name)
     if not mine:
-        blocks.append(Para(label("charts.none", lang), "small"))
-        return blocks
-    for chart_name in ("latency", "vantages", "daily", "histogram", "host"):
-        png = mine.get(chart_name)
-        if png:
-            caption = label(f"chart.{chart_name}", lang)
-            blocks.append(Image(png, caption, f"{name}: {caption}", _png_ratio(png)))
+        return [*blocks, Para(label("charts.none", lang), "small")]
+    for name in ("latency", "vantages", "daily", "host"):
+        if name in mine:
+            blocks.append(Chart(mine[name], label(f"chart.{name}", lang)))
     return blocks
 
 
-def _probe_table(m: Methods, lang: str) -> list[Block]:
-    if not m.probes:
-        return []
-    return [
-        Heading(label("methods.probes", lang), 2),
-        Table(
-            [label("col.target", lang), label("methods.kind", lang), label("methods.interval", lang), label("methods.settings", lang)],
-            [[p.target, p.kind, fmt_seconds(p.interval_s, lang), fmt_value(dict(p.settings), lang)] for p in m.probes],
-            [0.32, 0.10, 0.12, 0.46],
-            frozenset({2}),
-        ),
-    ]
-
-
-def _method_rows(m: Methods, lang: str) -> list[tuple[str, str]]:
-    none = label("methods.none", lang)
-    rows = [
-        (label("methods.thresholds", lang), fmt_value(encode(m.thresholds), lang) if m.thresholds else none),
-        (label("methods.control_targets", lang), ", ".join(m.control_targets) or none),
-        (label("methods.clock", lang), m.clock or DASH),
-        (label("methods.open_after", lang), label("methods.open_after_v", lang, n=m.open_after)),
-    ]
-    if m.merge_gap_s is not None:
-        rows.append((label("methods.merge_gap", lang), fmt_duration(m.merge_gap_s, lang)))
-    if m.gap_rule:
-        rows.append((label("methods.gap_rule", lang), m.gap_rule))
-    return rows
-
-
-def _methods(m: Methods, lang: str) -> list[Block]:
-    text = (m.text_zh if lang == "zh" else m.text_en) or m.text_en or m.text_zh
-    blocks: list[Block] = [PageBreak(), Heading(label("methods.heading", lang), 1, "methods")]
-    blocks.extend(Para(p.strip()) for p in text.split("\n\n") if p.strip())
-    return [*blocks, *_probe_table(m, lang), KeyValues(_method_rows(m, lang))]
-
-
-def _target_page(i: int, t: TargetReport, charts: Mapping[str, Mapping[str, bytes]], lang: str, zone: tzinfo) -> list[Block]:
+def _target_page(i: int, t: TargetReport, report: Report, charts: Mapping[str, Mapping[str, Figure]], lang: str, zone: tzinfo,
+                 files: Sequence[str]) -> list[Block]:
+    mine = charts.get(t.name, {})
     blocks: list[Block] = [
         PageBreak(),
         Heading(label("target.heading", lang, name=t.name), 1, f"target-{i + 1}"),
         _target_facts(t, lang),
+        *_checks(t, lang),
+        *_imported_rows(t, lang, zone),
+        *_charts(t, mine, lang),
         *_incidents(t, lang, zone),
         *vantage_blocks(t.vantages, lang, zone),
+        *incident_cards(t, mine, zone, lang),
         *_bandwidth(t.bandwidth, lang, zone),
     ]
     if t.sla is not None:
-        blocks += sla_blocks(t.sla, lang, zone)
+        blocks += sla_blocks(t, t.sla, lang, zone, report.generated_at, files, f"sla-{i + 1}")
     blocks += host_blocks(t.host, lang, zone)
-    return blocks + _charts(t.name, charts, lang)
+    return _anchored(blocks, f"target-{i + 1}")
+
+
+def _anchored(blocks: list[Block], prefix: str) -> list[Block]:
+    """Every subsection heading of a target gets an anchor, so the contents can link to it."""
+    out: list[Block] = []
+    for n, b in enumerate(blocks):
+        if isinstance(b, Heading) and b.level == 2 and not b.anchor:
+            b = Heading(b.text, b.level, f"{prefix}-{n}")
+        elif isinstance(b, Group):
+            b = Group(_anchored(b.blocks, f"{prefix}-{n}"))
+        out.append(b)
+    return out
+
+
+def _headings(blocks: Sequence[Block]) -> list[Heading]:
+    out: list[Heading] = []
+    for b in blocks:
+        if isinstance(b, Heading):
+            out.append(b)
+        elif isinstance(b, Group):
+            out += _headings(b.blocks)
+    return out
+
+
+def _contents(blocks: Sequence[Block], lang: str) -> Contents:
+    entries = [(b.anchor, b.text, b.level) for b in _headings(blocks) if b.anchor and b.level <= 2]
+    return Contents(label("contents", lang), entries)
 
 
 def build_document(
     report: Report,
-    charts: Mapping[str, Mapping[str, bytes]],
+    charts: Mapping[str, Mapping[str, Figure]],
     lang: str,
     render_notes: Sequence[str] = (),
+    files: Sequence[str] = BUNDLE_FILES,
 ) -> Document:
     """Everything the report says, in order, for one language."""
     zone = display_zone(report)
-    blocks: list[Block] = _cover(report, lang, zone)
-    blocks += _summary_table(report, lang)
+    body: list[Block] = [*_about(report, lang, zone), *_summary_table(report, lang)]
     for i, t in enumerate(report.targets):
-        blocks += _target_page(i, t, charts, lang, zone)
-    blocks += _methods(report.methods, lang)
-    notes = [*report.notes, *render_notes]
-    blocks.append(Heading(label("notes.heading", lang), 1, "notes"))
-    blocks.append(Bullets(notes) if notes else Para(label("notes.none", lang)))
+        body += _target_page(i, t, report, charts, lang, zone, files)
+    body += methods_blocks(report.methods, lang)
+    body += proof_blocks(report.proof, report.period.end, lang, zone)
+    appendix = terms_appendix(report, lang)
+    if appendix:
+        body += [PageBreak(), *appendix]
+    notes = [*(note_words(n, lang) for n in report.notes), *render_notes]
+    body.append(Heading(label("notes.heading", lang), 1, "notes"))
+    body.append(Bullets(notes) if notes else Para(label("notes.none", lang)))
+    blocks = [*claim_page(report, lang, zone, files), PageBreak(), _contents(body, lang), *body]
     footer = label("footer", lang, generated=fmt_time(report.generated_at, zone), version=report.agent.version,
                    agent=report.agent.id)
     return Document(label("title", lang), lang, blocks, footer, list(render_notes))
@@ -336,7 +292,6 @@ def font_notes(
     series: Mapping[str, TargetSeries],
     lang: str,
     *,
-    has_cjk_chart_font: bool,
     cid_fallback: bool = False,
 ) -> list[tuple[str, dict[str, Any]]]:
     """What the renderer could not do as asked, as (label key, values) pairs.
@@ -345,8 +300,6 @@ def font_notes(
     for logs and tests), the report language for the Notes section.
     """
     notes: list[tuple[str, dict[str, Any]]] = []
-    if lang == "zh" and not has_cjk_chart_font:
-        notes.append(("note.no_cjk_font", {}))
     if cid_fallback:
         notes.append(("note.no_cjk_pdf_font", {}))
     for t in report.targets:

@@ -8,7 +8,9 @@ from __future__ import annotations
 from datetime import tzinfo
 
 from reports.render.blocks import Block, Heading, KeyValues, Para, Table
-from reports.render.i18n import fmt_pct, fmt_time, fmt_value, label
+from reports.render.content_cards import errors_text
+from reports.render.content_terms import term_sentence
+from reports.render.i18n import fmt_pct, fmt_time, label
 from reports.render.model import HostPlan, HostSection, HostStats, SlaTerm
 
 DASH = "\u2013"
@@ -84,9 +86,10 @@ def _notes(h: HostSection, lang: str) -> list[Block]:
 
 
 def _term(t: SlaTerm, lang: str) -> str:
+    """A host term in words ("CPU steal, mean over the period: at most 5 %: measured 1.20, met")."""
     state = label("host.term_unknown" if t.met is None else ("host.term_met" if t.met else "host.term_breached"), lang)
-    return label("host.term_line", lang, metric=t.metric, statistic=t.statistic, comparator=t.comparator,
-                 threshold=f"{t.threshold:g}", measured=_num(t.measured), state=state)
+    sentence, _ = term_sentence(t.metric, t.statistic, t.comparator, t.threshold, t.share_min_pct, t.window_s, lang)
+    return label("host.term_words", lang, term=sentence, measured=_num(t.measured), state=state)
 
 
 def host_blocks(h: HostSection | None, lang: str, zone: tzinfo) -> list[Block]:
@@ -109,9 +112,9 @@ def host_blocks(h: HostSection | None, lang: str, zone: tzinfo) -> list[Block]:
         *_notes(h, lang),
     ]
     if h.poll_errors:
-        blocks.append(KeyValues([(label("host.poll_errors", lang), fmt_value(dict(h.poll_errors), lang))]))
+        blocks.append(KeyValues([(label("host.poll_errors", lang), errors_text(h.poll_errors, lang))]))
     if h.disk.errors:
-        blocks.append(KeyValues([(label("host.disk_errors", lang), fmt_value(dict(h.disk.errors), lang))]))
+        blocks.append(KeyValues([(label("host.disk_errors", lang), "\n".join(f"\u201c{k}\u201d \u00d7 {v}" for k, v in h.disk.errors.items()))]))
     if h.terms:
         blocks.append(Heading(label("host.terms", lang), 2))
         blocks.extend(Para(_term(t, lang), "small") for t in h.terms)

@@ -1,174 +1,189 @@
-"""The SLA section of a target's page: the evaluation printed in full, nothing in it left out.
-
-Leading fields come first in a fixed order, then every other field of the SLA section in the
-model's order; a non-empty list of objects becomes a table. Values print by their type and by
-the field's name (``*_pct`` as percentages, ``*_s`` as durations, times in the display zone with
-UTC beside). Terms the definition uses without having read them verbatim are marked.
+"""The SLA section of a target's page, in words: how the provider counts, what was counted, the credit
+and how it follows from the tiers, and the evidence the provider asks for, each ticked with the file
+that holds it. Every configured term, with its source and confidence, is in the appendix
+"Terms as applied" (content_terms.py); no internal key is printed here.
 """
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime, tzinfo
-from typing import Any
 
-from reports.render.blocks import Block, Heading, KeyValues, Para, Table
-from reports.render.i18n import LABELS, fmt_duration, fmt_pct, fmt_time, fmt_value, label, verdict_label
-from reports.render.model import SlaSection
-from reports.render.model_json import encode
-from reports.render.sla_text import LABELS as SLA_WORDS
-from reports.render.sla_text import evaluation_sentence, terms_date_text
+from reports.render.blocks import Block, Bullets, Heading, KeyValues, Para, Table
+from reports.render.content_claim import credit_line, verdict_reason
+from reports.render.content_parts import time_cell
+from reports.render.content_terms import parse_objects, secs_words, term_sentence, tier_range
+from reports.render.i18n import LABELS, fmt_duration, fmt_pct, label, verdict_label
+from reports.render.model import SlaSection, TargetReport
+from reports.render.sla_words import evaluation_text
+from reports.render.words import deadline_text, fmt_target, fmt_uptime
 
-# Printed first, in this order; every other field follows in the model's order.
-LEADING = (
-    "target",
-    "preset",
-    "sla_id",
-    "provider",
-    "product",
-    "terms_date",
-    "sources",
-    "period_start",
-    "period_end",
-    "period_complete",
-    "uptime_target_pct",
-    "uptime_provider_pct",
-    "uptime_measured_pct",
-    "coverage_pct",
-    "counted_downtime_s",
-    "excluded_downtime_s",
-    "verdict",
-    "verdict_basis",
-    "credit_pct",
-    "credit_amount",
-    "claim_deadline",
-)
-TABLE_ORDER = ("terms", "outages", "credit_per_outage", "fields")
-TERM_COLUMNS = ("metric", "statistic", "comparator", "threshold", "measured", "met", "samples", "confidence")
-MONEY = ("credit_amount", "monthly_fee", "clock_hour_amount")  # followed by the currency
-MARKED_COLUMNS = ("metric", "path")  # cells marked when their value is an unconfirmed term
-NOT_PRINTED = ("unconfirmed_fields",)  # said in a sentence under the tables instead
-DASH = "\u2013"
-
-_FIELD_NAMES = tuple(f.name for f in dataclasses.fields(SlaSection))
-assert set(LEADING + TABLE_ORDER + NOT_PRINTED) <= set(_FIELD_NAMES), "a named SLA field the model lacks"
+CHECKED, UNCHECKED = "\u2611", "\u2610"
 
 
-def sla_blocks(sla: SlaSection, lang: str, zone: tzinfo) -> list[Block]:
-    """Heading, key/value rows, one table per list of objects, and the unconfirmed-terms note."""
-    unconfirmed = frozenset(sla.unconfirmed_fields)
-    blocks: list[Block] = [Heading(label("sla.heading", lang), 2), KeyValues(_rows(sla, lang, zone, unconfirmed))]
-    for name in _table_names(sla):
-        blocks.append(Para(sla_key(name, lang), "small"))
-        blocks.append(object_table(name, getattr(sla, name), lang, zone, unconfirmed))
-    if sla.unconfirmed_fields:
-        blocks.append(Para(label("sla.unconfirmed_note", lang, fields=", ".join(sla.unconfirmed_fields)), "small"))
-    return blocks
+def counting_rule(sla: SlaSection, lang: str) -> str:
+    """The provider's counting rule in one sentence of the report's language."""
+    states = ", ".join(label(f"state.{s}", lang) if f"state.{s}" in LABELS else s for s in sla.down_states)
+    when = sla.window_down_when if f"rule.window_{sla.window_down_when}" in LABELS else "all"
+    window = label("rule.second", lang) if sla.window_s <= 1 else label(
+        f"rule.window_{when}", lang, w=secs_words(sla.window_s, lang), states=states)
+    parts = [label("rule.head", lang, provider=sla.provider, window=window)]
+    if isinstance(sla.checks, tuple) and sla.checks:
+        parts.append(label("rule.checks_some", lang, kinds=label("rule.or", lang).join(k.upper() for k in sla.checks)))
+    else:
+        parts.append(label("rule.checks_all", lang))
+    if sla.min_outage_s:
+        parts.append(label("rule.min_strict" if sla.min_outage_strict else "rule.min", lang, d=secs_words(sla.min_outage_s, lang)))
+    if f"rule.no_data_{sla.no_data_rule}" in LABELS:
+        parts.append(label(f"rule.no_data_{sla.no_data_rule}", lang))
+    parts.append(label("rule.local", lang))
+    return label("rule.join", lang).join(parts) + label("rule.end", lang)
 
 
-def sla_key(name: str, lang: str) -> str:
-    """A field's name in words where there is a label for it, else as it is."""
-    return label(f"sla.{name}", lang) if f"sla.{name}" in LABELS else name
-
-
-def _is_table(value: Any) -> bool:
-    return isinstance(value, tuple) and bool(value) and all(dataclasses.is_dataclass(v) for v in value)
-
-
-def _table_names(sla: SlaSection) -> list[str]:
-    rest = [n for n in _FIELD_NAMES if n not in TABLE_ORDER]
-    return [n for n in (*TABLE_ORDER, *rest) if _is_table(getattr(sla, n))]
-
-
-def _rows(sla: SlaSection, lang: str, zone: tzinfo, unconfirmed: frozenset[str]) -> list[tuple[str, str]]:
-    mark = f" [{label('sla.unconfirmed', lang)}]"
-    rows = []
-    for name in (*LEADING, *(n for n in _FIELD_NAMES if n not in LEADING)):
-        value = getattr(sla, name)
-        if name in NOT_PRINTED or _is_table(value):
-            continue
-        text = sla_value(name, value, lang, zone)
-        if name in MONEY and value is not None and sla.currency:
-            text += f" {sla.currency}"
-        rows.append((sla_key(name, lang), text + (mark if name in unconfirmed else "")))
+def _figures(sla: SlaSection, lang: str) -> list[tuple[str, str]]:
+    counted = fmt_duration(sla.counted_downtime_s, lang)
+    if sla.window_s > 1 and sla.counted_windows:
+        counted += "\n" + label("sla.windows_v", lang, n=sla.counted_windows, w=secs_words(sla.window_s, lang))
+    rows = [
+        (label("sla.verdict", lang), label("sla.verdict_v", lang, verdict=verdict_label(sla.verdict, lang), reason=verdict_reason(sla, lang))),
+        (label("claim.uptime", lang), label("claim.uptime_v", lang, uptime=fmt_uptime(sla.uptime_provider_pct, lang),
+                                             target=fmt_target(sla.uptime_target_pct, lang))),
+        (label("sla.uptime_measured", lang), fmt_uptime(sla.uptime_measured_pct, lang)),
+        (label("sla.coverage", lang), fmt_pct(sla.coverage_pct, lang, places=2)),
+        (label("claim.measured_down", lang), fmt_duration(sla.measured_downtime_s, lang)),
+        (label("claim.counted_down", lang), counted),
+    ]
+    apart = [label(f"apart.{k}_s", lang, d=fmt_duration(v, lang)) for k, v in sla.excluded.items()
+             if v and k != "no_data" and f"apart.{k}_s" in LABELS]
+    if sla.no_data_s:
+        apart.append(label("apart.no_data", lang, d=fmt_duration(sla.no_data_s, lang)))
+    rows.append((label("claim.apart", lang), "\n".join(apart) or label("none", lang)))
     return rows
 
 
-def _warnings(value: Sequence[str], lang: str) -> str:
-    return fmt_value([evaluation_sentence(v, lang) for v in value], lang)
-
-
-# Fields whose words come from elsewhere: the verdict, and the sentences the evaluation wrote.
-_WORDED: dict[str, Callable[[Any, str], str]] = {
-    "terms_date": lambda value, lang: terms_date_text(str(value), "", SLA_WORDS["zh" if lang == "zh" else "en"]),
-    "verdict": verdict_label,
-    "verdict_basis": evaluation_sentence,
-    "warnings": _warnings,
-}
-
-
-def sla_value(name: str, value: Any, lang: str, zone: tzinfo) -> str:
-    """One value of the SLA section as printed."""
-    if value is None:
-        return DASH
-    worded = _WORDED.get(name)
-    if worded is not None:
-        return worded(value, lang)
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        if name.endswith("_pct"):
-            return fmt_pct(float(value), lang)
-        if name.endswith("_s"):
-            return fmt_duration(float(value), lang)
-    if isinstance(value, datetime):
-        return fmt_time(value, zone)
-    if isinstance(value, tuple) and value and all(isinstance(v, datetime) for v in value):
-        return "\n".join(fmt_time(v, zone) for v in value)
-    return fmt_value(encode(value), lang)
-
-
-def object_table(name: str, items: Sequence[Any], lang: str, zone: tzinfo, unconfirmed: frozenset[str]) -> Table:
-    """Objects of one model class as a table, a column per field.
-
-    "x_utc" columns are left out when "x" exists: the time cell already shows UTC.
-    """
-    columns = _columns(name, [f.name for f in dataclasses.fields(items[0])])
-    mark = f" [{label('sla.unconfirmed', lang)}]"
+def outage_table(sla: SlaSection, lang: str, zone: tzinfo) -> list[Block]:
+    if not sla.outages:
+        return [Para(label("sla.no_outages", lang), "small")]
     rows = []
-    for item in items:
-        row = []
-        for c in columns:
-            value = getattr(item, c)
-            cell = _cell(c, value, lang, zone)
-            if c in MARKED_COLUMNS and str(value) in unconfirmed:
-                cell += mark
-            row.append(cell)
-        rows.append(row)
-    header = [sla_key(c, lang) for c in columns]
-    return Table(header, rows, _widths(header, rows), frozenset())
+    for o in sla.outages:
+        if o.below_minimum:
+            counted = label("sla.not_counted_short", lang)
+        else:
+            counted = fmt_duration(o.counted_s, lang)
+            if o.maintenance_s:
+                counted += "\n" + label("sla.in_maintenance", lang, d=fmt_duration(o.maintenance_s, lang))
+            if o.in_period_s < o.duration_s:
+                counted += "\n" + label("sla.partly_outside", lang)
+        rows.append([time_cell(o.start, zone), time_cell(o.end, zone), fmt_duration(o.duration_s, lang), counted])
+    return [Para(label("sla.outages", lang), "small"),
+            Table([label(k, lang) for k in ("inc.start", "inc.end", "sla.measured_col", "sla.counted_col")], rows,
+                  [0.28, 0.28, 0.22, 0.22])]
 
 
-def _columns(name: str, columns: list[str]) -> list[str]:
-    if name == "terms":
-        columns = [c for c in TERM_COLUMNS if c in columns] + [c for c in columns if c not in TERM_COLUMNS]
-    return [c for c in columns if not (c.endswith("_utc") and c[:-4] in columns)]
+def credit_blocks(sla: SlaSection, lang: str, zone: tzinfo) -> list[Block]:
+    """The credit, and how it follows from the tiers (or the per-outage table, or the clock-hour rule)."""
+    blocks: list[Block] = [Para(label("sla.credit_heading", lang) + " " + credit_line(sla, lang).replace("\n", "; "))]
+    tiers = next((parse_objects(f.value) for f in sla.fields if f.path == "credit.tiers"), [])
+    if tiers:
+        applied = {i for i, t in enumerate(tiers)
+                   if sla.credit_tier is not None and t.get("lt") == sla.credit_tier.lt and t.get("ge") == sla.credit_tier.ge}
+        if sla.credit_tier is not None and sla.credit_pct is not None:
+            blocks.append(Para(label("credit.tier_sentence", lang, uptime=fmt_uptime(sla.uptime_provider_pct, lang),
+                                     range=tier_range(sla.credit_tier.lt, sla.credit_tier.ge, lang), pct=sla.credit_tier.credit_pct),
+                               "small"))
+        rows = [[tier_range(t.get("lt", "?"), t.get("ge"), lang), f"{t.get('credit_pct', '?')} %",
+                 label("credit.applies", lang) if i in applied else ""] for i, t in enumerate(tiers)]
+        blocks.append(Table([label(k, lang) for k in ("credit.col_uptime", "credit.col_credit", "credit.col_applies")], rows,
+                            [0.5, 0.2, 0.3], frozenset({1}), frozenset(applied)))
+    if sla.credit_per_outage:
+        rows = [[time_cell(c.start, zone), fmt_duration(c.duration_s, lang),
+                 label("credit.hours", lang, n=f"{c.credit_hours:g}") if c.credit_hours is not None else label("credit.between_rows", lang)]
+                for c in sla.credit_per_outage]
+        blocks.append(Table([label(k, lang) for k in ("inc.start", "inc.duration", "credit.col_credit")], rows, [0.4, 0.3, 0.3]))
+    if sla.clock_hours_credited:
+        hours = "\n".join(time_cell(h, zone).replace("\n", " ") for h in sla.clock_hours_credited[:24])
+        blocks.append(KeyValues([(label("credit.clock_hours_key", lang), hours)]))
+    return blocks
 
 
-def _cell(column: str, value: Any, lang: str, zone: tzinfo) -> str:
-    if column == "met" and (value is None or isinstance(value, bool)):
-        return DASH if value is None else label("yes" if value else "no", lang)
-    if column == "measured" and value is None:
-        return label("no_data", lang)
-    if _is_table(value):
-        return f"{len(value)} \u00d7"  # nested detail stays in summary.json
-    return sla_value(column, value, lang, zone)
+def evidence_item(item: str, t: TargetReport, files: Sequence[str], lang: str) -> tuple[bool, str]:
+    """Whether the bundle holds what the provider asks for, and where."""
+    low = item.lower()
+    has = set(files)
+    if "subject" in low:
+        return False, label("ask.subject", lang)
+    if "ticket" in low:
+        return False, label("ask.ticket", lang)
+    if any(w in low for w in ("id", "resource", "region", "zone")):
+        if t.service_id:
+            return True, label("ask.service_id", lang, id=t.service_id)
+        return False, label("ask.no_service_id", lang)
+    if "log" in low:
+        where: list[str] = [f for f in ("measurements.csv", "proof/") if f in has] or ["summary.json"]
+        return True, label("ask.logs", lang, files=", ".join(where))
+    if any(w in low for w in ("date", "time", "duration", "downtime", "incident", "outage", "description")):
+        return True, label("ask.times", lang, files=", ".join(f for f in ("report.pdf", "report.html", "summary.json") if f in has))
+    return False, label("ask.not_here", lang)
 
 
-def _widths(header: list[str], rows: list[list[str]]) -> list[float]:
-    """Column widths from the longest header word and the longest cell line (bounded)."""
-    widths = []
-    for i, h in enumerate(header):
-        longest_word = max((len(w) for w in h.split()), default=1)
-        longest_line = max((len(line) for r in rows for line in r[i].split("\n")), default=1)
-        widths.append(float(max(min(longest_word, 16), min(longest_line, 28)) + 2))
-    return widths
+def claim_blocks(t: TargetReport, sla: SlaSection, generated: datetime, files: Sequence[str], lang: str) -> list[Block]:
+    channel = f"\u201c{sla.claim_channel}\u201d" if sla.claim_channel else label("claim.channel_unknown", lang)
+    blocks: list[Block] = [Para(label("sla.claim_line", lang, deadline=deadline_text(sla, generated, lang), channel=channel))]
+    if sla.evidence:
+        rows = []
+        for item in sla.evidence:
+            ok, where = evidence_item(item, t, files, lang)
+            rows.append([CHECKED if ok else UNCHECKED, f"\u201c{item}\u201d", where])
+        blocks.append(Table([label(k, lang) for k in ("ask.col_done", "ask.col_item", "ask.col_where")], rows, [0.08, 0.5, 0.42]))
+    return blocks
+
+
+def performance_blocks(sla: SlaSection, lang: str) -> list[Block]:
+    if not sla.terms:
+        return []
+    rows = []
+    for term in sla.terms:
+        sentence, unit = term_sentence(term.metric, term.statistic, term.comparator, term.threshold, term.share_min_pct,
+                                       term.window_s, lang)
+        measured = label("no_data", lang) if term.measured is None else f"{_round(term.measured)}{unit}"
+        if term.measured_range is not None:
+            measured += "\n(" + "\u2013".join(f"{_round(v)}{unit}" for v in term.measured_range) + ")"
+        if term.samples == 0:
+            result = label("perf.no_samples", lang)
+        elif term.met is None:
+            result = label("perf.undecided", lang)
+        else:
+            result = label("perf.met" if term.met else "perf.not_met", lang)
+        if term.breaching_window_count:
+            result += "\n" + label("perf.windows", lang, n=term.breaching_window_count, w=secs_words(term.window_s, lang))
+        rows.append([sentence, measured, result, str(term.samples)])
+    return [Para(label("sla.terms", lang), "small"),
+            Table([label(k, lang) for k in ("perf.col_term", "perf.col_measured", "perf.col_result", "perf.col_samples")], rows,
+                  [0.42, 0.2, 0.26, 0.12], frozenset({1, 3}))]
+
+
+def _round(v: float) -> str:
+    """Three significant figures (never 0 for a value above 0)."""
+    if v == 0:
+        return "0"
+    digits = max(0, 2 - int(f"{abs(v):e}".split("e")[1]))
+    return f"{v:.{digits}f}"
+
+
+def sla_blocks(t: TargetReport, sla: SlaSection, lang: str, zone: tzinfo, generated: datetime, files: Sequence[str],
+               anchor: str = "") -> list[Block]:
+    """The SLA section of one target."""
+    blocks: list[Block] = [
+        Heading(label("sla.heading", lang), 2, anchor),
+        Para(counting_rule(sla, lang)),
+        KeyValues(_figures(sla, lang), 0.34),
+        *outage_table(sla, lang, zone),
+        *credit_blocks(sla, lang, zone),
+        *claim_blocks(t, sla, generated, files, lang),
+        *performance_blocks(sla, lang),
+    ]
+    warnings = [evaluation_text(w, lang) for w in sla.warnings]
+    if warnings:
+        blocks += [Para(label("sla.caveats", lang), "small"), Bullets(warnings)]
+    blocks.append(Para(label("sla.see_terms", lang), "small"))
+    return blocks

@@ -1,4 +1,5 @@
-"""report.html: one self-contained file (inline CSS, charts as data: URIs, no fetches).
+"""report.html: one self-contained file (inline CSS, charts as inline SVG, no fetches), the same blocks as
+the PDF in the same order, a table of contents, print CSS (A4), and a layout that reads at a phone's width.
 
 Every text from the report (target names, error messages, evidence quoted
 from a provider's HTTP answer) is untrusted: all of it goes through
@@ -8,55 +9,98 @@ that is not inline, as a second line of defence.
 
 from __future__ import annotations
 
-import base64
 import html
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from reports.render.blocks import Block, Bullets, Document, Heading, Image, KeyValues, PageBreak, Para, Table
+from reports.render.blocks import (
+    Block,
+    Bullets,
+    Callout,
+    Chart,
+    Contents,
+    Document,
+    Group,
+    Heading,
+    KeyValues,
+    PageBreak,
+    Para,
+    Table,
+)
 from reports.render.charts import make_charts
-from reports.render.content import build_document, font_notes
-from reports.render.fonts import FontChoice, discover_fonts
+from reports.render.content import BUNDLE_FILES, build_document, font_notes
 from reports.render.i18n import label
 from reports.render.inputs import check_report
 from reports.render.model import Report, TargetSeries
+from reports.render.vector import Figure, to_svg
 
 CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'"
 
 CSS = """
 :root { color-scheme: light; }
+* { box-sizing: border-box; }
 body { font-family: "DejaVu Sans", "Helvetica Neue", Arial, "Noto Sans CJK SC", "Source Han Sans SC",
        "WenQuanYi Micro Hei", "PingFang SC", "Microsoft YaHei", sans-serif;
        font-size: 14px; line-height: 1.45; color: #111; background: #fff; margin: 0; }
-main { max-width: 980px; margin: 0 auto; padding: 24px 28px 8px; }
-h1.title { font-size: 28px; margin: 8px 0 4px; }
-p.subtitle { font-size: 16px; color: #333; margin: 0 0 20px; }
+main { max-width: 980px; margin: 0 auto; padding: 20px 24px 8px; }
+h1.title { font-size: 26px; margin: 4px 0 2px; }
+p.subtitle { font-size: 14px; color: #333; margin: 0 0 14px; }
 h2 { font-size: 21px; margin: 30px 0 10px; padding-bottom: 3px; border-bottom: 2px solid #333; }
 h3 { font-size: 16px; margin: 20px 0 8px; }
-p.small { font-size: 12.5px; color: #222; }
-table { border-collapse: collapse; width: 100%; margin: 6px 0 12px; font-size: 12.5px; }
-th, td { border: 1px solid #7a7a7a; padding: 3px 6px; vertical-align: top; text-align: left;
-         overflow-wrap: anywhere; }
+h4 { font-size: 14px; margin: 18px 0 6px; }
+p.small, p.quote { font-size: 12.5px; color: #222; }
+p.quote { margin-left: 12px; }
+p, li, h1, h2, h3, h4, figcaption { overflow-wrap: anywhere; }
+table { border-collapse: collapse; width: 100%; margin: 6px 0 12px; font-size: 12.5px; table-layout: fixed; }
+th, td { border: 1px solid #7a7a7a; padding: 3px 6px; vertical-align: top; text-align: left; overflow-wrap: anywhere; }
 thead th { background: #dcdcdc; }
-table.kv th { background: #efefef; width: 32%; font-weight: bold; }
-td.r { text-align: right; white-space: nowrap; }
+tr.marked td { background: #fff3b0; }
+table.kv th { background: #efefef; font-weight: bold; }
+td.r { text-align: right; }
 figure { margin: 10px 0 18px; break-inside: avoid; }
-figure img { width: 100%; height: auto; border: 1px solid #ccc; }
+figure svg { display: block; width: 100%; height: auto; border: 1px solid #ccc; background: #fff; }
 figcaption { font-size: 12px; color: #333; margin-top: 3px; }
-nav { font-size: 13px; margin: 10px 0 16px; }
-nav a { margin-right: 14px; }
-footer { max-width: 980px; margin: 0 auto; padding: 10px 28px 30px; font-size: 12px; color: #333;
-         border-top: 1px solid #7a7a7a; }
+.callout { border-left: 6px solid; padding: 6px 12px; margin: 8px 0 10px; break-inside: avoid; }
+.callout p { margin: 2px 0; }
+.callout .verdict { font-size: 18px; font-weight: bold; }
+.callout.good { background: #e3f1e6; border-color: #1a6b32; } .callout.good .verdict { color: #1a6b32; }
+.callout.bad { background: #fbe3e1; border-color: #a1231a; } .callout.bad .verdict { color: #a1231a; }
+.callout.unknown { background: #fdf1d2; border-color: #7a5a00; } .callout.unknown .verdict { color: #7a5a00; }
+.callout.neutral { background: #ececec; border-color: #444; } .callout.neutral .verdict { color: #444; }
+nav.toc { font-size: 13.5px; margin: 8px 0 16px; }
+nav.toc ol { margin: 4px 0; padding-left: 22px; }
+nav.toc ol ol { font-size: 12.5px; }
+section.card { border-top: 1px solid #999; margin-top: 14px; break-inside: avoid; }
+footer { max-width: 980px; margin: 0 auto; padding: 10px 24px 30px; font-size: 12px; color: #333;
+         border-top: 1px solid #7a7a7a; overflow-wrap: anywhere; }
+@media (max-width: 640px) {
+  main { padding: 12px 10px 8px; }
+  footer { padding: 10px 10px 24px; }
+  body { font-size: 15px; }
+  h1.title { font-size: 22px; }
+  h2 { font-size: 19px; }
+  table { font-size: 12px; }
+  th, td { padding: 2px 3px; }
+  table.kv, table.kv tbody, table.kv tr, table.kv th, table.kv td { display: block; width: auto !important; }
+  table.kv th { border-bottom: none; }
+  table.kv tr { margin-bottom: 4px; }
+}
+@page { size: A4; margin: 16mm 18mm 20mm; }
 @media print {
-  body { font-size: 10pt; }
+  body { font-size: 9.5pt; }
   main { max-width: none; padding: 0; }
   .page-break { break-before: page; }
-  nav { display: none; }
+  h2, h3, h4 { break-after: avoid; }
   thead { display: table-header-group; }
-  tr { break-inside: avoid; }
+  tr, figure, .callout { break-inside: avoid; }
+  .callout, tr.marked td, thead th, table.kv th { -webkit-print-color-adjust: exact; print-color-adjust: exact; }
+  a { color: inherit; text-decoration: none; }
+  footer { max-width: none; padding: 8px 0 0; }
 }
 """
+
+TONE_MARK = {"good": "\u2714 ", "bad": "\u2718 ", "unknown": "? ", "neutral": ""}
 
 
 def esc(text: Any) -> str:
@@ -65,7 +109,7 @@ def esc(text: Any) -> str:
 
 
 def _heading(block: Heading) -> str:
-    tag = "h2" if block.level == 1 else "h3"
+    tag = {1: "h2", 2: "h3"}.get(block.level, "h4")
     anchor = f' id="{esc(block.anchor)}"' if block.anchor else ""
     return f"<{tag}{anchor}>{esc(block.text)}</{tag}>"
 
@@ -77,8 +121,11 @@ def _para(block: Para) -> str:
 
 
 def _key_values(block: KeyValues) -> str:
-    rows = "".join(f'<tr><th scope="row">{esc(k)}</th><td>{esc(v)}</td></tr>' for k, v in block.rows)
-    return f'<table class="kv"><tbody>{rows}</tbody></table>'
+    if not block.rows:
+        return ""
+    width = f"{100 * block.key_width:.0f}%"
+    rows = "".join(f'<tr><th scope="row" style="width:{width}">{esc(k)}</th><td>{esc(v)}</td></tr>' for k, v in block.rows)
+    return f'<table class="kv{" compact" if block.compact else ""}"><tbody>{rows}</tbody></table>'
 
 
 def _table(block: Table) -> str:
@@ -86,20 +133,44 @@ def _table(block: Table) -> str:
     cols = "".join(f'<col style="width:{100 * w / total:.1f}%">' for w in block.widths)
     head = "".join(f'<th scope="col">{esc(h)}</th>' for h in block.header)
     body = "".join(
-        "<tr>" + "".join(
+        ('<tr class="marked">' if n in block.marked else "<tr>") + "".join(
             f'<td class="r">{esc(c)}</td>' if i in block.right else f"<td>{esc(c)}</td>" for i, c in enumerate(row)
         ) + "</tr>"
-        for row in block.rows
+        for n, row in enumerate(block.rows)
     )
-    return f"<table><colgroup>{cols}</colgroup><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+    cls = ' class="compact"' if block.compact else ""
+    return f"<table{cls}><colgroup>{cols}</colgroup><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
-def _image(block: Image) -> str:
-    data = base64.b64encode(block.png).decode("ascii")
-    return (
-        f'<figure><img src="data:image/png;base64,{data}" alt="{esc(block.alt)}">'
-        f"<figcaption>{esc(block.caption)}</figcaption></figure>"
-    )
+def _chart(block: Chart) -> str:
+    return f"<figure>{to_svg(block.figure)}<figcaption>{esc(block.caption)}</figcaption></figure>"
+
+
+def _callout(block: Callout) -> str:
+    return (f'<div class="callout {esc(block.tone)}"><p class="verdict">{esc(TONE_MARK[block.tone] + block.title)}</p>'
+            f"<p>{esc(block.text)}</p></div>")
+
+
+def _contents(block: Contents) -> str:
+    """Section links, level-2 entries nested under their section."""
+    out, open_sub = [f'<nav class="toc" aria-label="{esc(block.title)}"><h2 id="contents">{esc(block.title)}</h2><ol>'], False
+    for n, (anchor, text, level) in enumerate(block.entries):
+        link = f'<a href="#{esc(anchor)}">{esc(text)}</a>'
+        if level <= 1:
+            if open_sub:
+                out.append("</ol></li>")
+                open_sub = False
+            elif n:
+                out.append("</li>")
+            out.append(f"<li>{link}")
+        else:
+            if not open_sub:
+                out.append("<ol>")
+                open_sub = True
+            out.append(f"<li>{link}</li>")
+    out.append("</ol></li>" if open_sub else "</li>" if block.entries else "")
+    out.append("</ol></nav>")
+    return "".join(out)
 
 
 _BLOCKS: dict[type, Callable[[Any], str]] = {
@@ -107,9 +178,12 @@ _BLOCKS: dict[type, Callable[[Any], str]] = {
     Para: _para,
     KeyValues: _key_values,
     Table: _table,
-    Image: _image,
+    Chart: _chart,
+    Callout: _callout,
+    Contents: _contents,
     Bullets: lambda b: "<ul>" + "".join(f"<li>{esc(item)}</li>" for item in b.items) + "</ul>",
     PageBreak: lambda b: '<div class="page-break"></div>',
+    Group: lambda b: '<section class="card">' + "\n".join(_block(x) for x in b.blocks) + "</section>",
 }
 
 
@@ -117,21 +191,8 @@ def _block(block: Block) -> str:
     return _BLOCKS[type(block)](block)
 
 
-def _nav(doc: Document) -> str:
-    links = [
-        f'<a href="#{esc(b.anchor)}">{esc(b.text)}</a>'
-        for b in doc.blocks
-        if isinstance(b, Heading) and b.level == 1 and b.anchor
-    ]
-    return f"<nav>{''.join(links)}</nav>" if links else ""
-
-
 def html_document(doc: Document, version: str) -> str:
     """The complete HTML text for a built document."""
-    blocks = doc.blocks
-    # The navigation goes after the title and subtitle.
-    head_blocks = [b for b in blocks[:2] if isinstance(b, Para) and b.style in ("title", "subtitle")]
-    parts = [_block(b) for b in head_blocks] + [_nav(doc)] + [_block(b) for b in blocks[len(head_blocks):]]
     lang_attr = "zh-CN" if doc.lang == "zh" else "en"
     return (
         "<!DOCTYPE html>\n"
@@ -140,7 +201,7 @@ def html_document(doc: Document, version: str) -> str:
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         f'<meta name="generator" content="slaproof {esc(version)}">\n'
         f"<title>{esc(doc.title)}</title>\n<style>{CSS}</style>\n</head>\n<body>\n<main>\n"
-        + "\n".join(parts)
+        + "\n".join(_block(b) for b in doc.blocks)
         + f"\n</main>\n<footer>{esc(doc.footer)}</footer>\n</body>\n</html>\n"
     )
 
@@ -151,19 +212,18 @@ def render_html(
     path: Path,
     *,
     lang: str,
-    fonts: FontChoice | None = None,
-    charts: Mapping[str, Mapping[str, bytes]] | None = None,
+    charts: Mapping[str, Mapping[str, Figure]] | None = None,
+    files: Sequence[str] = BUNDLE_FILES,
 ) -> list[str]:
     """Write report.html (UTF-8); return notes (English) about what could not be done as asked.
 
-    ``charts``: PNGs from ``make_charts`` to reuse (drawn here when None).
+    ``charts``: figures from ``make_charts`` to reuse (drawn here when None); ``files``: the bundle's files.
     """
     check_report(report)
-    fonts = fonts or discover_fonts()
     if charts is None:
-        charts = make_charts(report, series, lang, fonts=fonts)
-    keys = font_notes(report, series, lang, has_cjk_chart_font=fonts.has_cjk)
-    document = build_document(report, charts, lang, [label(k, lang, **v) for k, v in keys])
+        charts = make_charts(report, series, lang)
+    keys = font_notes(report, series, lang)
+    document = build_document(report, charts, lang, [label(k, lang, **v) for k, v in keys], files)
     text = html_document(document, report.agent.version)
     Path(path).write_text(text, encoding="utf-8")
     return [label(k, "en", **v) for k, v in keys]

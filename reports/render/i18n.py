@@ -13,8 +13,11 @@ from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 from reports.render.i18n_host import HOST_LABELS
+from reports.render.i18n_proof import PROOF_LABELS
 from reports.render.i18n_vantage import VANTAGE_LABELS
 from reports.render.inputs import parse_time
+from reports.render.labels_report import LABELS as REPORT_LABELS
+from reports.render.labels_sla import LABELS as SLA_LABELS
 from reports.render.model import Verdict
 from reports.render.numbers import cut, cut_short, cut_significant
 
@@ -27,19 +30,15 @@ LABELS: dict[str, tuple[str, str]] = {
         "Measurements of availability, latency and loss recorded by a slaproof agent",
         "由 slaproof 监测代理记录的可用性、延迟与丢包测量",
     ),
-    "cover.measured_by": ("Measured by", "测量方"),
     "cover.agent_id": ("Agent ID", "代理 ID"),
     "cover.host": ("Host", "主机"),
     "cover.vantage": ("Vantage point", "测量位置"),
     "cover.network": ("Network", "网络"),
     "cover.version": ("Software", "软件"),
-    "cover.period": ("Period", "统计时段"),
     "cover.from": ("From", "开始"),
     "cover.to": ("To", "结束"),
     "cover.timezone": ("Display time zone", "显示时区"),
     "cover.generated": ("Generated", "生成时间"),
-    "cover.targets": ("Targets", "监测目标"),
-    "cover.about": ("About this report", "关于本报告"),
     "cover.about_text": (
         "All times are shown in the display time zone with UTC in parentheses, to the whole second "
         "(summary.json holds them in UTC with microseconds). Durations are given in words and in "
@@ -106,7 +105,6 @@ LABELS: dict[str, tuple[str, str]] = {
     "inc.end": ("End", "结束"),
     "inc.duration": ("Duration (min\u2013max)", "时长（最短–最长）"),
     "inc.errors": ("Errors", "错误"),
-    "inc.evidence": ("Evidence", "证据"),
     "inc.clipped_start": ("began before the period", "开始于统计时段之前"),
     "inc.clipped_end": ("continued after the period", "持续至统计时段之后"),
     "inc.no_upper": ("upper bound not observed", "上限未观测到"),
@@ -116,88 +114,44 @@ LABELS: dict[str, tuple[str, str]] = {
     "kind.degraded": ("degraded", "性能下降"),
     "kind.local": ("local network", "本地网络"),
     "kind.no_data": ("no data", "无数据"),
-    "evidence.traceroute": ("traceroute", "路由追踪"),
-    "evidence.http_response": ("HTTP response", "HTTP 响应"),
-    "evidence.rows": ("measurement rows", "测量记录"),
     "charts.heading": ("Charts", "图表"),
     "charts.none": ("No chart data for this target.", "该目标没有图表数据。"),
     "chart.latency": (
-        "Median latency and loss over time; shaded bands mark incidents, local-network outages and "
-        "gaps without data.",
-        "延迟中位数与丢包率随时间的变化；阴影带标出事件、本地网络故障与无数据时段。",
+        "Latency as SmokePing draws it: per time bucket, the grey bands hold the middle of the RTT samples "
+        "(darker: closer to the median), the short bar is the median, coloured by the bucket's packet loss, "
+        "which the bars under it show by height. Incidents are tinted and hatched under the chart with their "
+        "IDs above it; grey is time without data.",
+        "按 SmokePing 方式绘制的延迟：每个时间段内，灰色带为 RTT 样本的中间部分（越深越接近中位数），短横线为中位数，"
+        "其颜色表示该时段的丢包率，下方柱形以高度表示丢包率。事件在图下以底色和斜线标出，编号写在图上方；灰色为无数据时段。",
     ),
     "chart.daily": (
         "Availability per day (display time zone) and the share of the day with measurements; "
-        "days without data are hatched and labelled, not drawn as 100 %.",
-        "每日可用率（显示时区）与当日有测量数据的比例；无数据的日期以斜线标出，不画作 100%。",
+        "days without data are grey and labelled, not drawn as 100 %.",
+        "每日可用率（显示时区）与当日有测量数据的比例；无数据的日期以灰色标出，不画作 100%。",
     ),
-    "chart.histogram": (
-        "Distribution of latency samples with p50, p95 and p99 marked.",
-        "延迟样本分布，标出 p50、p95 与 p99。",
+    "chart.card": (
+        "The incident with 30 minutes on each side: one bucket per round where they fit.",
+        "事件前后各 30 分钟：能容纳时每轮一个时段。",
     ),
+    "chart.smoke_sub": ("RTT of {kind} checks: spread, median and loss per bucket", "{kind} 检测的 RTT：每个时段的分布、中位数与丢包"),
+    "chart.fitted": ("(drawn over the time with data only)", "（仅绘制有数据的时段）"),
     "ax.time": ("Time ({zone})", "时间（{zone}）"),
-    "ax.latency": ("Latency (ms)", "延迟（毫秒）"),
+    "ax.latency": ("RTT (ms)", "RTT（毫秒）"),
     "ax.loss": ("Loss (%)", "丢包（%）"),
-    "ax.day": ("Day ({zone})", "日期（{zone}）"),
     "ax.availability": ("Availability (%)", "可用率（%）"),
     "ax.coverage": ("Coverage (%)", "覆盖率（%）"),
-    "ax.count": ("Samples", "样本数"),
     "ax.axis_from": ("axis starts at {v} %", "纵轴起点 {v}%"),
-    "leg.median": ("median RTT", "RTT 中位数"),
-    "leg.loss": ("loss", "丢包"),
+    "leg.smoke": ("spread of the RTTs", "RTT 分布"),
+    "leg.loss_none": ("median, no loss", "中位数，无丢包"),
+    "leg.loss_upto": ("median, loss {lo}–{hi} %", "中位数，丢包 {lo}–{hi}%"),
+    "leg.no_reply": ("no reply at all", "完全无应答"),
     "leg.availability": ("availability", "可用率"),
+    "leg.coverage": ("share of the day with data", "当日有数据的比例"),
     "no_latency": ("no latency data", "无延迟数据"),
-    "sla.heading": ("Service level agreement", "服务等级协议（SLA）"),
-    "sla.target": ("Target", "目标"),
-    "sla.preset": ("Terms preset", "条款预设"),
-    "sla.uptime_target_pct": ("Uptime target", "可用率承诺"),
-    "sla.uptime_measured_pct": ("Uptime measured (no exclusions)", "实测可用率（不含排除项）"),
-    "sla.counted_downtime_s": ("Downtime counted", "计入的中断时长"),
-    "sla.excluded_downtime_s": ("Downtime excluded", "排除的中断时长"),
-    "sla.verdict": ("Verdict", "结论"),
     "verdict.met": ("met", "达标"),
     "verdict.breached": ("breached", "未达标（违约）"),
     "verdict.not_enough_data": ("not enough data", "数据不足"),
     "verdict.no_uptime_term": ("no uptime term", "无可用性承诺"),
-    "sla.credit_pct": ("Service credit", "服务补偿比例"),
-    "sla.credit_amount": ("Credit amount", "补偿金额"),
-    "sla.claim_deadline": ("Claim deadline", "索赔截止"),
-    "sla.terms": ("Performance terms", "性能条款"),
-    "sla.outages": ("Outages as counted under the SLA", "按 SLA 计算的中断"),
-    "sla.fields": ("Where each term comes from", "各条款来源"),
-    "sla.credit_per_outage": ("Credit per outage", "每次中断的补偿"),
-    "sla.sla_id": ("SLA", "SLA"),
-    "sla.provider": ("Provider", "服务商"),
-    "sla.product": ("Product", "产品"),
-    "sla.terms_date": ("Terms dated", "条款日期"),
-    "sla.terms_date_note": ("About the terms date", "条款日期说明"),
-    "sla.sources": ("Source of the terms", "条款来源"),
-    "sla.period_start": ("SLA period start", "SLA 周期开始"),
-    "sla.period_end": ("SLA period end", "SLA 周期结束"),
-    "sla.period_complete": ("Period complete", "周期是否完整"),
-    "sla.uptime_provider_pct": ("Uptime by the provider's counting", "按服务商口径的可用率"),
-    "sla.coverage_pct": ("Coverage", "覆盖率"),
-    "sla.verdict_basis": ("Basis of the verdict", "结论依据"),
-    "sla.statistic": ("Statistic", "统计量"),
-    "sla.comparator": ("Comparator", "比较"),
-    "sla.samples": ("Samples", "样本数"),
-    "sla.confidence": ("Source confidence", "来源可信度"),
-    "sla.path": ("Term", "条款"),
-    "sla.value": ("Value", "取值"),
-    "sla.source": ("Source", "来源"),
-    "sla.start": ("Start", "开始"),
-    "sla.end": ("End", "结束"),
-    "sla.duration_s": ("Duration", "时长"),
-    "sla.metric": ("Metric", "指标"),
-    "sla.threshold": ("Threshold", "阈值"),
-    "sla.measured": ("Measured", "实测"),
-    "sla.met": ("Met", "是否达标"),
-    "sla.unconfirmed": ("unconfirmed", "未确认"),
-    "sla.unconfirmed_note": (
-        "Terms marked unconfirmed are preset defaults that have not been checked against the "
-        "signed contract: {fields}.",
-        "标为“未确认”的条款为预设默认值，尚未与签署的合同核对：{fields}。",
-    ),
     "yes": ("yes", "是"),
     "no": ("no", "否"),
     "methods.heading": ("Methods", "测量方法"),
@@ -221,10 +175,6 @@ LABELS: dict[str, tuple[str, str]] = {
         "生成于 {generated} \u00b7 slaproof {version} \u00b7 代理 {agent}",
     ),
     "page": ("Page {n} of {total}", "第 {n} 页，共 {total} 页"),
-    "note.no_cjk_font": (
-        "no CJK font found: charts labelled in English",
-        "未找到中文字体：图表使用英文标注",
-    ),
     "note.no_cjk_pdf_font": (
         "no embeddable CJK font found: Chinese text in the PDF uses the non-embedded STSong-Light "
         "font (viewers substitute a local font; text extraction may not work)",
@@ -233,12 +183,16 @@ LABELS: dict[str, tuple[str, str]] = {
     "note.no_series": ("no chart data for target {name}", "目标 {name} 没有图表数据"),
 }
 
+LABELS.update(REPORT_LABELS)
+LABELS.update(SLA_LABELS)
+
 DURATION_UNITS = {
     "en": ("d", "h", "min", "s"),
     "zh": ("天", "小时", "分", "秒"),
 }
 
 LABELS.update(HOST_LABELS)
+LABELS.update(PROOF_LABELS)
 LABELS.update(VANTAGE_LABELS)
 
 

@@ -77,6 +77,7 @@ HOST_LABELS: dict[str, tuple[str, str]] = {
     "host.day_fsync": ("fsync p99 max ms", "fsync p99 最高 毫秒"),
     "host.day_write": ("Write min MB/s", "写入最低 MB/s"),
     "host.terms": ("Host terms of the SLA", "SLA 中的主机条款"),
+    "host.term_words": ("{term}: measured {measured}, {state}", "{term}：实测 {measured}，{state}"),
     "host.term_line": ("{metric} {statistic} {comparator} {threshold}: measured {measured}, {state}",
                        "{metric} {statistic} {comparator} {threshold}：实测 {measured}，{state}"),
     "host.term_met": ("met", "达标"),

@@ -7,13 +7,14 @@ its figures were made with, and a report rendered from it prints that same text.
 
 from __future__ import annotations
 
-# How SLA performance samples are taken (reports/build/samples.py takes them; a test keeps this
-# text equal to samples.PERF_METHOD).
+# How SLA performance samples are taken, in words (reports/build/samples.py takes them and states the
+# same with the metrics' keys in samples.PERF_METHOD, which summary.json's readers see; a test keeps the
+# two naming the same metrics).
 PERF_METHOD = (
-    "Performance samples: latency (rtt_ms) is each successful round's RTT of the target's latency check (ICMP, "
-    "else TCP connect, else HTTP); packet loss (loss_pct) is each ICMP round's lost share of its echo requests, "
-    "outages included; jitter (jitter_ms) is the round's RTT standard deviation when it sent several requests, "
-    "else the absolute difference between consecutive rounds' RTTs (IPDV, RFC 3393); bandwidth (bandwidth_mbps) "
+    "Performance samples: round-trip time is each successful round's RTT of the target's latency check (ICMP, "
+    "else TCP connect, else HTTP); packet loss is each ICMP round's lost share of its echo requests, "
+    "outages included; jitter is the round's RTT standard deviation when it sent several requests, "
+    "else the absolute difference between consecutive rounds' RTTs (IPDV, RFC 3393); bandwidth "
     "is each successful bandwidth test's mean after warm-up. Samples taken while the control targets were also "
     "failing (local) are left out; agent-side failures and budget-skipped tests are never samples."
 )
@@ -63,12 +64,33 @@ METHODS_ZH = (
 
 GAP_RULE = ("rounds missing for more than 2 intervals, and time outside the agent's runs, are 'no data'; "
             "time when every control target failed is 'local' and not the provider's downtime")
+GAP_RULE_ZH = "缺失超过 2 个间隔的轮次以及代理运行之外的时间记为“无数据”；所有对照目标都失败的时间记为“本地故障”，不算服务商的中断。"
+CLOCK_SYNCED = "systemd-timesyncd reports it synchronised"
+CLOCK_UNKNOWN = "NTP synchronisation state not recorded by the agent; check chrony/timesyncd on the host"
+CLOCK_RECORDED = "the kernel's synchronisation state and error bound recorded with every heartbeat (see the proof section)"
+CLOCK_HEAD = "system clock (CLOCK_REALTIME), stored as UTC; "
+CLOCK_ZH = {CLOCK_HEAD + CLOCK_SYNCED: "系统时钟（CLOCK_REALTIME），以 UTC 保存；systemd-timesyncd 报告其已同步",
+            CLOCK_HEAD + CLOCK_RECORDED: "系统时钟（CLOCK_REALTIME），以 UTC 保存；每次心跳都记录内核的同步状态与误差界（见完整性与时间证明一节）",
+            CLOCK_HEAD + CLOCK_UNKNOWN: "系统时钟（CLOCK_REALTIME），以 UTC 保存；代理未记录 NTP 同步状态，请在主机上检查 chrony 或 timesyncd"}
 
 
-def clock_text(synced: bool) -> str:
-    """The clock line of the methods: ``synced`` when systemd-timesyncd reported synchronisation."""
-    return ("system clock (CLOCK_REALTIME), stored as UTC; "
-            + ("systemd-timesyncd reports it synchronised" if synced else "NTP synchronisation state not recorded by the agent; check chrony/timesyncd on the host"))
+def clock_text(synced: bool, *, recorded: bool = False) -> str:
+    """The clock line of the methods: ``recorded`` when the agent's heartbeats recorded the kernel's clock
+    state in the period (the proof section states it); else ``synced`` when systemd-timesyncd reported it."""
+    return CLOCK_HEAD + (CLOCK_RECORDED if recorded else CLOCK_SYNCED if synced else CLOCK_UNKNOWN)
+
+
+def clock_words(text: str, lang: str) -> str:
+    """The clock line (summary.json keeps it in English) in the report's language."""
+    if lang != "zh":
+        return text
+    return CLOCK_ZH.get(text, f"（英文原文）\u201c{text}\u201d")
+
+
+def gap_rule_words(text: str, lang: str) -> str:
+    if lang != "zh":
+        return text
+    return GAP_RULE_ZH if text == GAP_RULE else f"（英文原文）\u201c{text}\u201d"
 
 
 # Added to the methods when a target has a host check (docs/host.md).
@@ -85,8 +107,8 @@ HOST_METHOD_EN = (
     "scratch file within a byte budget, with O_DIRECT where the file system allows. Memory total and available are "
     "the kernel's, cut to a cgroup limit where one applies. A poll that brings no reading (no answer, a wrong "
     "token, a malformed answer) is recorded as such and is never an outage of the target. SLA host terms are "
-    "measured on one sample per reading: steal_pct, cpu_speed_pct (% of the baseline), disk_fsync_p99_ms, and "
-    "disk_write_mb_s / disk_read_mb_s per throughput test."
+    "measured on one sample per reading: CPU steal, CPU speed (% of the baseline) and the fsync time's p99, and "
+    "one sample of write or read throughput per throughput test."
 )
 HOST_METHOD_ZH = (
     "\n\n主机读数来自所租机器内部：`slaproof serve --host` 按自己的时间表采集读数，代理取回自上次保存以来的全部读数，并按代理时钟"
@@ -96,6 +118,6 @@ HOST_METHOD_ZH = (
     "机器自身的进程使该负载可用的 CPU 少于 0.9 个核心时，该读数单独计为“争用”，不计入服务商的责任。磁盘：写入 4 KiB 并 fsync，"
     "重复 20 次（按最近秩法取 p50 和 p99），并在字节预算内对临时文件顺序写入再读出，文件系统允许时使用 O_DIRECT。内存总量和可用量"
     "取自内核，如有 cgroup 限制则以其为上限。未取得读数的轮询（无应答、令牌错误、应答格式错误）会如实记录，但绝不算作目标的中断。"
-    "SLA 主机条款按每个读数一个样本计算：steal_pct、cpu_speed_pct（相对基线的百分比）、disk_fsync_p99_ms，以及每次吞吐测试的"
-    " disk_write_mb_s / disk_read_mb_s。"
+    "SLA 主机条款按每个读数一个样本计算：CPU 窃取、CPU 速度（相对基线的百分比）和 fsync 时间的 p99，每次吞吐测试"
+    "另计一个写入或读取吞吐量样本。"
 )

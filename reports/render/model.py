@@ -24,7 +24,15 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Final, Literal, cast, get_args
 
+# The incident card's objects live in model_cards.py (for this file's size) and are the model's as well.
+from reports.render.model_cards import HttpResponse as HttpResponse
+from reports.render.model_cards import IncidentCard as IncidentCard
+from reports.render.model_cards import RoundCheck as RoundCheck
+from reports.render.model_cards import TraceHop as TraceHop
+from reports.render.model_cards import Traceroute as Traceroute
+from reports.render.model_proof import ProofSection as ProofSection
 from reports.render.model_vantage import VantageSection
+from reports.render.smokeping import SmokeBucket
 
 SUMMARY_SCHEMA: Final = "slaproof.report/1"
 MANIFEST_SCHEMA: Final = "slaproof.manifest/1"
@@ -176,6 +184,7 @@ class IncidentEntry:
     clipped_start: bool
     clipped_end: bool
     evidence: tuple[EvidenceRef, ...]
+    card: IncidentCard | None = field(default=None, metadata=OMIT_IF_NONE)  # provider incidents only
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -514,6 +523,8 @@ class TargetReport:
     provider: str
     control: bool
     interval_s: float
+    service_name: str | None = field(default=None, metadata=OMIT_IF_NONE)  # the provider's name of the service
+    service_id: str | None = field(default=None, metadata=OMIT_IF_NONE)  # the provider's id of it (instance id …)
     availability_pct: float | None
     downtime_s: float
     coverage_pct: float
@@ -549,6 +560,7 @@ class Report:
     methods: Methods
     targets: tuple[TargetReport, ...]
     notes: tuple[str, ...]
+    proof: ProofSection | None = field(default=None, metadata=OMIT_IF_NONE)  # absent: no agent's rows in the report
 
 
 # -- chart series (plot data only: never in summary.json, never a printed figure) -------------
@@ -556,16 +568,23 @@ class Report:
 class TargetSeries:
     """Plot data for one target (UTC times; days are display-zone days).
 
-    ``latency``: (bucket start, median RTT ms or None, loss % or None).
-    ``latency_hist``: (bucket lower bound ms, count), ascending.
+    ``smoke``: the SmokePing chart's time buckets (reports/render/smokeping.SmokeBucket: the
+    spread of RTT samples as quantiles, the median, ICMP loss), only buckets with samples or ICMP
+    requests, by time; from the report's one pass over the rows (reports/build/accumulate.py).
+    ``latency_kind``: the check kind the RTTs come from (icmp, else tcp, else http; None: none).
+    ``icmp``: the target has ICMP checks, so loss is known (no loss panel without).
     ``daily``: (day, availability % or None for no data, coverage %).
-    ``bands``: (start, end, kind). ``vantage_spans``: each vantage's states, and "quorum" for the combined reading.
+    ``bands``: (start, end, kind, incident id or "" for a no-data gap). ``vantage_spans``: each vantage's states, and "quorum"
+    for the combined reading.
+    ``windows``: incident id → the buckets of its card chart (the incident and 30 min each side).
     ``host``: per host reading (time, steal %, CPU speed % of baseline, fsync p99 ms, write MB/s, read MB/s).
     """
 
-    latency: list[tuple[datetime, float | None, float | None]] = field(default_factory=list)
-    latency_hist: list[tuple[float, int]] = field(default_factory=list)
+    smoke: list[SmokeBucket] = field(default_factory=list)
+    latency_kind: str | None = None
+    icmp: bool = False
     daily: list[tuple[date, float | None, float]] = field(default_factory=list)
-    bands: list[tuple[datetime, datetime, BandKind]] = field(default_factory=list)
+    bands: list[tuple[datetime, datetime, BandKind, str]] = field(default_factory=list)
+    windows: dict[str, list[SmokeBucket]] = field(default_factory=dict)
     host: list[tuple[datetime, float | None, float | None, float | None, float | None, float | None]] = field(default_factory=list)
     vantage_spans: list[tuple[str, datetime, datetime, str]] = field(default_factory=list)  # (vantage, start, end, state)

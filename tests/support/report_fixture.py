@@ -24,8 +24,11 @@ from reports.render.model import (
     BandwidthSection,
     BandwidthStats,
     BandwidthTest,
+    CreditTier,
     EndBounds,
     EvidenceRef,
+    HttpResponse,
+    IncidentCard,
     IncidentEntry,
     IncidentKind,
     LatencyFigures,
@@ -33,6 +36,7 @@ from reports.render.model import (
     Period,
     ProbeMethod,
     Report,
+    RoundCheck,
     SlaFieldUse,
     SlaOutage,
     SlaSection,
@@ -41,9 +45,12 @@ from reports.render.model import (
     TargetReport,
     TargetSeries,
     Thresholds,
+    TraceHop,
+    Traceroute,
     Verdict,
     report_lang,
 )
+from reports.render.smokeping import SmokeBucket, quantiles
 
 ZONE = ZoneInfo("Asia/Shanghai")
 UTC = UTC
@@ -73,7 +80,7 @@ METHODS_TEXT_ZH = (
     "每个目标由同一代理按其间隔检测。一轮中所有检测都失败时，该轮判为失败。代理未运行的时段报告为无数据，"
     "不计为可用。对照目标同时失败时，该时段归因于本地网络，而非服务商。"
 )
-SLA_UNCONFIRMED = ["credit.tiers", "claim.deadline_days"]
+SLA_UNCONFIRMED = ["credit.tiers", "claim.anchor"]
 
 
 def _no_data_span() -> tuple[datetime, datetime]:
@@ -144,13 +151,55 @@ def _latency_series(
     return points
 
 
-def _histogram(points: list[tuple[datetime, float | None, float | None]], width: float) -> list[tuple[float, int]]:
-    counts: dict[float, int] = {}
-    for _, rtt, _ in points:
-        if rtt is not None:
-            lo = math.floor(rtt / width) * width
-            counts[lo] = counts.get(lo, 0) + 1
-    return sorted(counts.items())
+def _smoke(rng: random.Random, points: list[tuple[datetime, float | None, float | None]], width: timedelta) -> list[SmokeBucket]:
+    """SmokePing buckets of ``width`` from the 5-min points, each point standing for 30 rounds around it."""
+    by: dict[int, list[tuple[float | None, float | None]]] = {}
+    w_us = int(width.total_seconds() * 1e6)
+    p0 = int(PERIOD_FROM.timestamp() * 1e6)
+    for t, rtt, loss in points:
+        by.setdefault((int(t.timestamp() * 1e6) - p0) // w_us, []).append((rtt, loss))
+    out = []
+    for k, vals in sorted(by.items()):
+        rtts = sorted(r * (1 + rng.gauss(0, 0.03)) for r, _ in vals for _ in range(30) if r is not None)
+        losses = [lo for _, lo in vals if lo is not None]
+        out.append(SmokeBucket(p0 + k * w_us, p0 + (k + 1) * w_us, quantiles(rtts), rtts[len(rtts) // 2] if rtts else None,
+                               sum(losses) / len(losses) if losses else None, len(rtts)))
+    return out
+
+
+def _card(first_failed: datetime) -> IncidentCard:
+    """An outage's evidence: the rounds on its edge, traceroutes to the target and to the control target."""
+    before = first_failed - timedelta(seconds=10)
+
+    def check(at: datetime, ok: bool, row: int) -> RoundCheck:
+        return RoundCheck(row_id=row, at=at, kind="icmp", ok=ok, rtt_ms=37.9 if ok else None, loss_pct=0.0 if ok else 100.0,
+                          status=None, error_class=None if ok else "timeout")
+
+    def hops(reached: bool, last: str) -> tuple[TraceHop, ...]:
+        path = [TraceHop(ttl=i + 1, address=a, rtt_ms=1.5 + 5 * i, answered=3, sent=3, note=None)
+                for i, a in enumerate(("192.168.1.1", "10.48.0.1", "202.97.33.18", "10.23.0.1"))]
+        end = TraceHop(ttl=5, address=last, rtt_ms=37.9, answered=3, sent=3, note=None) if reached else \
+            TraceHop(ttl=5, address=None, rtt_ms=None, answered=0, sent=3, note=None)
+        return (*path, end)
+
+    trace = Traceroute(ref="ev-0042", at=first_failed + timedelta(seconds=24), to=EVIL_NAME, address="203.0.113.10", control=False,
+                       reached=False, hops=hops(False, ""), error="destination not reached", sha256="ab" * 32)
+    control = Traceroute(ref="ev-0043", at=first_failed + timedelta(seconds=24), to=CONTROL_NAME, address="198.51.100.1",
+                         control=True, reached=True, hops=hops(True, "198.51.100.1"), error=None, sha256="cd" * 32)
+    return IncidentCard(last_good=(check(before, True, 40210),), first_failed=(check(first_failed, False, 40211),),
+                        traceroutes=(trace, control), http_response=None)
+
+
+def _http_card(first_failed: datetime) -> IncidentCard:
+    """An HTTP outage's evidence: the failing answer, quoted (markup and all: it is untrusted text)."""
+    resp = HttpResponse(row_id=51002, at=first_failed, status=502, error_class="http_status", error="HTTP 502, expected 200-399",
+                        headers={"server": "nginx <b>1.24</b>", "retry-after": "120"},
+                        body_head='<h1>502 Bad Gateway</h1> & <img src="http://evil.example/x.png">', row_sha256="ef" * 32)
+    good = RoundCheck(row_id=51001, at=first_failed - timedelta(seconds=60), kind="http", ok=True, rtt_ms=110.2, loss_pct=None,
+                      status=200, error_class=None)
+    bad = RoundCheck(row_id=51002, at=first_failed, kind="http", ok=False, rtt_ms=95.0, loss_pct=None, status=502,
+                     error_class="http_status")
+    return IncidentCard(last_good=(good,), first_failed=(bad,), traceroutes=(), http_response=resp)
 
 
 def _percentiles(points: list[tuple[datetime, float | None, float | None]]) -> LatencyFigures:
@@ -209,18 +258,20 @@ def sla_section(verdict: Verdict = "breached", *, warnings: tuple[str, ...] = ()
         uptime_measured_pct=99.3078, coverage_pct=85.7142, period_s=604800.0, known_s=518400.0, no_data_s=86400.0, local_s=0.0,
         measured_downtime_s=3580.0, qualifying_downtime_s=3580.0, counted_downtime_s=3580.0, counted_windows=60,
         window_s=60, window_down_when="any", min_outage_s=0, min_outage_strict=False, down_states=("down",), checks="all",
-        excluded_downtime_s=0.0, excluded={}, no_data_rule="exclude", min_coverage_pct=50.0,
+        excluded_downtime_s=0.0, excluded={}, no_data_rule="excluded", min_coverage_pct=50.0,
         verdict=verdict, verdict_basis=basis or "uptime 99.3078 % < 99.9 % over the known time",
-        credit_mode="tiered", credit_tier=None, credit_pct=10.0, credit_amount="4.20", monthly_fee="42.00", currency="USD",
+        credit_mode="tiered", credit_tier=CreditTier(lt="99.9", ge="99.0", credit_pct="10"), credit_pct=10.0, credit_amount="4.20", monthly_fee="42.00", currency="USD",
         credit_capped=False, credit_below_minimum=False, credit_service_hours=None, credit_per_outage=(), credit_notes=(),
         clock_hours_credited=(), clock_hour_amount=None, claim_deadline=date(2026, 12, 31), claim_deadline_passed=False,
-        claim_channel="support ticket", claim_subject=None, evidence=(),
+        claim_channel="support ticket", claim_subject=None,
+        evidence=("logs showing each Downtime Period with its date and time", "the affected instance IDs"),
         outages=(outage(PERIOD_FROM, 750.0), outage(datetime(2026, 11, 3, 2, 0, tzinfo=UTC), 2830.0)),
-        terms=(term("packet_loss_pct", "mean", 1.0, 0.8121, True, 1715, "secondary"),
-               term("latency_p95_ms", "p95", 150.0, None, None, 0, "unconfirmed")),
+        terms=(term("loss_pct", "mean", 1.0, 0.8121, True, 1715, "secondary"),
+               term("rtt_ms", "p95", 150.0, None, None, 0, "unconfirmed")),
         fields=(SlaFieldUse(path="uptime_target_pct", value="99.9", confidence="verbatim", source="preset"),
-                SlaFieldUse(path="credit.tiers", value="< 99.9 %: 10 %", confidence="unconfirmed", source="preset"),
-                SlaFieldUse(path="claim.deadline_days", value="30", confidence="secondary", source="preset")),
+                SlaFieldUse(path="credit.tiers", value="lt=99.9, ge=99.0, credit_pct=10; lt=99.0, credit_pct=25",
+                            confidence="unconfirmed", source="preset"),
+                SlaFieldUse(path="claim.anchor", value="period_end", confidence="secondary", source="preset")),
         unconfirmed_fields=tuple(SLA_UNCONFIRMED), notes=notes, warnings=warnings,
     )
 
@@ -256,9 +307,10 @@ def build_sample(lang: str = "en") -> tuple[Report, dict[str, TargetSeries]]:
     t1_incidents = [
         _incident("T1-1", "outage", t1_down[0][0], t1_down[0][1], clipped_start=True, errors={"timeout": 75},
                   evidence=[_ev("rows", "1\u201375", "75 rounds, every ICMP echo timed out")]),
-        _incident("T1-3", "outage", t1_down[1][0], t1_down[1][1], errors={"timeout": 280, "unreachable": 3},
-                  evidence=[_ev("traceroute", "ev-0042", "last hop answering: 10.23.0.1 (hop 6); hops 7\u201330 silent"),
-                            _ev("rows", "40211\u201340493", "283 failed rounds")]),
+        replace(_incident("T1-3", "outage", t1_down[1][0], t1_down[1][1], errors={"timeout": 280, "unreachable": 3},
+                          evidence=[_ev("traceroute", "ev-0042", "last hop answering: 10.23.0.1 (hop 6); hops 7\u201330 silent"),
+                                    _ev("rows", "40211\u201340493", "283 failed rounds")]),
+                first_row_id=40211, last_row_id=40493, card=_card(t1_down[1][0])),
         _incident("T1-4", "degraded", t1_slow[0][0], t1_slow[0][1], slack_s=5.0, errors={},
                   evidence=[_ev("rows", "47310\u201347880", "median RTT 171 ms > threshold 150 ms")]),
         _incident("T1-2", "partial", t1_lossy[0][0], t1_lossy[0][1], errors={"timeout": 41},
@@ -269,22 +321,23 @@ def build_sample(lang: str = "en") -> tuple[Report, dict[str, TargetSeries]]:
                 duration_max_s=None),
     ]
     t1_incidents.sort(key=lambda i: i.start)
-    t1_bands: list[tuple[datetime, datetime, BandKind]] = [(nd0, nd1, "no_data")]
-    t1_bands += [(i.start, i.end, i.kind) for i in t1_incidents]
+    t1_bands: list[tuple[datetime, datetime, BandKind, str]] = [(nd0, nd1, "no_data", "")]
+    t1_bands += [(i.start, i.end, i.kind, i.id) for i in t1_incidents]
 
     # Target 2: HTTPS health check, an outage that continued past the period end.
     t2_open = PERIOD_TO - timedelta(minutes=23, seconds=20)
     t2_down = [(datetime(2026, 11, 1, 22, 14, 5, tzinfo=UTC), datetime(2026, 11, 1, 22, 31, 45, tzinfo=UTC)), (t2_open, PERIOD_TO)]
     t2_points = _latency_series(rng, 112.0, timedelta(minutes=5), t2_down, [], [], [(nd0, nd1)])
     t2_incidents = [
-        _incident("T2-1", "outage", t2_down[0][0], t2_down[0][1], slack_s=30.0, errors={"http_status": 18},
-                  evidence=[_ev("http_response", "ev-0051",
-                                'HTTP 502 body: "<h1>502 Bad Gateway</h1>" & <img src="http://evil.example/x.png"> \'quoted\'')]),
+        replace(_incident("T2-1", "outage", t2_down[0][0], t2_down[0][1], slack_s=30.0, errors={"http_status": 18},
+                          evidence=[_ev("http_response", "ev-0051",
+                                        'HTTP 502 body: "<h1>502 Bad Gateway</h1>" & <img src="http://evil.example/x.png"> \'quoted\'')]),
+                card=_http_card(t2_down[0][0])),
         _incident("T2-2", "outage", t2_open, PERIOD_TO, slack_s=30.0, clipped_end=True, errors={"tls": 2, "timeout": 21},
                   evidence=[_ev("http_response", "ev-0057", "TLS handshake timeout <after 10 s>")]),
     ]
-    t2_bands: list[tuple[datetime, datetime, BandKind]] = [(nd0, nd1, "no_data"), (LOCAL_START, LOCAL_END, "local")]
-    t2_bands += [(i.start, i.end, i.kind) for i in t2_incidents]
+    t2_bands: list[tuple[datetime, datetime, BandKind, str]] = [(nd0, nd1, "no_data", ""), (LOCAL_START, LOCAL_END, "local", "")]
+    t2_bands += [(i.start, i.end, i.kind, i.id) for i in t2_incidents]
 
     period_s = (PERIOD_TO - PERIOD_FROM).total_seconds()
     no_data_s = (nd1 - nd0).total_seconds()
@@ -352,9 +405,15 @@ def build_sample(lang: str = "en") -> tuple[Report, dict[str, TargetSeries]]:
             "Evidence texts are quoted as received & may contain <markup>.",
         ),
     )
+    t1_window = [p for p in t1_points if t1_down[1][0] - timedelta(minutes=30) <= p[0] < t1_down[1][1] + timedelta(minutes=30)]
+    t2_window = [p for p in t2_points if t2_down[0][0] - timedelta(minutes=30) <= p[0] < t2_down[0][1] + timedelta(minutes=30)]
     series = {
-        EVIL_NAME: TargetSeries(t1_points, _histogram(t1_points, 2.0), _daily(t1_down, [(nd0, nd1)], local), t1_bands),
-        HTTP_NAME: TargetSeries(t2_points, _histogram(t2_points, 5.0), _daily(t2_down, [(nd0, nd1)], local), t2_bands),
+        EVIL_NAME: TargetSeries(smoke=_smoke(rng, t1_points, timedelta(hours=1)), latency_kind="icmp", icmp=True,
+                                daily=_daily(t1_down, [(nd0, nd1)], local), bands=t1_bands,
+                                windows={"T1-3": _smoke(rng, t1_window, timedelta(minutes=5))}),
+        HTTP_NAME: TargetSeries(smoke=_smoke(rng, t2_points, timedelta(hours=1)), latency_kind="http", icmp=False,
+                                daily=_daily(t2_down, [(nd0, nd1)], local), bands=t2_bands,
+                                windows={"T2-1": _smoke(rng, t2_window, timedelta(minutes=5))}),
     }
     return report, series
 
