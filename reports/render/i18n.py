@@ -12,6 +12,7 @@ import math
 from datetime import UTC, datetime, tzinfo
 from typing import Any
 
+from reports.render.i18n_alerts import ALERT_LABELS
 from reports.render.i18n_host import HOST_LABELS
 from reports.render.i18n_proof import PROOF_LABELS
 from reports.render.inputs import parse_time
@@ -192,6 +193,7 @@ DURATION_UNITS = {
 
 LABELS.update(HOST_LABELS)
 LABELS.update(PROOF_LABELS)
+LABELS.update(ALERT_LABELS)
 
 
 def label(key: str, lang: str, **values: Any) -> str:
