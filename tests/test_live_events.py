@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -119,3 +120,36 @@ def test_log_line_is_one_line_with_keys_and_no_secret(caplog: pytest.LogCaptureF
     with caplog.at_level(logging.INFO, logger="slaproof.events"):
         log_event(ev)
     assert caplog.records[-1].levelno == logging.INFO and caplog.records[-1].getMessage() == msg
+
+
+def test_a_restarted_agent_carries_an_alerted_incident_on_and_tells_its_recovery(tmp_path: Path) -> None:
+    """Confirmed (and alerted) before a restart, never recovered: the new tracker resumes it from the alert log, does
+    not confirm it again, and tells RECOVERED under the same key, so the user's channel hears the end of it."""
+    from agent.live.alerts.dispatcher import dedup_key
+    from agent.store import Store
+    from agent.store.alerts import AlertLog, AlertRow
+
+    store = Store.open(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    agent_id = store.ensure_agent("a-1", 0)
+    store.sync_targets(agent_id, [{"name": "web", "address": WEB.address, "checks": []}], 0)
+    log = AlertLog(store, agent_id)
+    first, rec, _ = tracker()
+    for i in range(1, 4):
+        feed(first, WEB, i, False, False)
+    confirmed = next(e for e in rec.events if e.kind is Kind.CONFIRMED)
+    at = int(confirmed.at.timestamp() * 1e6)
+    log.add(AlertRow(at, at, at, Kind.CONFIRMED.value, "web", dedup_key(confirmed), "ntfy", "en", "sent", 1, None, "t", "b"))
+    assert log.open_incidents() == [("web", confirmed.key, at)]
+
+    second, rec2, confirmed2 = tracker()
+    since = datetime.fromtimestamp(int(confirmed.key.rpartition(":")[2]) / 1e6, UTC)
+    second.resume("web", since, T0 + timedelta(minutes=20))
+    feed(second, WEB, 40, False, False)  # still failing after the restart: no second confirmation, no stale reminders
+    feed(second, WEB, 41, True, True)
+    assert rec2.kinds() == [Kind.RECOVERED] and confirmed2 == []
+    assert rec2.events[0].key == confirmed.key and rec2.events[0].since == since
+    recovered = rec2.events[0]
+    log.add(AlertRow(at + 1, at + 1, at + 1, Kind.RECOVERED.value, "web", dedup_key(recovered), "ntfy", "en", "sent", 1, None,
+                     "t", "b"))
+    assert log.open_incidents() == []
+    store.close()

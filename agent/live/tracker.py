@@ -88,6 +88,13 @@ class IncidentTracker:
     def local_outage(self) -> bool:
         return bool(self.controls) and self.controls_down == self.controls
 
+    def resume(self, name: str, since: datetime, now: datetime) -> None:
+        """An incident confirmed (and alerted) before a restart and never told as recovered: carry it on, so the
+        next good round says RECOVERED under the same key and a failing one does not confirm it again."""
+        st = self.state(name)
+        st.streak, st.since, st.kind, st.confirmed = self.open_after, since, "outage", True
+        st.reminders = max(0, int((now - since) / self.still_down_every))  # reminders due before the restart are past
+
     def add_evidence(self, name: str, item: Evidence) -> None:
         """Evidence taken for the target's open incident (traceroutes arrive after the confirmation)."""
         st = self.state(name)

@@ -61,6 +61,7 @@ def attach(d: DaemonParts, on_confirm: Callable[[Target, Sequence[ProbeResult]],
     tracker = IncidentTracker(bus, open_after=settings.agent.open_after, still_down_every_min=policy.still_down_every_min,
                               cert_days=policy.cert_days, on_confirm=on_confirm)
     d.observers.append(tracker)
+    resume_open_incidents(d, tracker)
     alerts = None
     if settings.agent.alerts:
         from agent.live.alerts.routes import Route
@@ -85,6 +86,23 @@ def attach(d: DaemonParts, on_confirm: Callable[[Target, Sequence[ProbeResult]],
         d.services.append(watch)
     d.services.append(GapCheck(d, bus))
     return Live(bus, tracker, alerts, metrics)
+
+
+def resume_open_incidents(d: DaemonParts, tracker: IncidentTracker) -> None:
+    """Incidents the alert log says were confirmed and not yet recovered (the agent stopped or was killed
+    in between): the tracker carries them on. ``since`` is the incident's start from its key (target:µs)."""
+    from agent.store.alerts import AlertLog
+
+    names = {t.name for t in d.settings.targets if not t.control}
+    now = d.clock()
+    for name, key, event_us in AlertLog(d.store, d.agent_id).open_incidents():
+        if name not in names:
+            continue
+        tail = key.rpartition(":")[2]
+        since = from_us(int(tail)) if tail.isdigit() else from_us(event_us)
+        tracker.resume(name, since, now)
+        log.info("incident of %s open since %s carried over from the previous run (alerted, not yet recovered)",
+                 name, since.isoformat())
 
 
 class GapCheck:

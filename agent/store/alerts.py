@@ -11,6 +11,8 @@ from agent.store.database import Store, _new_id
 from agent.store.schema import alert_log, targets
 
 STATUSES = ("sent", "failed", "dropped")
+CONFIRMED, RECOVERED = "incident_confirmed", "recovered"  # agent/live/events.Kind values (the store does not import live)
+RESUME_SCAN = 5000  # newest alert rows read at start to find incidents still open
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,3 +65,25 @@ class AlertLog:
             q = q.where(targets.c.name.in_(list(target_names)))
         with self.store.engine.connect() as conn:
             return [AlertRow(**r._mapping) for r in conn.execute(q)]
+
+    def open_incidents(self, *, scan: int = RESUME_SCAN) -> list[tuple[str, str, int]]:
+        """(target, the incident's event key "<target>:<start µs>", event µs) of each incident this agent alerted as confirmed and never as
+        recovered: what a restarted agent's tracker resumes, so the recovery is told under the same key."""
+        if self.agent_id is None:
+            return []
+        a = alert_log.c
+        q = (select(a.kind, targets.c.name, a.dedup_key, a.event_us)
+             .select_from(alert_log.join(targets, targets.c.id == a.target_id))
+             .where(a.agent_id == self.agent_id, a.kind.in_([CONFIRMED, RECOVERED]))
+             .order_by(a.id.desc()).limit(scan))
+        with self.store.engine.connect() as conn:
+            rows = list(conn.execute(q))
+        open_: dict[str, tuple[str, str, int]] = {}
+        closed: set[str] = set()
+        for kind, name, key, event_us in rows:  # newest first: a recovery closes every older row of its incident
+            incident = key.removeprefix(f"{kind}:")  # the dispatcher's key is "<kind>:<the event's key>"
+            if kind == RECOVERED:
+                closed.add(incident)
+            elif incident not in closed and incident not in open_:
+                open_[incident] = (name, incident, int(event_us))
+        return sorted(open_.values(), key=lambda r: r[2])

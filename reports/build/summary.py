@@ -42,6 +42,7 @@ from reports.build.cards import CardContext, card_incidents, incident_card, wind
 from reports.build.checks import KindSet, analysis_for, check_figures, kind_sets, restrict, sla_check_kinds
 from reports.build.evidence import evidence_refs, stored_evidence
 from reports.build.host import host_perf_samples, host_section, host_series
+from reports.build.alerts import alerts_in
 from reports.build.proof import proof_section
 from reports.build.provenance import ImportedCounter, imported_rows, with_imported
 from reports.build.rounds import TargetChecks, latency_kind, rounds_for, target_checks
@@ -404,6 +405,7 @@ def build_report(settings: Settings, store: Store, an: Analysis, *, lang: str, n
         targets=targets,
         notes=tuple(notes(store, an)),
         proof=proof,
+        alerts=alerts_in(store, to_us(an.start), to_us(an.end), [t.name for t in an.targets]),
     )
     return Built(report, series, an)
 

@@ -15,6 +15,7 @@ from datetime import tzinfo
 from typing import Any
 
 from reports.render.blocks import Block, Bullets, Chart, Contents, Document, Group, Heading, KeyValues, PageBreak, Para, Table
+from reports.render.content_alerts import alert_blocks
 from reports.render.content_cards import errors_text, incident_cards
 from reports.render.content_claim import claim_page
 from reports.render.content_host import host_blocks
@@ -274,6 +275,7 @@ def build_document(
     for i, t in enumerate(report.targets):
         body += _target_page(i, t, report, charts, lang, zone, files)
     body += methods_blocks(report.methods, lang)
+    body += alert_blocks(report.alerts, lang, zone)
     body += proof_blocks(report.proof, report.period.end, lang, zone)
     appendix = terms_appendix(report, lang)
     if appendix:

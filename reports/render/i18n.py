@@ -12,6 +12,7 @@ import math
 from datetime import UTC, datetime, tzinfo
 from typing import Any
 
+from reports.render.i18n_alerts import ALERT_LABELS
 from reports.render.i18n_host import HOST_LABELS
 from reports.render.i18n_proof import PROOF_LABELS
 from reports.render.i18n_vantage import VANTAGE_LABELS
@@ -193,6 +194,7 @@ DURATION_UNITS = {
 
 LABELS.update(HOST_LABELS)
 LABELS.update(PROOF_LABELS)
+LABELS.update(ALERT_LABELS)
 LABELS.update(VANTAGE_LABELS)
 
 

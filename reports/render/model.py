@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Final, Literal, cast, get_args
 
+from reports.render.model_alerts import AlertEntry as AlertEntry
+
 # The incident card's objects live in model_cards.py (for this file's size) and are the model's as well.
 from reports.render.model_cards import HttpResponse as HttpResponse
 from reports.render.model_cards import IncidentCard as IncidentCard
@@ -561,6 +563,7 @@ class Report:
     targets: tuple[TargetReport, ...]
     notes: tuple[str, ...]
     proof: ProofSection | None = field(default=None, metadata=OMIT_IF_NONE)  # absent: no agent's rows in the report
+    alerts: tuple[AlertEntry, ...] | None = field(default=None, metadata=OMIT_IF_NONE)  # absent: the alert log has none
 
 
 # -- chart series (plot data only: never in summary.json, never a printed figure) -------------
