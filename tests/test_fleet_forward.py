@@ -186,15 +186,15 @@ def test_central_stopped_and_restarted_loses_nothing(tmp_path: Path, caplog: pyt
 
 
 def _in_batch(eng: Engine) -> bool:
-    """The forwarder's INSERT of measurements is running: the middle of a batch's transaction."""
+    """The forwarder's COPY into measurements is running: the middle of a batch's transaction."""
     with eng.connect() as c:
-        return bool(c.execute(text("SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'INSERT INTO measurements%' "
+        return bool(c.execute(text("SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'COPY measurements%' "
                                    "AND state = 'active'")).scalar_one())
 
 
 @pytest.mark.skipif(why_no_postgres() is not None, reason=str(why_no_postgres()))
 def test_forwarder_killed_mid_batch_loses_nothing(tmp_path: Path, pg_url: str) -> None:
-    store, _, _ = _agent(tmp_path, "a", 6000)
+    store, _, _ = _agent(tmp_path, "a", 15000)  # 30,000 rows: 15 batches, more than the kills can catch
     total = _local_rows(store)
     store.close()
     cfg = make_config(tmp_path / "c.toml", [{"name": "vps", "address": "127.0.0.1", "checks": [{"kind": "icmp"}]}],
@@ -212,6 +212,8 @@ def test_forwarder_killed_mid_batch_loses_nothing(tmp_path: Path, pg_url: str) -
                     proc.send_signal(signal.SIGKILL)
                     kills += 1
             finally:
+                if proc.poll() is None:  # the wait above failed: leave nothing running
+                    proc.kill()
                 proc.wait(30)
                 assert proc.stderr is not None
                 proc.stderr.close()
