@@ -104,7 +104,7 @@ class Forwarder:
         # Sent even when empty: the central side learns of the contact, the backlog and the clock, and
         # refuses a second machine under this identity before it has rows to send.
         defs = up.check_defs(self.store, sorted({r["check"] for r in rows})) if rows else []
-        runs = up.recent_runs(self.store, self.agent_id, min(r["ts_us"] for r in rows)) if rows else []
+        runs = up.recent_runs(self.store, self.agent_id, min(r["ts_us"] for r in rows) if rows else None)
         batch = up.Batch(self.uuid, self.agent_name, self._created(), head, now, read_kernel_clock().synced, tuple(defs),
                          tuple(runs), tuple(rows))
         res = up.ingest(central, batch, now)

@@ -223,3 +223,25 @@ def test_forwarder_killed_mid_batch_loses_nothing(tmp_path: Path, pg_url: str) -
         eng.dispose()
     assert kills >= 1
     assert _central_counts(pg_url) == (total, total)
+
+
+def test_a_run_that_ends_after_its_last_row_reaches_the_central_side(tmp_path: Path, pg_url: str) -> None:
+    """The daemon stops its forwarder before it records the clean stop: the next contact carries it."""
+    store, uuid, aid = _agent(tmp_path, "a", 30)
+    try:
+        ahead_us = 3600 * 1_000_000  # this agent's clock runs an hour ahead
+        fwd = Forwarder(UpstreamSettings(database_url=pg_url), store, uuid, aid, "alpha", tmp_path / "a",
+                        now_us=lambda: to_us(datetime.now(UTC)) + ahead_us)
+        run = store.start_run(aid, to_us(START + timedelta(hours=1)), version="t", pid=1, config_hash=None)
+        fwd.drain()
+        store.end_run(run, to_us(START + timedelta(hours=2)), clean=True)
+        assert fwd.run_once() == 0  # nothing new to send, but the contact brings the run's end
+        central = fwd.central
+        assert central is not None
+        stops = {r["started_us"]: r["stop"] for r in central.all_runs()}
+        assert stops[to_us(START + timedelta(hours=1))] == "clean"
+        (agent,) = up.fleet_agents(central)
+        assert agent.clock_offset_us is not None and abs(agent.clock_offset_us + ahead_us) < 60_000_000  # against the server's clock
+        fwd.close()
+    finally:
+        store.close()

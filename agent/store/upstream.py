@@ -25,7 +25,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, func, select, update
+from sqlalchemy import Connection, false, func, select, text, update
 
 from agent.core.errors import StoreError
 from agent.store import chain
@@ -138,11 +138,15 @@ def check_defs(store: Store, ids: Sequence[int]) -> list[CheckDef]:
                 for r in conn.execute(q)]
 
 
-def recent_runs(store: Store, agent_id: int, since_us: int) -> list[dict[str, Any]]:
-    """The agent's runs still open or seen since ``since_us`` (what a batch's rows fall in)."""
+LATEST_RUNS = 2  # always sent: the run going on and the one before (its clean or unclean end arrives with the next contact)
+
+
+def recent_runs(store: Store, agent_id: int, since_us: int | None) -> list[dict[str, Any]]:
+    """The agent's runs seen since ``since_us`` (what a batch's rows fall in) and its latest runs."""
     r = runs.c
-    q = (select(*[r[c] for c in RUN_COLUMNS]).where(r.agent_id == agent_id,
-                                                     func.coalesce(r.last_seen_us, r.ended_us, r.started_us) >= since_us)
+    latest = select(r.id).where(r.agent_id == agent_id).order_by(r.started_us.desc()).limit(LATEST_RUNS).scalar_subquery()
+    seen = func.coalesce(r.last_seen_us, r.ended_us, r.started_us) >= since_us if since_us is not None else false()
+    q = (select(*[r[c] for c in RUN_COLUMNS]).where(r.agent_id == agent_id, (r.id.in_(latest)) | seen)
          .order_by(r.started_us))
     with store.engine.connect() as conn:
         return [dict(x) for x in conn.execute(q).mappings()]
@@ -272,9 +276,18 @@ def _link(batch: Batch, defs: Mapping[int, CheckDef], central_ids: Mapping[int, 
     return out, dups, last_seq, prev, None
 
 
+def _server_now_us(conn: Connection, fallback_us: int) -> int:
+    """The central database server's clock (PostgreSQL), the reference every agent's clock is compared with."""
+    if conn.dialect.name != "postgresql":
+        return fallback_us
+    return int(conn.execute(text("SELECT (extract(epoch FROM clock_timestamp()) * 1000000)::bigint")).scalar_one())
+
+
 def ingest(central: Store, batch: Batch, now_us: int) -> IngestResult:
-    """Take a batch in one transaction (module doc). Raises AgentConflictError after recording it."""
+    """Take a batch in one transaction (module doc). Raises AgentConflictError after recording it.
+    ``now_us`` stands for the central clock where the server has none to give (SQLite)."""
     with central.engine.begin() as conn:
+        now_us = _server_now_us(conn, now_us)
         why = _conflict(conn, batch)
         if why is None:
             aid, last_seq, prev = _agent_row(conn, batch, now_us)
