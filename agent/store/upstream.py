@@ -30,6 +30,7 @@ from sqlalchemy import Connection, false, func, select, text, update
 from agent.core.errors import StoreError
 from agent.store import chain
 from agent.store.database import MEASUREMENT_COLUMNS, Store
+from agent.store.partitions import ensure_months
 from agent.store.schema import agents, checks, measurements, runs, targets, upstream_agents, upstream_refusals
 
 RUN_COLUMNS = ("started_us", "ended_us", "last_seen_us", "stop", "version", "hostname", "pid", "config_hash", "note")
@@ -286,6 +287,9 @@ def _server_now_us(conn: Connection, fallback_us: int) -> int:
 def ingest(central: Store, batch: Batch, now_us: int) -> IngestResult:
     """Take a batch in one transaction (module doc). Raises AgentConflictError after recording it.
     ``now_us`` stands for the central clock where the server has none to give (SQLite)."""
+    if batch.rows:  # a month's partition made before its first row arrives (PostgreSQL; agent/store/partitions.py)
+        ts = [int(r["ts_us"]) for r in batch.rows]
+        ensure_months(central, min(ts), max(ts))
     with central.engine.begin() as conn:
         now_us = _server_now_us(conn, now_us)
         why = _conflict(conn, batch)
