@@ -95,3 +95,24 @@ def test_a_database_with_rows_is_partitioned_whole(tmp_path: Path, pg_url: str) 
         write_history(store, tmp_path / "a", {"vps": ("u" * 10, 30)}, START + timedelta(days=3))  # ids go on from the old table's
     finally:
         store.close()
+
+
+def test_detach_month_from_the_command_line(tmp_path: Path, pg_url: str) -> None:
+    import subprocess
+    import sys
+
+    from tests.conftest import make_config
+
+    store = Store.open(pg_url)
+    try:
+        may_us = int((START - timedelta(days=3)).timestamp() * 1e6)
+        parts.ensure_months(store, may_us, may_us)  # as the central ingest does before rows arrive
+        write_history(store, tmp_path / "a", {"vps": ("u" * 10, 30)}, START - timedelta(days=3))
+    finally:
+        store.close()
+    cfg = make_config(tmp_path / "c.toml", [{"name": "vps", "address": "127.0.0.1", "checks": [{"kind": "icmp"}]}], database_url=pg_url)
+    exe = [sys.executable, "-m", "agent.cli", "db", "detach-month", "-c", str(cfg)]
+    ok = subprocess.run([*exe, "2026-05"], capture_output=True, text=True, timeout=60)
+    assert ok.returncode == 0 and "measurements_2026_05" in ok.stdout, ok.stderr
+    bad = subprocess.run([*exe, "2026-05"], capture_output=True, text=True, timeout=60)
+    assert bad.returncode == 2 and "no attached partition for 2026-05" in bad.stderr and "Traceback" not in bad.stderr

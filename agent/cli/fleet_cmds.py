@@ -10,6 +10,7 @@ from types import FrameType
 import click
 
 from agent.cli.common import config_option, load_settings, main, open_store
+from agent.cli.data_cmds import db
 from agent.config import Settings
 from agent.core.errors import UsageError
 from agent.core.times import from_us, to_us, utcnow
@@ -83,3 +84,20 @@ def print_fleet(settings: Settings, path: object, database: str | None, tz: tzin
     for r in refused:
         click.echo(f"refused: {r['name']} ({r['agent_uuid']}) row {r['seq'] if r['seq'] is not None else '-'} at "
                    f"{from_us(r['received_us']).astimezone(tz):%Y-%m-%d %H:%M:%S}: {r['reason']}")
+
+
+@db.command("detach-month")
+@config_option
+@click.argument("month", metavar="YYYY-MM")
+def detach_month(config_path: str | None, month: str) -> None:
+    """PostgreSQL: take one month's rows out of measurements into a table of their own, to archive (docs/fleet.md)."""
+    from agent.store.partitions import detach_month as detach
+
+    settings, _ = load_settings(config_path)
+    store = open_store(settings, create_folder=False)
+    try:
+        name = detach(store, month)
+    finally:
+        store.close()
+    click.echo(f"{month}: detached into table {name}; reports no longer read it. Archive it with "
+               f"pg_dump -t {name}, then DROP TABLE {name} when the archive is safe.")
