@@ -61,3 +61,18 @@ def test_no_alert_log_rows_no_section(tmp_path: Path) -> None:
     assert "alerts" not in json.loads((out / "summary.json").read_text())
     assert "When you were told" not in _page(out)
     a.close()
+
+
+def test_a_new_daemon_resumes_the_incident_its_alert_log_left_open(tmp_path: Path) -> None:
+    """The wiring reads the alert log when a daemon is made: an alerted, unrecovered incident is open in its tracker."""
+    from agent.daemon import Daemon
+
+    a = make_agent(tmp_path)
+    since = to_us(T0 + timedelta(minutes=1))
+    AlertLog(a.store, a.daemon.agent_id).add(AlertRow(since + 60_000_000, since + 60_000_000, since + 61_000_000,
+                                                      "incident_confirmed", "vps", f"incident_confirmed:vps:{since}", "ntfy", "en",
+                                                      "sent", 1, None, "t", "b"))
+    a.close()
+    again = Daemon(a.settings, a.store, clock=a.wall)
+    st = again.live.tracker.state("vps")
+    assert st.confirmed and st.since == T0 + timedelta(minutes=1) and not again.live.tracker.state("other").confirmed
