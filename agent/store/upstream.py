@@ -163,11 +163,11 @@ def cursor(central: Store, agent_uuid: str) -> int:
         return int(v) if v is not None else 0
 
 
-def _refuse(central: Store, batch: Batch, seq: int | None, reason: str, row: Mapping[str, Any] | None, now_us: int) -> None:
+def _refusal(batch: Batch, seq: int | None, reason: str, row: Mapping[str, Any] | None, now_us: int) -> Any:
+    """The insert recording a refusal, with the refused row as sent (hashes in hex)."""
     content = None if row is None else json.dumps({k: (v.hex() if isinstance(v, bytes) else v) for k, v in row.items()})
-    with central.engine.begin() as conn:
-        conn.execute(upstream_refusals.insert().values(agent_uuid=batch.agent_uuid, name=batch.name, seq=seq,
-                                                       received_us=now_us, reason=reason, row=content))
+    return upstream_refusals.insert().values(agent_uuid=batch.agent_uuid, name=batch.name, seq=seq, received_us=now_us,
+                                             reason=reason, row=content)
 
 
 def _conflict(conn: Connection, batch: Batch) -> str | None:
@@ -306,12 +306,11 @@ def ingest(central: Store, batch: Batch, now_us: int) -> IngestResult:
                 last_contact_us=now_us, clock_offset_us=now_us - batch.sent_us, clock_synced=batch.clock_synced))
             if refused is not None:
                 row, reason = refused
-                content = json.dumps({k: (v.hex() if isinstance(v, bytes) else v) for k, v in row.items()})
-                conn.execute(upstream_refusals.insert().values(agent_uuid=batch.agent_uuid, name=batch.name, seq=int(row["seq"]),
-                                                               received_us=now_us, reason=reason, row=content))
+                conn.execute(_refusal(batch, int(row["seq"]), reason, row, now_us))
                 return IngestResult(len(rows), dups, new_seq, int(row["seq"]), reason)
             return IngestResult(len(rows), dups, new_seq)
-    _refuse(central, batch, None, why, None, now_us)
+    with central.engine.begin() as conn:  # recorded apart: the batch's own transaction was not to take anything
+        conn.execute(_refusal(batch, None, why, None, now_us))
     raise AgentConflictError(why)
 
 
