@@ -335,6 +335,7 @@ class AgentSettings(_Strict):
     alerting: AlertPolicy = AlertPolicy()
     metrics: MetricsSettings = MetricsSettings()
     upstream: UpstreamSettings | None = Field(None, description="[agent.upstream]: forward rows to a fleet's central database")
+    quorum: int | None = Field(None, ge=1, le=100, description="vantage points that must see an outage at once to confirm it; default a majority")
 
     @field_validator("timezone")
     @classmethod

@@ -31,8 +31,10 @@ def _pattern(*downs: tuple[int, int]) -> str:
     return "".join(p)
 
 
-def _fleet_report(tmp: Path, patterns: dict[str, str], sla: dict[str, object] | None = None) -> Report:
+def _fleet_report(tmp: Path, patterns: dict[str, str], sla: dict[str, object] | None = None, quorum: int | None = None) -> Report:
     settings = _settings(tmp, sla)
+    if quorum is not None:
+        settings = settings.model_copy(update={"agent": settings.agent.model_copy(update={"quorum": quorum})})
     store = Store.open(settings.database_url())
     try:
         for agent, vps in patterns.items():
@@ -130,3 +132,19 @@ def test_vantage_analyses_in_worker_processes_read_the_same(tmp_path: Path) -> N
     assert {k: v.period for k, v in one.items()} == {k: v.period for k, v in two.items()}
     assert {k: v.per_vantage for k, v in one.items()} == {k: v.per_vantage for k, v in two.items()}
     assert one["vps"].period.confirmed_s > 0
+
+
+def test_a_quorum_set_in_the_config(tmp_path: Path) -> None:
+    """[agent] quorum: all three must agree (the outage from 121 min on), or one is enough (the path cut counts)."""
+    from reports.render.content_vantage import rule_sentence
+
+    patterns = {"a": _pattern((30, 45), (120, 150)), "b": _pattern((120, 150)), "c": _pattern((121, 150))}
+    every = _fleet_report(tmp_path / "all", patterns, {"preset": "generic-99.9"}, quorum=3).targets[0]
+    assert every.vantages is not None and (every.vantages.quorum, every.vantages.quorum_rule) == (3, "fixed")
+    (conf,) = [i for i in every.vantages.incidents if i.confirmed]
+    assert (conf.start, conf.end, conf.earliest) == (_at(121), _at(150), _at(120))
+    assert every.sla is not None and every.sla.measured_downtime_s == 29 * 60
+    assert "at least 3 of them, each with its own network up" in rule_sentence(every.vantages, "en")
+    assert "至少 3 个观测点在各自网络正常的情况下" in rule_sentence(every.vantages, "zh")
+    one = _fleet_report(tmp_path / "one", patterns, quorum=1).targets[0]
+    assert one.vantages is not None and [i.confirmed for i in one.vantages.incidents] == [True, True]

@@ -309,7 +309,8 @@ def _fleet(settings: Settings, store: Store, job: PassJob, chosen: Sequence[Targ
     """Targets with rows from several agents (reports/build/vantages.py), their views in worker processes."""
     names = [c.name for c in controls]
     found = {t.name: vantages_of(store, t.name, names, job.a_us, job.b_us) for t in chosen if not t.control}
-    return fleet_views(store, {n: vs for n, vs in found.items() if vs}, partial(_vantage_pass, settings, job, controls), workers)
+    return fleet_views(store, {n: vs for n, vs in found.items() if vs}, partial(_vantage_pass, settings, job, controls), workers,
+                       settings.agent.quorum)
 
 
 # -- latency and loss ----------------------------------------------------------------

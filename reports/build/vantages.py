@@ -90,7 +90,8 @@ def vantages_of(store: Store, target: str, controls: Sequence[str], a_us: int, b
     return sorted(named, key=lambda v: v.name)
 
 
-def fleet_views(store: Store, found: dict[str, list[Vantage]], analyse_one: AnalyseOne, workers: int | None) -> dict[str, FleetView]:
+def fleet_views(store: Store, found: dict[str, list[Vantage]], analyse_one: AnalyseOne, workers: int | None,
+                quorum: int | None = None) -> dict[str, FleetView]:
     """Each target's vantages analysed (in worker processes, one per core, when there are several) and read together."""
     import multiprocessing as mp
     import os
@@ -109,7 +110,7 @@ def fleet_views(store: Store, found: dict[str, list[Vantage]], analyse_one: Anal
     else:
         for name, v in tasks:
             per[name][v.name] = analyse_one(store, name, v)
-    return {name: fleet_view(vs, {v.name: per[name][v.name] for v in vs}) for name, vs in found.items()}
+    return {name: fleet_view(vs, {v.name: per[name][v.name] for v in vs}, quorum) for name, vs in found.items()}
 
 
 def fleet_view(vantages: Sequence[Vantage], per: dict[str, TargetAnalysis], quorum: int | None = None) -> FleetView:
