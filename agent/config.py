@@ -18,18 +18,12 @@ from typing import Annotated, Any, Literal
 from urllib.parse import unquote, urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    ValidationError,
-    field_validator,
-    model_validator,
-)
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from agent.core import secrets
 from agent.core.errors import ConfigError
+from agent.upstream_settings import UpstreamSettings
 
 ENV_CONFIG = "SLAPROOF_CONFIG"
 DEFAULT_CONFIG_PATHS = (Path("/etc/slaproof/config.toml"),)
@@ -340,6 +334,8 @@ class AgentSettings(_Strict):
     alerts: list[AlertRoute] = Field(default_factory=list, description="[[agent.alerts]]: where alerts go")
     alerting: AlertPolicy = AlertPolicy()
     metrics: MetricsSettings = MetricsSettings()
+    upstream: UpstreamSettings | None = Field(None, description="[agent.upstream]: forward rows to a fleet's central database")
+    quorum: int | None = Field(None, ge=1, le=100, description="vantage points that must see an outage at once to confirm it; default a majority")
 
     @field_validator("timezone")
     @classmethod

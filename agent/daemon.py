@@ -120,6 +120,11 @@ class Daemon:
             proof = ProofService(settings, store, self.agent_uuid, self.agent_id, wall=clock, flush=self.writer.flush)
             self.services.append(proof)
             self.heartbeat_hooks.append(proof.heartbeat)
+        if settings.agent.upstream is not None:  # store-and-forward to a fleet's central database (docs/fleet.md)
+            from agent.forwarder import Forwarder, agent_name
+
+            self.services.append(Forwarder(settings.agent.upstream, store, self.agent_uuid, self.agent_id,
+                                           agent_name(settings.agent.vantage), self.state_dir))
         # Incident events, log lines, alerts, /metrics (agent/live): observers, services and hooks of their own.
         self.live = attach(self, self._on_incident_open)
         self._tasks: set[asyncio.Task[Any]] = set()

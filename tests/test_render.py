@@ -463,11 +463,11 @@ def test_schema_names_exactly_the_model_fields() -> None:
     import dataclasses
     import json
 
-    from reports.render import model, model_alerts, model_cards, model_proof
+    from reports.render import model, model_alerts, model_cards, model_proof, model_vantage
 
     schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
     defs = {**schema["$defs"], "Report": schema}
-    modules = (model, model_cards, model_proof, model_alerts)
+    modules = (model, model_cards, model_proof, model_alerts, model_vantage)
     found = {c for m in modules for c in vars(m).values() if isinstance(c, type) and dataclasses.is_dataclass(c)}
     classes = sorted((c for c in found if c.__module__ in {m.__name__ for m in modules} and c is not model.TargetSeries),
                      key=lambda c: c.__name__)

@@ -25,12 +25,19 @@ def _ago(us: int, now_us: int) -> str:
 @main.command()
 @config_option
 @click.option("--json", "as_json", is_flag=True, help="print one JSON object instead of text")
-def status(config_path: str | None, as_json: bool) -> None:
+@click.option("--fleet", is_flag=True, help="list the agents forwarding into the central database instead (docs/fleet.md)")
+@click.option("--database", metavar="URL", help="with --fleet: the central database (default: [agent.upstream] database_url)")
+def status(config_path: str | None, as_json: bool, fleet: bool, database: str | None) -> None:
     """Whether the agent is running (pid alive and heartbeat fresh), stopped cleanly or dead since when;
-    each target's state now, its open incident and for how long."""
+    each target's state now, its open incident and for how long; how far forwarding is behind."""
     from agent.live.status import read_status
 
-    settings, _ = load_settings(config_path)
+    settings, path = load_settings(config_path)
+    if fleet:
+        from agent.cli.fleet_cmds import print_fleet
+
+        print_fleet(settings, path, database, settings.display_tz())
+        return
     store = open_store(settings)
     now = utcnow()
     now_us = to_us(now)

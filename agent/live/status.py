@@ -130,9 +130,29 @@ def read_status(settings: Settings, store: Store, now_us: int, alive: PidCheck =
     runs = [r for r in latest_runs(store) if uuid is None or r.agent_uuid == uuid]
     run = max(runs, key=lambda r: r.id) if runs else None
     agent = agent_state(run, now_us, settings.agent.heartbeat_s, settings.agent.batch_s, alive)
-    return Status(agent, tuple(target_states(settings, check_tails(store))), forward_backlog(settings))
+    return Status(agent, tuple(target_states(settings, check_tails(store))), forward_backlog(settings, store, uuid, now_us))
 
 
-def forward_backlog(settings: Settings) -> str | None:
-    """Rows waiting to be forwarded to a fleet's central database. No fleet yet: nothing to say."""
-    return None
+def forward_backlog(settings: Settings, store: Store, uuid: str | None, now_us: int) -> str | None:
+    """Rows waiting to be forwarded to the fleet's central database, the oldest one's age, and the last
+    failure (from the forwarder's state file and the local store: no network call). None without a fleet."""
+    from agent import forward_state
+    from agent.live.loglines import duration_text
+    from agent.store import upstream
+
+    if settings.agent.upstream is None:
+        return None
+    st = forward_state.read(settings.state_dir())
+    info = store.agent_info(uuid) if uuid else None
+    if info is None:
+        return "not started yet (no rows of this agent)"
+    acked = st.acked_seq if st else 0
+    n, oldest = upstream.pending_count(store, upstream.agent_check_ids(store, int(info["id"])), acked)
+    lag = "caught up" if n == 0 else f"{n} rows behind, the oldest from {duration_text(max(0, now_us - (oldest or now_us)) / 1e6)} ago"
+    if st is None:
+        return f"{lag}; the forwarder has not reported yet"
+    if st.refused_seq is not None:
+        return f"{lag}; STOPPED: the central database refused row {st.refused_seq}: {st.error}"
+    if st.error:
+        return f"{lag}; failing since {duration_text(max(0, now_us - (st.error_since_us or now_us)) / 1e6)} ago: {st.error}"
+    return lag

@@ -41,14 +41,16 @@ def genesis(agent_uuid: str) -> bytes:
     return hashlib.sha256(f"slaproof-chain-v{CHAIN_VERSION}:{agent_uuid}".encode()).digest()
 
 
+# One encoder for every row: json.dumps with options builds a new encoder per call, a third of the
+# cost of relinking a forwarded batch. Same output byte for byte.
+_ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+_BOOLS = frozenset({"ok", "imported"})
+
+
 def canonical(row: Mapping[str, Any]) -> bytes:
-    values: list[Any] = [CHAIN_VERSION]
-    for f in CHAIN_FIELDS:
-        v = row.get(f)
-        if f in ("ok", "imported"):
-            v = bool(v)
-        values.append(v)
-    return json.dumps(values, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    get = row.get
+    values: list[Any] = [CHAIN_VERSION, *(bool(get(f)) if f in _BOOLS else get(f) for f in CHAIN_FIELDS)]
+    return _ENCODE(values).encode("utf-8")
 
 
 def link(prev: bytes, row: Mapping[str, Any]) -> bytes:

@@ -211,3 +211,33 @@ alert_log = Table(
     Column("body", Text, nullable=False),
 )
 Index("ix_alert_log_target_event", alert_log.c.target_id, alert_log.c.event_us)
+
+# -- fleet ingest (docs/fleet.md): in a central database, each forwarding agent's place in its chain ----------
+upstream_agents = Table(
+    "upstream_agents",
+    metadata,
+    Column("agent_id", Integer, ForeignKey("agents.id"), primary_key=True),
+    Column("name", Text, nullable=False),  # the agent's name (agent.vantage, else its host name); unique among agents
+    Column("last_seq", BigInteger, nullable=False),  # the agent's local row id of the last row taken (0: none)
+    Column("last_hash", LargeBinary),  # that row's chain hash: the next row must link to it
+    Column("head_seq", BigInteger, nullable=False),  # the agent's newest local row at its last contact (backlog)
+    Column("rows_received", BigInteger, nullable=False),
+    Column("first_contact_us", BigInteger, nullable=False),
+    Column("last_contact_us", BigInteger, nullable=False),
+    Column("clock_offset_us", BigInteger),  # central clock minus the agent's, at the last contact (rough: one way)
+    Column("clock_synced", Boolean),  # the agent's kernel said its clock was synchronised; NULL unknown
+)
+
+# Every row or batch the central database refused: a row that does not link, an agent id used by two hosts.
+upstream_refusals = Table(
+    "upstream_refusals",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("agent_uuid", Text, nullable=False),
+    Column("name", Text, nullable=False),
+    Column("seq", BigInteger),  # the refused row's local id; NULL for a refused batch
+    Column("received_us", BigInteger, nullable=False),
+    Column("reason", Text, nullable=False),
+    Column("row", Text),  # the refused row as sent (JSON), for whoever investigates
+)
+Index("ix_upstream_refusals_agent", upstream_refusals.c.agent_uuid, upstream_refusals.c.received_us)

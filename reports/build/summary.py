@@ -9,11 +9,12 @@ the renderers read and summary.json is serialised from); reports/build/bundle.py
 from __future__ import annotations
 
 import socket
-from itertools import chain
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from functools import partial
+from itertools import chain
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -46,6 +47,7 @@ from reports.build.proof import proof_section
 from reports.build.provenance import ImportedCounter, imported_rows, with_imported
 from reports.build.rounds import TargetChecks, latency_kind, rounds_for, target_checks
 from reports.build.samples import bandwidth_summary, local_intervals, perf_samples
+from reports.build.vantages import FleetView, Vantage, fleet_views, section, strip_series, vantages_of
 from reports.render.methods_text import GAP_RULE, HOST_METHOD_EN, HOST_METHOD_ZH, METHODS_EN, METHODS_ZH, clock_text
 from reports.render.model import (
     AgentInfo,
@@ -82,7 +84,7 @@ def agent_runs(store: Store, agent_uuid: str | None, start_us: int, end_us: int)
         ended = r["ended_us"] if r["stop"] else None
         out.append(AgentRun(from_us(r["started_us"]), from_us(ended) if ended else None,
                             from_us(r["last_seen_us"]) if r["last_seen_us"] else None,
-                            {"clean": True, "unclean": False}.get(r["stop"] or "", None)))
+                            {"clean": True, "unclean": False}.get(r["stop"] or "")))
     return out
 
 
@@ -126,6 +128,7 @@ class Analysis:
     rows_used: int
     figures: dict[str, Figures] = field(default_factory=dict)
     apart: dict[str, dict[KindSet, TargetAnalysis]] = field(default_factory=dict)  # check kinds analysed on their own
+    fleet: dict[str, FleetView] = field(default_factory=dict)  # targets measured by several agents (reports/build/vantages.py)
 
 
 def accumulator(tc: TargetChecks, p0_us: int, p1_us: int, bucket_us: int, *, charts: bool = True) -> Accumulator:
@@ -290,7 +293,24 @@ def analyse(settings: Settings, store: Store, start: datetime, end: datetime, na
     figures = {name: fig for name, (_, fig, _) in passes.items()}
     rows = control_rows + sum(f.rows for f in figures.values())
     return Analysis(start, end, job.tz, agent_uuid, chosen, checks, results, job.control_down, rows, figures,
-                    {name: apart for name, (_, _, apart) in passes.items()})
+                    {name: apart for name, (_, _, apart) in passes.items()}, _fleet(settings, store, job, chosen, controls, workers))
+
+
+def _vantage_pass(settings: Settings, job: PassJob, controls: Sequence[Target], store: Store, name: str, v: Vantage) -> TargetAnalysis:
+    """One agent's view of one target, analysed as the report's own is (its runs, its control targets)."""
+    t = settings.target(name)
+    mine = _plan(settings, store, job.start, job.end, v.checks, v.agent_uuid, job.compress)
+    mine, _ = _read_controls(store, mine, [c for c in controls if c.name in v.checks], [t])
+    return _analysis(store, t, v.checks[name], mine, policy_for(settings, t))
+
+
+def _fleet(settings: Settings, store: Store, job: PassJob, chosen: Sequence[Target], controls: Sequence[Target],
+           workers: int | None) -> dict[str, FleetView]:
+    """Targets with rows from several agents (reports/build/vantages.py), their views in worker processes."""
+    names = [c.name for c in controls]
+    found = {t.name: vantages_of(store, t.name, names, job.a_us, job.b_us) for t in chosen if not t.control}
+    return fleet_views(store, {n: vs for n, vs in found.items() if vs}, partial(_vantage_pass, settings, job, controls), workers,
+                       settings.agent.quorum)
 
 
 # -- latency and loss ----------------------------------------------------------------
@@ -325,7 +345,7 @@ def rebin(hist: list[tuple[float, int]], bins: int = 60) -> list[tuple[float, in
 # -- SLA --------------------------------------------------------------------------------
 def sla_result(settings: Settings, store: Store, t: Target, start: datetime, end: datetime, now: datetime,
                analysis: TargetAnalysis | None = None, checks: TargetChecks | None = None,
-               apart: dict[KindSet, TargetAnalysis] | None = None) -> Any:
+               apart: dict[KindSet, TargetAnalysis] | None = None, fleet: FleetView | None = None) -> Any:
     """The provider's SLA evaluated over [start, end), or None when the target has no sla section.
 
     Spans reach an hour past both edges (``spans_wide``), so an outage that
@@ -340,8 +360,10 @@ def sla_result(settings: Settings, store: Store, t: Target, start: datetime, end
     definition = resolve(dict(t.sla))
     if analysis is None:
         an = analyse(settings, store, start, end, [t.name])
-        analysis, apart = an.results[t.name], an.apart[t.name]
+        analysis, apart, fleet = an.results[t.name], an.apart[t.name], an.fleet.get(t.name)
     res = analysis_for(sla_check_kinds(t), analysis, apart or {})
+    if fleet is not None:  # several vantages: the SLA counts outages a quorum confirmed
+        res = replace(res, spans_wide=fleet.wide.spans)
     samples: Iterable[Any] = ()
     if definition.performance:
         tc = checks if checks is not None else target_checks(store, [t.name])[t.name]
@@ -367,6 +389,8 @@ def build_report(settings: Settings, store: Store, an: Analysis, *, lang: str, n
     built = [_target(settings, store, an, t, idx, now, with_series) for idx, t in enumerate(an.targets, 1)]
     targets = tuple(report for report, _ in built)
     series = {t.name: s for t, (_, s) in zip(an.targets, built) if s is not None}
+    for name, view in an.fleet.items() if with_series else ():
+        series[name] = replace(series[name], vantage_spans=strip_series(view))
     for t in an.targets if with_series else ():
         if any(isinstance(c, HostCheck) for c in t.checks):
             series[t.name] = replace(series[t.name], host=host_series(store, an.checks[t.name], to_us(an.start), to_us(an.end)))
@@ -413,7 +437,7 @@ def _target(settings: Settings, store: Store, an: Analysis, t: Target, idx: int,
     spans = {i: window_of(res.incidents[i], res) for i in carded} if with_series else {}
     rows = {i: window_rows(store, tc, *spans[i], interval) for i in spans}
     bw = bandwidth_summary(store, tc, to_us(an.start), to_us(an.end), local_intervals(res.spans_wide))
-    sla_json = sla_result(settings, store, t, an.start, an.end, now, res, tc, an.apart.get(t.name, {}))
+    sla_json = sla_result(settings, store, t, an.start, an.end, now, res, tc, an.apart.get(t.name, {}), an.fleet.get(t.name))
     sla = None if sla_json is None else sla_section(sla_json.to_json(), f"{t.name}: sla")
     report = TargetReport(
         name=t.name, address=t.address, provider=t.provider or "", control=t.control, interval_s=interval,
@@ -431,6 +455,7 @@ def _target(settings: Settings, store: Store, an: Analysis, t: Target, idx: int,
         bandwidth=None if bw is None else decode(BandwidthSection, bw, f"{t.name}: bandwidth"),
         sla=sla,
         host=host_section(store, tc, t.plan, an.start, an.end, an.tz, sla.terms if sla is not None else ()),
+        vantages=section(an.fleet[t.name], idx) if t.name in an.fleet else None,
     )
     if not with_series:
         return report, None

@@ -35,6 +35,7 @@ from reports.render.charts_host import host_figure
 from reports.render.i18n import kind_label, label
 from reports.render.inputs import display_zone
 from reports.render.model import BandKind, Report, TargetReport, TargetSeries
+from reports.render.model_vantage import QUORUM_ROW
 from reports.render.smokeping import LOSS_COLOURS, NO_REPLY, SmokeBucket, loss_colour, nice_max
 from reports.render.vector import Figure, Line, Poly, Rect, Shape, Text, hatch, text_width
 
@@ -293,8 +294,46 @@ def _short_pct(v: float) -> str:
     return f"{v!r}"
 
 
+# -- the vantage strip --------------------------------------------------------------------------------
+STATE_BAND: dict[str, BandKind] = {"down": "outage", "partial": "partial", "degraded": "degraded", "local": "local",
+                                   "no_data": "no_data"}
+
+
+def vantage_figure(title: str, spans: Sequence[tuple[str, datetime, datetime, str]], period: Span, zone: tzinfo,
+                   lang: str) -> Figure:
+    """One lane per vantage point (its own states), and a last lane: the outages a quorum confirmed."""
+    rows = [*dict.fromkeys(r for r, *_ in spans if r != QUORUM_ROW), QUORUM_ROW]
+    names = [label("vantage.quorum_row", lang) if r == QUORUM_ROW else r for r in rows]
+    left = max(LEFT, 8 + max(text_width(n, 6) for n in names))
+    fig = Figure(WIDTH, 0, title)
+    fig.add(Text(4, 9, title, 7.5, "start", bold=True))
+    ax = Axis(period, left, WIDTH - left - RIGHT)
+    top, lane_h, gap = 18.0, 9.0, 4.0
+    drawn: set[BandKind] = set()
+    for k, name in enumerate(names):
+        y = top + k * (lane_h + gap)
+        fig.add(Text(left - 4, y + lane_h - 2, name, 6, "end", INK, bold=rows[k] == QUORUM_ROW))
+        fig.add(Rect(ax.x0, y, ax.w, lane_h, "#ffffff", GRID, 0.4))
+    for row, start, end, state in spans:
+        kind = STATE_BAND.get(state)
+        if kind is None or (row == QUORUM_ROW and kind != "outage") or end <= period.start or start >= period.end:
+            continue
+        y = top + rows.index(row) * (lane_h + gap)
+        x0 = ax.x(start)
+        w = max(ax.x(end) - x0, 0.8)
+        st = BAND_STYLE[kind]
+        fig.add(Rect(x0, y, w, lane_h, st.lane, st.ink if kind != "no_data" else None, 0.4))
+        if st.pattern:
+            fig.add(*hatch(x0, y, w, lane_h, st.pattern, st.ink, 2.2, 0.4))
+        drawn.add(kind)
+    y = x_axis(fig, ax, top + len(rows) * (lane_h + gap), zone, lang)
+    items = [(_band_swatch(k), kind_label(k, lang)) for k in ("outage", "partial", "degraded", "local", "no_data") if k in drawn]
+    fig.height = legend(fig, y + 7, items) + 3
+    return fig
+
+
 # -- all charts of a report ------------------------------------------------------------------------
-CHART_NAMES = ("latency", "daily")
+CHART_NAMES = ("latency", "vantages", "daily")
 
 
 def make_charts(report: Report, series: Mapping[str, TargetSeries], lang: str) -> dict[str, dict[str, Figure]]:
@@ -314,6 +353,8 @@ def make_charts(report: Report, series: Mapping[str, TargetSeries], lang: str) -
         }
         if s.host:
             out[target.name]["host"] = host_figure(target.name, s.host, period, zone, lang)
+        if s.vantage_spans:
+            out[target.name]["vantages"] = vantage_figure(target.name, s.vantage_spans, period, zone, lang)
     return out
 
 

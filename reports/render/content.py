@@ -24,6 +24,7 @@ from reports.render.content_parts import DASH, duration_cell, incident_kind_text
 from reports.render.content_proof import proof_blocks
 from reports.render.content_sla import sla_blocks
 from reports.render.content_terms import terms_appendix
+from reports.render.content_vantage import vantage_blocks
 from reports.render.i18n import fmt_duration, fmt_ms, fmt_pct, fmt_seconds, fmt_time, kind_label, label
 from reports.render.inputs import display_zone
 from reports.render.model import BandwidthSection, LatencyFigures, Report, TargetReport, TargetSeries
@@ -207,7 +208,7 @@ def _charts(t: TargetReport, mine: Mapping[str, Figure], lang: str) -> list[Bloc
     blocks: list[Block] = [Heading(label("charts.heading", lang), 2)]
     if not mine:
         return [*blocks, Para(label("charts.none", lang), "small")]
-    for name in ("latency", "daily", "host"):
+    for name in ("latency", "vantages", "daily", "host"):
         if name in mine:
             blocks.append(Chart(mine[name], label(f"chart.{name}", lang)))
     return blocks
@@ -224,6 +225,7 @@ def _target_page(i: int, t: TargetReport, report: Report, charts: Mapping[str, M
         *_imported_rows(t, lang, zone),
         *_charts(t, mine, lang),
         *_incidents(t, lang, zone),
+        *vantage_blocks(t.vantages, lang, zone),
         *incident_cards(t, mine, zone, lang),
         *_bandwidth(t.bandwidth, lang, zone),
     ]

@@ -15,6 +15,7 @@ from typing import Any
 from reports.render.i18n_alerts import ALERT_LABELS
 from reports.render.i18n_host import HOST_LABELS
 from reports.render.i18n_proof import PROOF_LABELS
+from reports.render.i18n_vantage import VANTAGE_LABELS
 from reports.render.inputs import parse_time
 from reports.render.labels_report import LABELS as REPORT_LABELS
 from reports.render.labels_sla import LABELS as SLA_LABELS
@@ -194,6 +195,7 @@ DURATION_UNITS = {
 LABELS.update(HOST_LABELS)
 LABELS.update(PROOF_LABELS)
 LABELS.update(ALERT_LABELS)
+LABELS.update(VANTAGE_LABELS)
 
 
 def label(key: str, lang: str, **values: Any) -> str:

@@ -33,6 +33,7 @@ from reports.render.model_cards import RoundCheck as RoundCheck
 from reports.render.model_cards import TraceHop as TraceHop
 from reports.render.model_cards import Traceroute as Traceroute
 from reports.render.model_proof import ProofSection as ProofSection
+from reports.render.model_vantage import VantageSection
 from reports.render.smokeping import SmokeBucket
 
 SUMMARY_SCHEMA: Final = "slaproof.report/1"
@@ -546,6 +547,7 @@ class TargetReport:
     bandwidth: BandwidthSection | None = field(default=None, metadata=OMIT_IF_NONE)
     sla: SlaSection | None = field(default=None, metadata=OMIT_IF_NONE)
     host: HostSection | None = field(default=None, metadata=OMIT_IF_NONE)
+    vantages: VantageSection | None = field(default=None, metadata=OMIT_IF_NONE)  # several agents measured it
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -575,7 +577,8 @@ class TargetSeries:
     ``latency_kind``: the check kind the RTTs come from (icmp, else tcp, else http; None: none).
     ``icmp``: the target has ICMP checks, so loss is known (no loss panel without).
     ``daily``: (day, availability % or None for no data, coverage %).
-    ``bands``: (start, end, kind, incident id or "" for a no-data gap).
+    ``bands``: (start, end, kind, incident id or "" for a no-data gap). ``vantage_spans``: each vantage's states, and "quorum"
+    for the combined reading.
     ``windows``: incident id → the buckets of its card chart (the incident and 30 min each side).
     ``host``: per host reading (time, steal %, CPU speed % of baseline, fsync p99 ms, write MB/s, read MB/s).
     """
@@ -587,3 +590,4 @@ class TargetSeries:
     bands: list[tuple[datetime, datetime, BandKind, str]] = field(default_factory=list)
     windows: dict[str, list[SmokeBucket]] = field(default_factory=dict)
     host: list[tuple[datetime, float | None, float | None, float | None, float | None, float | None]] = field(default_factory=list)
+    vantage_spans: list[tuple[str, datetime, datetime, str]] = field(default_factory=list)  # (vantage, start, end, state)
