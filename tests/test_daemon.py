@@ -49,7 +49,7 @@ def test_phases_spread_and_grid_is_stable() -> None:
 def test_targets_share_ticks_of_a_hundredth_of_the_interval() -> None:
     names = [f"target-{i}" for i in range(1000)]
     for interval in (10.0, 30.0, 1.0):
-        tick = max(interval / 100, 0.05)
+        tick = interval / 100
         for n in names:
             p, t = phase_of(n, interval), tick_phase(n, interval)
             assert t <= p < t + tick + 1e-9 and abs(t / tick - round(t / tick)) < 1e-6
