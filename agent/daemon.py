@@ -107,12 +107,13 @@ class Daemon:
     """One agent process: pinger, writer, scheduler, and the run row that explains its time."""
 
     def __init__(self, settings: Settings, store: Store, *, clock: Callable[[], datetime] = utcnow,
-                 pinger: Any | None = None, keep_lags: bool = False) -> None:
+                 pinger: Any | None = None, keep_lags: bool = False, owns_process: bool = False) -> None:
         self.settings = settings
         self.store = store
         self.clock = clock
         self.pinger = pinger
         self.keep_lags = keep_lags
+        self.owns_process = owns_process  # `slaproof run`: process-wide tuning (the collector) is the daemon's to set
         self.stats = DaemonStats()
         self.state_dir = settings.state_dir()
         self.agent_uuid = identity.load_or_create(self.state_dir)
@@ -268,8 +269,9 @@ class Daemon:
         # Everything built so far (config, targets, check refs, the scheduler's jobs) lives as long as
         # the process: out of the garbage collector's sight, a full collection no longer walks it, and
         # the rounds' schedule no longer stalls 100-300 ms every few seconds at 1,000 targets (docs/performance.md).
-        gc.collect()
-        gc.freeze()
+        if self.owns_process:
+            gc.collect()
+            gc.freeze()
         sdnotify.notify(f"READY=1\nSTATUS=measuring {len(self.targets)} targets")
         log.info("slaproof %s running: agent %s, %d targets, database %s", VERSION, self.agent_uuid, len(self.targets), self.store.url)
 
@@ -460,7 +462,7 @@ def run_daemon(settings: Settings, *, duration_s: float | None = None, store: St
 
     async def main() -> None:
         try:
-            d = Daemon(settings, store)
+            d = Daemon(settings, store, owns_process=True)
         except SQLAlchemyError as e:
             raise StoreError(f"cannot write the database {store.url}: {db_reason(e)}; "
                              "free space, make it writable, or check agent.database_url") from None
