@@ -50,9 +50,9 @@ def step(rate: int, seconds: float, warmup: float) -> dict[str, object]:
         cfg = work / "config.toml"
         write_config(cfg, addresses(rate), work / "state")
         exe = Path(sys.executable).with_name("slaproof")
+        log = (work / "agent.log").open("w")  # a file, not a pipe: an agent past saturation warns a lot
         proc = subprocess.Popen([str(exe), "run", "-c", str(cfg), "--duration", str(seconds)],
-                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                                preexec_fn=lambda: os.sched_setaffinity(0, {CPU}))
+                                stdout=subprocess.DEVNULL, stderr=log, preexec_fn=lambda: os.sched_setaffinity(0, {CPU}))
         start = time.monotonic()
         mark = last = None
         while proc.poll() is None:
@@ -63,9 +63,11 @@ def step(rate: int, seconds: float, warmup: float) -> dict[str, object]:
             except (FileNotFoundError, ProcessLookupError):
                 break
             time.sleep(0.25)
-        _, err = proc.communicate(timeout=300)
+        proc.wait(timeout=300)
+        log.close()
+        warnings = (work / "agent.log").read_text(errors="replace").splitlines()
         if proc.returncode != 0:
-            raise SystemExit(f"agent failed at {rate}/s: {err}")
+            raise SystemExit(f"agent failed at {rate}/s: {warnings[-5:]}")
         c = sqlite3.connect(work / "state" / "slaproof.db")
         try:
             lo, hi = c.execute("SELECT min(ts_us), max(ts_us) FROM measurements").fetchone()
@@ -80,7 +82,8 @@ def step(rate: int, seconds: float, warmup: float) -> dict[str, object]:
         cpu = 100 * (last[1] - mark[1]) / (last[0] - mark[0]) if mark and last and last[0] > mark[0] else float("nan")
         return {"rate_asked": rate, "probes_per_s": round(len(rows) / window), "rounds_missed": round(rate * window) - len(rows),
                 "replies_lost": lost, "drift_ms": {"p50": pct(lags, 50), "p99": pct(lags, 99), "max": max(lags, default=float("nan"))},
-                "agent_cpu_pct_of_its_core": round(cpu, 1)}
+                "agent_cpu_pct_of_its_core": round(cpu, 1), "agent_warnings": len(warnings),
+                "first_warning": warnings[0][:160] if warnings else None}
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
