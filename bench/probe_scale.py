@@ -226,9 +226,9 @@ def main() -> int:
     signed = [statistics.median(ours[a]) - statistics.median(fp[a]) for a in addrs if a in ours and a in fp]
     all_ours = [x for v in ours.values() for x in v]
     all_fp = [x for v in fp.values() for x in v]
-    # The evidence and what holds its chain: the clustered table and the blocks with their indexes (schema 0004).
-    m_bytes = sum(r[0] or 0 for r in c.execute("SELECT sum(pgsize) FROM dbstat WHERE name IN ('measurements', 'chain_blocks', "
-                                               "'ix_chain_blocks_agent', 'ix_chain_blocks_last') OR name LIKE 'sqlite_autoindex_measurements%'"))
+    # The evidence and its indexes (the table with its full chain hash per row, and the covering index).
+    m_bytes = sum(r[0] or 0 for r in c.execute("SELECT sum(pgsize) FROM dbstat WHERE name = 'measurements' "
+                                               "OR name LIKE 'ix_measurements%' OR name LIKE 'sqlite_autoindex_measurements%'"))
     file_bytes = db.stat().st_size
     wall = cpu_last[0] - cpu_mark[0] if cpu_mark else float("nan")
     cpu_pct = 100 * (cpu_last[1] - cpu_mark[1]) / wall if cpu_mark else float("nan")

@@ -403,7 +403,7 @@ class Store:
         m = measurements.c
         q = (select(m.id, m.ts_us, m.lag_us, m.check_id, m.ok, m.rtt_ns, m.sent, m.received, m.status, m.error_class)
              .where(m.check_id.in_(list(check_ids)), m.ts_us >= start_us, m.ts_us < end_us)
-             .order_by(m.ts_us))  # by time alone: the clustered primary key gives this order for one check
+             .order_by(m.ts_us))  # by time alone: the covering index gives this order for one check
         yield from self._stream(q)
 
     def iter_perf_rows(self, check_ids: Sequence[int], start_us: int, end_us: int) -> Iterator[tuple[Any, ...]]:

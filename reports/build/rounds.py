@@ -1,6 +1,6 @@
 """Reading a target's rows from the store as rounds, the input of the incident analysis.
 
-Rows come in time order from the clustered (check, time, id) primary key as lean tuples; rows
+Rows come in time order from the covering (check, time, figures) index as lean tuples; rows
 that share a scheduled time (ts − lag) are one round. Runs of plain up rounds, which cannot
 matter to any incident, are passed as one compressed Round (``until``/``count``); property
 tests hold the analysis of compressed and plain rounds identical.
