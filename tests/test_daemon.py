@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from agent.config import load_config
-from agent.daemon import Daemon, first_run_after, grid_time, phase_of
+from agent.daemon import Daemon, first_run_after, grid_time, phase_of, tick_phase
 from agent.store import Store
 from agent.store.verify import verify_chain
 from tests.support.netns import requires_netns, test_host
@@ -44,6 +44,47 @@ def test_phases_spread_and_grid_is_stable() -> None:
     assert now < first <= now + timedelta(seconds=30)
     assert grid_time(first + timedelta(milliseconds=40), 30.0, p) == first
     assert grid_time(first + timedelta(seconds=30, milliseconds=-5), 30.0, p) == first + timedelta(seconds=30)
+
+
+def test_targets_share_ticks_of_a_hundredth_of_the_interval() -> None:
+    names = [f"target-{i}" for i in range(1000)]
+    for interval in (10.0, 30.0, 1.0):
+        tick = interval / 100
+        for n in names:
+            p, t = phase_of(n, interval), tick_phase(n, interval)
+            assert t <= p < t + tick + 1e-9 and abs(t / tick - round(t / tick)) < 1e-6
+    groups = {tick_phase(n, 10.0) for n in names}
+    assert 90 <= len(groups) <= 100  # ten scheduler wake-ups a second for 1,000 targets every 10 s, not a hundred
+
+
+def test_a_tick_starts_its_rounds_together_and_a_busy_target_skips_alone(config_file: Any) -> None:
+    """One job for a tick: every target's round starts; one whose previous round still runs is
+    skipped and counted as overlapped, without holding back the others."""
+    with tcp_listener() as tcp:
+        names = ["a", "b", "c"]
+        cfg = config_file([{"name": n, "address": "127.0.0.1", "checks": [{"kind": "tcp", "port": tcp.port}]} for n in names])
+        sched = datetime(2026, 11, 23, 9, 0, 10, tzinfo=UTC)
+        d = _daemon(cfg, FixedClock(sched + timedelta(milliseconds=3)))
+        seen: list[tuple[str, datetime]] = []
+
+        class Watch:
+            def observe(self, target: Any, scheduled: datetime, results: Any) -> None:
+                seen.append((target.name, scheduled))
+
+        d.observers.append(Watch())
+
+        async def go() -> None:
+            d.writer.start()
+            busy = asyncio.get_running_loop().create_future()  # b's previous round, still running
+            d._running["b"] = busy  # type: ignore[assignment]  # a stand-in for its task
+            await d._tick_job(tuple(names), 30.0, 10.0)
+            await asyncio.wait(list(d._rounds), timeout=30)
+            busy.cancel()
+
+        asyncio.run(go())
+        d.writer.close()
+    assert sorted(seen) == [("a", sched), ("c", sched)]
+    assert d.stats.overlapped == 1 and d.stats.rounds == 2 and list(d._running) == ["b"] and not d._rounds  # only the stand-in left
 
 
 def _daemon(cfg: Path, clock: Any) -> Daemon:
