@@ -29,7 +29,7 @@ from agent.store.database import Store
 from agent.store.exchange import UNKNOWN_TOOL, read_records
 from agent.store.schema import checks, measurements, targets
 
-CHUNK = 10_000  # rows checked for presence, chained and inserted together
+CHUNK = 5_000  # rows checked for presence, chained and inserted together
 
 Row = dict[str, Any]
 
