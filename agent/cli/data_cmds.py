@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 import click
 from sqlalchemy.exc import SQLAlchemyError
@@ -73,38 +71,23 @@ def import_(config_path: str | None, file: Path, tool: str | None) -> None:
     """Add history measured by other tools (JSON lines, docs/import-format.md), marked as imported
     and filed with the file's name, its SHA-256 and the tool, so a report can name where it came from."""
     from agent import identity
-    from agent.core.times import to_us
-    from agent.store import chain
-    from agent.store.exchange import read_records, source_of
+    from agent.store.exchange import source_of
+    from agent.store.importing import check_file, import_file
 
     settings, _ = load_settings(config_path)
-    names = {t.name for t in settings.targets}
-    # Pass 1: check every line before writing anything.
-    keys: dict[tuple[str, str], None] = {}
-    for rec in read_records(file, names):
-        keys.setdefault((rec["target"], rec["kind"]), None)
-    if not keys:
-        raise UsageError(f"{file}: no records")
+    addresses = {t.name: t.address for t in settings.targets}
+    checked = check_file(file, addresses)  # every line checked before anything is opened or written
     source = source_of(file, tool)
     store = open_store(settings)
     agent_uuid = identity.load_or_create(settings.state_dir())
-    now_us = to_us(datetime.now(UTC))
     try:
-        agent_id = store.ensure_agent(agent_uuid, now_us)
-        refs = {key: store.import_check(agent_id, key[0], key[1], settings.target(key[0]).address, now_us, source)
-                for key in keys}
-
-        def rows() -> Any:
-            for rec in read_records(file, names):
-                ref = refs[(rec["target"], rec["kind"])]
-                yield {**rec, "check_id": ref.id, "settings_hash": ref.settings_hash}
-
-        # Every measurement in one transaction: all of the file, or none of it.
-        with store.engine.begin() as conn:
-            n = store.append_chained(conn, agent_id, chain.genesis(agent_uuid), rows())
+        got = import_file(store, checked, agent_uuid=agent_uuid, addresses=addresses, source=source)
     except SQLAlchemyError as e:
         raise StoreError(f"{file}: the database refused the import ({db_reason(e)}); nothing of it was stored") from None
-    click.echo(f"imported {n} rows from {file} (marked imported)")
+    click.echo(f"imported {got.new} rows from {file} (marked imported)")
+    if got.present:
+        click.echo(f"{got.present} {'row' if got.present == 1 else 'rows'} already present "
+                   f"{'was' if got.present == 1 else 'were'} skipped (same target, check, time and tool)")
 
 
 # -- verify ---------------------------------------------------------------------

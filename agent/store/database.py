@@ -204,35 +204,42 @@ class Store:
         ``specs``: dicts with name, address, provider, control, checks (list of
         settings dicts with ``kind``).
         """
-        out: dict[str, TargetRef] = {}
         with self.engine.begin() as conn:
-            for spec in specs:
-                row = conn.execute(select(targets).where(targets.c.agent_id == agent_id, targets.c.name == spec["name"])).mappings().first()
-                if row is None:
-                    tid = _new_id(conn.execute(targets.insert().values(
-                        agent_id=agent_id, name=spec["name"], address=spec["address"], provider=spec.get("provider"),
-                        control=bool(spec.get("control")), created_us=now_us)))
-                else:
-                    tid = row["id"]
-                    if (row["address"], row["provider"], bool(row["control"])) != (spec["address"], spec.get("provider"), bool(spec.get("control"))):
-                        conn.execute(targets.update().where(targets.c.id == tid).values(
-                            address=spec["address"], provider=spec.get("provider"), control=bool(spec.get("control"))))
-                refs = []
-                for i, settings in enumerate(spec["checks"]):
-                    h = settings_hash(settings)
-                    c = conn.execute(select(checks.c.id).where(checks.c.target_id == tid, checks.c.kind == settings["kind"], checks.c.settings_hash == h)).first()
-                    cid = c.id if c else _new_id(conn.execute(checks.insert().values(
-                        target_id=tid, kind=settings["kind"], settings=dumps(settings), settings_hash=h, created_us=now_us)))
-                    refs.append(CheckRef(int(cid), spec["name"], settings["kind"], h, i))
-                out[spec["name"]] = TargetRef(int(tid), spec["name"], spec["address"], bool(spec.get("control")), tuple(refs))
+            return self.sync_targets_in(conn, agent_id, specs, now_us)
+
+    @staticmethod
+    def sync_targets_in(conn: Connection, agent_id: int, specs: Sequence[dict[str, Any]], now_us: int) -> dict[str, TargetRef]:
+        """sync_targets inside the caller's transaction (import files a check row with its rows)."""
+        out: dict[str, TargetRef] = {}
+        for spec in specs:
+            row = conn.execute(select(targets).where(targets.c.agent_id == agent_id, targets.c.name == spec["name"])).mappings().first()
+            if row is None:
+                tid = _new_id(conn.execute(targets.insert().values(
+                    agent_id=agent_id, name=spec["name"], address=spec["address"], provider=spec.get("provider"),
+                    control=bool(spec.get("control")), created_us=now_us)))
+            else:
+                tid = row["id"]
+                if (row["address"], row["provider"], bool(row["control"])) != (spec["address"], spec.get("provider"), bool(spec.get("control"))):
+                    conn.execute(targets.update().where(targets.c.id == tid).values(
+                        address=spec["address"], provider=spec.get("provider"), control=bool(spec.get("control"))))
+            refs = []
+            for i, settings in enumerate(spec["checks"]):
+                h = settings_hash(settings)
+                c = conn.execute(select(checks.c.id).where(checks.c.target_id == tid, checks.c.kind == settings["kind"], checks.c.settings_hash == h)).first()
+                cid = c.id if c else _new_id(conn.execute(checks.insert().values(
+                    target_id=tid, kind=settings["kind"], settings=dumps(settings), settings_hash=h, created_us=now_us)))
+                refs.append(CheckRef(int(cid), spec["name"], settings["kind"], h, i))
+            out[spec["name"]] = TargetRef(int(tid), spec["name"], spec["address"], bool(spec.get("control")), tuple(refs))
         return out
 
     def import_check(self, agent_id: int, target_name: str, kind: str, address: str, now_us: int,
-                     source: dict[str, str] | None = None) -> CheckRef:
+                     source: dict[str, str] | None = None, conn: Connection | None = None) -> CheckRef:
         """The check row that imported history of (target, kind) is filed under; ``source`` (file
-        name, SHA-256, tool: exchange.source_of) is kept in its settings, one check row per source."""
+        name, SHA-256, tool: exchange.source_of) is kept in its settings, one check row per source.
+        With ``conn``: inside the caller's transaction."""
         settings: dict[str, Any] = {"kind": kind, "imported": True, **(source or {})}
-        refs = self.sync_targets(agent_id, [{"name": target_name, "address": address, "checks": [settings]}], now_us)
+        spec = [{"name": target_name, "address": address, "checks": [settings]}]
+        refs = self.sync_targets(agent_id, spec, now_us) if conn is None else self.sync_targets_in(conn, agent_id, spec, now_us)
         return refs[target_name].checks[0]
 
     def target_rows(self, agent_uuid: str | None = None) -> list[dict[str, Any]]:

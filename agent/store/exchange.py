@@ -17,13 +17,15 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from agent.core.errors import UsageError
-from agent.core.times import to_us, utcnow
+from agent.core.times import iso, to_us, utcnow
 from agent.core.units import ms_to_ns
 from agent.store.rows import dumps
 
 KNOWN_CHECKS = ("icmp", "tcp", "http", "bandwidth", "traceroute", "dns")
 MAX_RTT_MS = 3_600_000.0  # an hour: any longer is not a round trip but a unit mistake
-MAX_AHEAD_US = 86_400_000_000  # a row may be dated at most a day ahead of this machine's clock (clocks differ)
+# A row may be dated at most this far ahead of this machine's clock (clocks differ by seconds, not
+# hours): a later one is a wrong zone offset or a wrong clock, and evidence cannot come from the future.
+MAX_AHEAD_US = 5 * 60 * 1_000_000
 MIN_TS_US = 0  # 1970-01-01: the store's epoch
 _NUM = (int, float)
 _KNOWN_KEYS = {"ts", "target", "check", "ok", "rtt_ms", "loss_pct", "status", "error", "error_class", "sent", "received",
@@ -61,8 +63,12 @@ def parse_record(rec: Any, where: str, targets: set[str], now: Callable[[], date
         ts_us = to_us(dt)
     except OverflowError:
         ts_us = -1
-    if not MIN_TS_US <= ts_us <= to_us(now()) + MAX_AHEAD_US:
+    if ts_us < MIN_TS_US:
         raise UsageError(f"{where}: ts {ts!r} is out of range; a measurement is dated between 1970 and now")
+    now_us = to_us(now())
+    if ts_us > now_us + MAX_AHEAD_US:
+        raise UsageError(f"{where}: ts {ts!r} is in the future (this machine's clock says {iso(now_us)}; at most "
+                         f"{MAX_AHEAD_US // 60_000_000} minutes ahead is accepted); check the zone offset and the clock")
     if rec["target"] not in targets:
         raise UsageError(f"{where}: target {rec['target']!r} is not in the config (known: {', '.join(sorted(targets)) or 'none'})")
     if rec["check"] not in KNOWN_CHECKS:
@@ -111,7 +117,7 @@ def _no_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON number")
 
 
-def read_records(path: Path, targets: set[str]) -> Iterator[dict[str, Any]]:
+def read_records(path: Path, targets: set[str], now: Callable[[], datetime] = utcnow) -> Iterator[dict[str, Any]]:
     """Parse the file, line by line; raise UsageError naming the first bad line.
 
     Strict where Python's json is lenient: NaN and Infinity are refused (they are not JSON and
@@ -137,7 +143,7 @@ def read_records(path: Path, targets: set[str]) -> Iterator[dict[str, Any]]:
                 raise UsageError(f"{where}: not valid JSON ({e.msg} at column {e.colno})") from None
             except ValueError as e:
                 raise UsageError(f"{where}: not valid JSON ({e})") from None
-            row = parse_record(rec, where, targets)
+            row = parse_record(rec, where, targets, now)
             try:
                 dumps(rec).encode("utf-8")
             except UnicodeEncodeError:
