@@ -215,3 +215,25 @@ def test_a_report_past_the_last_checkpoint_signs_one_and_verifies(tmp_path: Path
     assert ok, lines
     assert any("measurements.csv: 10 rows" in x for x in lines) and any("timestamps: none" in x for x in lines)
     a.close()
+
+
+def test_single_clock_readings_are_not_called_no_record() -> None:
+    """A heartbeat's lone reading (a zero-length span) or a step is a record: the clock line says so instead of
+    "no record" above a table that lists them; with nothing at all it says there is no record."""
+    from reports.render.blocks import KeyValues
+    from reports.render.content_proof import proof_blocks
+    from reports.render.model_proof import ClockGap, ProofSection
+
+    at = datetime(2026, 11, 3, 2, 0, tzinfo=UTC)
+    bare = ProofSection(key_fingerprints=(), checkpoints=0, signed_until=None, stamps=(), stamped_until=None, clock_recorded_s=0.0,
+                        clock_synced_s=0.0, clock_unknown_s=3600.0, clock_max_error_ms=None, clock_unsynced=(), clock_steps=())
+    lone = ProofSection(**{**{f: getattr(bare, f) for f in bare.__dataclass_fields__},
+                           "clock_unsynced": (ClockGap(start=at, end=at, max_error_ms=16000.0),)})
+
+    def clock_line(p: ProofSection, lang: str) -> str:
+        kv = next(b for b in proof_blocks(p, at + timedelta(hours=1), lang, UTC) if isinstance(b, KeyValues))
+        return kv.rows[-1][1]
+
+    assert not bare.clock_on_record and lone.clock_on_record
+    assert clock_line(bare, "en") == "no record of the clock's state in this period"
+    assert clock_line(lone, "en").startswith("single readings only") and clock_line(lone, "zh").startswith("只有零星读数")

@@ -396,7 +396,7 @@ def build_report(settings: Settings, store: Store, an: Analysis, *, lang: str, n
             series[t.name] = replace(series[t.name], host=host_series(store, an.checks[t.name], to_us(an.start), to_us(an.end)))
     proof = proof_section(store, an.agent_uuid, to_us(an.start), to_us(an.end))
     how = with_imported(methods(settings, an.targets), targets)
-    if proof is not None and proof.clock_recorded_s > 0:  # the period's own record, not today's state of this machine
+    if proof is not None and proof.clock_on_record:  # the period's own record, not today's state of this machine
         how = replace(how, clock=clock_text(False, recorded=True))
     report = Report(
         generated_at=_exact_us(now), lang=report_lang(lang),

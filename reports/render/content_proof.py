@@ -44,8 +44,10 @@ def _stamps(p: ProofSection, lang: str, zone: tzinfo) -> str:
 
 
 def _clock(p: ProofSection, lang: str) -> str:
-    if p.clock_recorded_s <= 0:
+    if not p.clock_on_record:
         return label("proof.clock_none", lang)
+    if p.clock_recorded_s <= 0:
+        return label("proof.clock_readings", lang)
     return label("proof.clock_state", lang, synced=fmt_duration_words(p.clock_synced_s, lang),
                  recorded=fmt_duration_words(p.clock_recorded_s, lang), error=_error(p.clock_max_error_ms, lang),
                  unknown=fmt_duration_words(p.clock_unknown_s, lang))

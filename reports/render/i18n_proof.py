@@ -38,6 +38,8 @@ PROOF_LABELS: dict[str, tuple[str, str]] = {
     "proof.clock_state": ("synchronised for {synced} of the {recorded} with a record; largest error bound while "
                           "synchronised {error}; no record for {unknown}",
                           "有记录的 {recorded} 中 {synced} 处于同步状态；同步时最大误差界 {error}；{unknown} 无记录"),
+    "proof.clock_readings": ("single readings only, no span of time with a record: each is listed below",
+                             "只有零星读数，没有成段的记录：逐项列于下方"),
     "proof.clock_none": ("no record of the clock's state in this period", "本时段没有时钟状态的记录"),
     "proof.error_unknown": ("not reported", "未报告"),
     "proof.unsynced": ("Spans with the clock not synchronised", "时钟未同步的时段"),

@@ -55,3 +55,8 @@ class ProofSection:
     clock_max_error_ms: float | None  # the kernel's largest error bound while synchronised
     clock_unsynced: tuple[ClockGap, ...]
     clock_steps: tuple[ClockJump, ...]
+
+    @property
+    def clock_on_record(self) -> bool:
+        """Any record of the clock in the period: time with a record, or single readings (a gap, a step)."""
+        return self.clock_recorded_s > 0 or bool(self.clock_unsynced) or bool(self.clock_steps)
