@@ -29,6 +29,14 @@ ENV_CONFIG = "SLAPROOF_CONFIG"
 DEFAULT_CONFIG_PATHS = (Path("/etc/slaproof/config.toml"),)
 
 
+
+def http_url(v: str) -> str:
+    """``v`` when it is an http(s) URL with a host (an HTTP check's, a host responder's); else a ValueError."""
+    parts = urlsplit(v)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"{v!r} is not an http:// or https:// URL with a host")
+    return v
+
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -65,10 +73,7 @@ class HttpCheck(_Strict):
     @field_validator("url")
     @classmethod
     def _url(cls, v: str) -> str:
-        parts = urlsplit(v)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError(f"{v!r} is not an http:// or https:// URL with a host")
-        return v
+        return http_url(v)
 
 
 class BandwidthCheck(_Strict):
@@ -114,9 +119,7 @@ class HostCheck(_Strict):
     @field_validator("url")
     @classmethod
     def _url(cls, v: str) -> str:
-        parts = urlsplit(v)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ValueError(f"{v!r} is not an http:// or https:// URL with a host")
+        parts = urlsplit(http_url(v))
         if parts.query or parts.username or parts.password:
             raise ValueError("give the responder's base URL without a query or credentials; put the token in token")
         return v
